@@ -1,0 +1,170 @@
+"""Commands: orders given to the plays, validated on the way in.
+
+A missing or malformed field becomes an InvalidInput naming the field, before anything runs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from core.errors import InvalidInput
+from core.identity import ArtifactRef, Components
+
+NonEmpty = Field(min_length=1)
+EXPERIMENT_NAME = r"^[a-z0-9][a-z0-9._-]{0,39}$"
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @classmethod
+    def parse(cls, **data: Any) -> Self:
+        """Build the command or raise InvalidInput naming every bad field."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            problems = []
+            for e in exc.errors():
+                field = ".".join(str(p) for p in e["loc"]) or cls.__name__
+                msg = str(e["msg"]).removeprefix("Value error, ")
+                if e["type"] == "missing":
+                    msg = "is required"
+                problems.append((field, msg))
+            field, msg = problems[0]
+            more = "; ".join(f"{f}: {m}" for f, m in problems[1:])
+            raise InvalidInput(field, msg + (f"; also {more}" if more else "")) from exc
+
+    def inputs(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class RefIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ref: str = NonEmpty
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+
+class ComponentsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    weights: RefIn | None = None
+    prompt: str | None = None
+    config: dict[str, Any] | None = None
+    index: RefIn | None = None
+
+    def to_domain(self) -> Components:
+        def ref(r: RefIn | None) -> ArtifactRef | None:
+            return ArtifactRef(r.ref, r.sha256) if r else None
+
+        return Components(weights=ref(self.weights), prompt=self.prompt, config=self.config,
+                          index=ref(self.index))
+
+
+class Register(Command):
+    model: str = NonEmpty
+    components: ComponentsIn
+    owner: str = NonEmpty
+    reason: str = NonEmpty
+    parent: str | None = None
+    root: bool = False
+    scores: dict[str, float] | None = None
+    artifacts: tuple[str, ...] = ()
+    actor: str = NonEmpty
+
+    @field_validator("scores")
+    @classmethod
+    def _finite(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        if v is not None:
+            if not v:
+                raise ValueError("give at least one metric=value, or leave scores out "
+                                 "to run the evaluator")
+            for k, x in v.items():
+                if x != x or x in (float("inf"), float("-inf")):
+                    raise ValueError(f"{k} must be a finite number")
+        return v
+
+
+class StartExperiment(Register):
+    name: str = Field(pattern=EXPERIMENT_NAME)
+    retention_days: int | None = Field(default=None, ge=1)
+
+
+class Promote(Command):
+    model: str = NonEmpty
+    version: str = NonEmpty
+    actor: str = NonEmpty
+    reason: str = ""
+
+
+class Approve(Command):
+    request_id: str = NonEmpty
+    approver: str = NonEmpty
+
+
+class Reject(Command):
+    request_id: str = NonEmpty
+    actor: str = NonEmpty
+    reason: str = ""
+
+
+class Rollback(Command):
+    model: str = NonEmpty
+    actor: str = NonEmpty
+    to: str | None = None
+    symptom: str = ""
+    tag: str = Field(default="production", pattern=r"^(production|rehearsal)$")
+
+
+class Audit(Command):
+    request_id: str = NonEmpty
+    actor: str = NonEmpty
+
+
+class ProductionAt(Command):
+    model: str = NonEmpty
+    at: datetime
+    actor: str = NonEmpty
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            raise ValueError("needs a time zone, e.g. 2026-11-26T09:00:00Z")
+        return v
+
+
+class CollectGarbage(Command):
+    actor: str = NonEmpty
+    model: str | None = None
+    dry_run: bool = False
+
+
+class Investigate(Command):
+    model: str = NonEmpty
+    actor: str = NonEmpty
+    onset: datetime | None = None
+    window_hours: float = Field(default=72.0, gt=0)
+    suspect: str | None = None
+
+    @field_validator("onset")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
+            raise ValueError("needs a time zone, e.g. 2026-11-26T09:00:00Z")
+        return v
+
+
+class AttributionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    request_id: str = Field(min_length=1, max_length=200)
+    model: str = NonEmpty
+    version: str = NonEmpty
+    served_at: datetime | None = None
+    latency_ms: float | None = Field(default=None, ge=0)
+    error: bool | None = None
+    feedback: float | None = None

@@ -1,0 +1,166 @@
+"""playbook.toml: which models exist and the policy each one is run under.
+
+Validated with pydantic; every bad key is reported with its path (`models.chat.stakes: ...`).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from core.errors import ConfigError
+
+MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+Stakes = Literal["low", "high", "regulated"]
+
+
+class EvaluatorSpec(BaseModel):
+    """Where the eval suite runs: an HTTP service or a local command."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    http: str | None = None
+    command: str | None = None
+    timeout_s: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> EvaluatorSpec:
+        if (self.http is None) == (self.command is None):
+            raise ValueError('give exactly one of http = "URL" or command = "..."')
+        if self.http is not None and not re.match(r"^https?://", self.http):
+            raise ValueError("http must be an http:// or https:// URL")
+        return self
+
+
+class _PolicyFields(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stakes: Stakes = "low"
+    owner: str | None = None
+    approvers: tuple[str, ...] = ()
+    approver_group: str | None = None
+    release_channel: str | None = None
+    incident_channel: str | None = None
+    metric: str = "score"
+    higher_is_better: bool = True
+    min_score: float | None = None
+    evaluator: EvaluatorSpec | None = None
+    experiment_retention_days: int = Field(default=14, ge=1)
+    retention_days: int = Field(default=90, ge=1)
+    rehearsal_every_days: int = Field(default=90, ge=1)
+    max_time_to_rollback_s: float = Field(default=300.0, gt=0)
+    approval_ttl_hours: float = Field(default=24.0, gt=0)
+    regression_tolerance: float = Field(default=0.0, ge=0)
+
+
+class ModelPolicy(_PolicyFields):
+    name: str
+
+    @model_validator(mode="after")
+    def _approvers_for_stakes(self) -> ModelPolicy:
+        if self.stakes != "low" and not self.approvers and not self.approver_group:
+            raise ValueError(
+                f"stakes = {self.stakes!r} needs approvers = [...] or approver_group")
+        needed = 2 if self.stakes == "regulated" else 1
+        if self.approvers and not self.approver_group and len(self.approvers) < needed:
+            raise ValueError(f"stakes = {self.stakes!r} needs at least {needed} approvers "
+                             "besides the requester; list more")
+        return self
+
+    @property
+    def required_approvals(self) -> int:
+        return {"low": 0, "high": 1, "regulated": 2}[self.stakes]
+
+    def passes(self, scores: dict[str, float]) -> bool:
+        """Whether an eval result clears this model's bar (metric present, min_score met)."""
+        score = scores.get(self.metric)
+        if score is None:
+            return False
+        if self.min_score is None:
+            return True
+        return score >= self.min_score if self.higher_is_better else score <= self.min_score
+
+    def at_least_as_good(self, candidate: float, baseline: float) -> bool:
+        return candidate >= baseline if self.higher_is_better else candidate <= baseline
+
+
+class PlaybookConfig(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    models: dict[str, ModelPolicy]
+    path: str | None = None
+
+    def model(self, name: str) -> ModelPolicy:
+        policy = self.models.get(name)
+        if policy is None:
+            declared = ", ".join(sorted(self.models)) or "none"
+            where = self.path or "playbook.toml"
+            raise ConfigError(
+                f"model {name!r} is not declared in {where} (declared: {declared})",
+                hint=f"add a [models.{name}] table with at least metric = \"...\"; "
+                     "`playbook init` writes a starter file")
+        return policy
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def parse_config(data: dict[str, Any], path: str | None = None) -> PlaybookConfig:
+    """Validate the TOML document; report every problem at once, with its key path."""
+    problems: list[str] = []
+    unknown = sorted(set(data) - {"defaults", "models", "schedule", "channels"})
+    problems += [f"{k}: unknown top-level table (expected defaults, models)" for k in unknown]
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        problems.append("defaults: must be a table")
+        defaults = {}
+    try:
+        _PolicyFields.model_validate(defaults)
+    except ValidationError as exc:
+        problems += [f"defaults.{_loc(e['loc'])}: {e['msg']}" for e in exc.errors()]
+    raw_models = data.get("models", {})
+    if not isinstance(raw_models, dict):
+        problems.append("models: must be a table of [models.NAME] tables")
+        raw_models = {}
+    models: dict[str, ModelPolicy] = {}
+    for name, table in raw_models.items():
+        if not MODEL_NAME.match(name):
+            problems.append(f"models.{name}: a model name is lowercase letters, digits, "
+                            "'.', '_' or '-' (at most 64)")
+            continue
+        if not isinstance(table, dict):
+            problems.append(f"models.{name}: must be a table")
+            continue
+        merged = {**defaults, **table, "name": name}
+        try:
+            models[name] = ModelPolicy.model_validate(merged)
+        except ValidationError as exc:
+            for e in exc.errors():
+                key = _loc(e["loc"])
+                msg = str(e["msg"]).removeprefix("Value error, ")
+                problems.append(f"models.{name}{'.' + key if key else ''}: {msg}")
+    if problems:
+        raise ConfigError(f"{path or 'playbook.toml'} is not valid:", problems=problems,
+                          hint="fix the keys listed; `playbook init --print` shows every key")
+    return PlaybookConfig(models=models, path=path)
+
+
+def load_config(path: str | Path) -> PlaybookConfig:
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"no config file at {p}",
+                          hint="run `playbook init` to write a starter playbook.toml, "
+                               "or point --config / PLAYBOOK_CONFIG at yours")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p} is not valid TOML: {exc}",
+                          hint="check the quoting and brackets on that line") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {p}: {exc}") from exc
+    return parse_config(data, str(p))

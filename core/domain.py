@@ -1,0 +1,178 @@
+"""The things the registry keeps. Plain dataclasses; storage converts its rows into these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from core.identity import Components, short
+
+PRODUCTION = "production"
+CANARY = "canary"
+REHEARSAL = "rehearsal"
+EXPERIMENT_PREFIX = "experiment/"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A heavy file kept in the content-addressed store for one version."""
+
+    name: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Version:
+    model: str
+    id: str
+    components: Components
+    owner: str
+    parent_id: str | None
+    reason: str
+    scores: dict[str, float]
+    eval_source: str
+    created_at: datetime
+    kind: str = "release"  # release | experiment
+    experiment: str | None = None
+    expires_at: datetime | None = None  # experiments: end of their retention window
+    artifacts: tuple[Artifact, ...] = ()
+    artifacts_collected_at: datetime | None = None
+
+    @property
+    def short(self) -> str:
+        return short(self.model, self.id)
+
+    @property
+    def artifact_bytes(self) -> int:
+        return sum(a.size for a in self.artifacts)
+
+
+@dataclass(frozen=True)
+class Tag:
+    model: str
+    name: str
+    version_id: str
+    revision: int
+    moved_at: datetime
+
+
+@dataclass(frozen=True)
+class TagMoved:
+    """An append-only event: one move of one tag. Never updated, never deleted."""
+
+    model: str
+    tag: str
+    from_version: str | None
+    to_version: str
+    revision: int  # the tag's revision after this move; 1 for the first
+    actor: str
+    approvers: tuple[str, ...]
+    play: str
+    reason: str
+    at: datetime
+    seq: int | None = None  # assigned by the log
+
+
+class ApprovalStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    SUPERSEDED = "superseded"
+
+
+@dataclass(frozen=True)
+class Approval:
+    approver: str
+    at: datetime
+
+
+@dataclass
+class ApprovalRequest:
+    id: str
+    model: str
+    version_id: str
+    tag: str
+    requester: str
+    reason: str
+    required: int
+    created_at: datetime
+    expires_at: datetime
+    production_at_request: str | None
+    status: ApprovalStatus = ApprovalStatus.PENDING
+    approvals: list[Approval] = field(default_factory=list)
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_note: str | None = None
+    revision: int = 0  # optimistic concurrency: save() fails if someone saved meanwhile
+
+    @property
+    def approvers(self) -> tuple[str, ...]:
+        return tuple(a.approver for a in self.approvals)
+
+
+@dataclass
+class Incident:
+    id: str
+    model: str
+    tag: str
+    bad_version: str
+    restored_version: str
+    symptom: str
+    opened_by: str
+    opened_at: datetime
+    rolled_back_at: datetime
+    time_to_rollback_s: float
+    confirmed_at: datetime | None = None
+    confirmation: str | None = None  # passed | failed | error: <why>
+    confirm_scores: dict[str, float] = field(default_factory=dict)
+    rehearsal: bool = False
+
+
+@dataclass(frozen=True)
+class Attribution:
+    request_id: str
+    model: str
+    version_id: str
+    served_at: datetime
+    latency_ms: float | None = None
+    error: bool | None = None
+    feedback: float | None = None
+
+
+class StepStatus(StrEnum):
+    OK = "ok"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class RunStatus(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass
+class StepRecord:
+    name: str
+    status: StepStatus
+    started_at: datetime
+    ended_at: datetime
+    output: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass
+class PlayRun:
+    id: str
+    play: str
+    actor: str
+    inputs: dict[str, Any]
+    started_at: datetime
+    status: RunStatus = RunStatus.SUCCEEDED
+    steps: list[StepRecord] = field(default_factory=list)
+    result: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    ended_at: datetime | None = None

@@ -1,0 +1,126 @@
+"""The play engine: a play is a named sequence of steps, and every run of one is recorded.
+
+A play function opens a run with `ctx.run(...)` and wraps each step in `run.step(name)`. The run,
+its steps (status, output, times) and the result are stored in their own transaction when the
+play ends, whether it succeeded or not, so `playbook runs show ID` can explain it afterwards.
+State changes happen inside steps through a unit of work and commit together with their events;
+a step that fails rolls its transaction back, so no tag is ever half-moved.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from core.config import ModelPolicy, PlaybookConfig
+from core.domain import PlayRun, RunStatus, StepRecord, StepStatus
+from core.errors import PlaybookError
+from core.ports import (
+    ApproverDirectory,
+    ArtifactStore,
+    Clock,
+    Evaluator,
+    EvaluatorFactory,
+    UnitOfWorkFactory,
+)
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class ConfigApprovers:
+    """Approvers as listed in playbook.toml; groups need Slack to resolve."""
+
+    def may_approve(self, policy: ModelPolicy, user: str) -> tuple[bool, str]:
+        if user in policy.approvers:
+            return True, ""
+        if policy.approver_group and not policy.approvers:
+            return False, (f"{policy.name} approvals go through Slack group "
+                           f"{policy.approver_group}; approve from Slack, or list {user} "
+                           "in approvers")
+        listed = ", ".join(policy.approvers) or "nobody"
+        return False, f"{user} is not an approver of {policy.name} (approvers: {listed})"
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@dataclass
+class PlayContext:
+    """Everything a play may touch. Built once by the composition root."""
+
+    config: PlaybookConfig
+    uow: UnitOfWorkFactory
+    evaluator_for: EvaluatorFactory
+    artifacts: ArtifactStore
+    clock: Clock = field(default_factory=SystemClock)
+    approvers: ApproverDirectory = field(default_factory=ConfigApprovers)
+    make_id: Callable[[str], str] = new_id
+
+    def evaluator(self, policy: ModelPolicy) -> Evaluator | None:
+        return self.evaluator_for(policy)
+
+    @contextmanager
+    def run(self, play: str, actor: str, inputs: dict[str, Any]) -> Iterator[RunRecorder]:
+        recorder = RunRecorder(self, PlayRun(
+            id=self.make_id("run"), play=play, actor=actor, inputs=inputs,
+            started_at=self.clock.now()))
+        try:
+            yield recorder
+        except BaseException as exc:
+            recorder.run.status = RunStatus.FAILED
+            recorder.run.error = exc.one_line() if isinstance(exc, PlaybookError) else repr(exc)
+            recorder.finish()
+            raise
+        recorder.finish()
+
+
+class RunRecorder:
+    def __init__(self, ctx: PlayContext, run: PlayRun) -> None:
+        self.ctx = ctx
+        self.run = run
+
+    @property
+    def id(self) -> str:
+        return self.run.id
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[dict[str, Any]]:
+        """Record one step; a PlaybookError raised inside is tagged with the step's name."""
+        started = self.ctx.clock.now()
+        output: dict[str, Any] = {}
+        try:
+            yield output
+        except BaseException as exc:
+            if isinstance(exc, PlaybookError) and exc.step is None:
+                exc.step = name
+            message = str(exc) if isinstance(exc, PlaybookError) else repr(exc)
+            self.run.steps.append(StepRecord(name, StepStatus.FAILED, started,
+                                             self.ctx.clock.now(), output, message))
+            raise
+        self.run.steps.append(StepRecord(name, StepStatus.OK, started, self.ctx.clock.now(),
+                                         output))
+
+    def skip(self, name: str, why: str) -> None:
+        now = self.ctx.clock.now()
+        self.run.steps.append(StepRecord(name, StepStatus.SKIPPED, now, now, {"why": why}))
+
+    def record(self, name: str, started: datetime, output: dict[str, Any],
+               error: str | None = None) -> None:
+        """A step whose failure must not fail the play (a post-rollback confirmation)."""
+        status = StepStatus.FAILED if error else StepStatus.OK
+        self.run.steps.append(StepRecord(name, status, started, self.ctx.clock.now(), output,
+                                         error))
+
+    def finish(self) -> None:
+        self.run.ended_at = self.ctx.clock.now()
+        with self.ctx.uow() as uow:
+            uow.runs.add(self.run)
+            uow.commit()

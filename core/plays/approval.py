@@ -1,0 +1,131 @@
+"""The second approver of play 2: approve or reject a pending promotion request.
+
+Only a person other than the requester who is an approver may approve; regulated models need
+two distinct approvers. At the moment of approval the gate is checked again against the
+production of that moment, and the tag moves with compare-and-set, so a stale request cannot
+overwrite a newer production.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.commands import Approve, Reject
+from core.domain import Approval, ApprovalRequest, ApprovalStatus, TagMoved
+from core.engine import PlayContext
+from core.errors import InvalidState, NotFound, Refused
+from core.plays.common import current, gate, move_tag
+from core.ports import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Decision:
+    request: ApprovalRequest
+    event: TagMoved | None  # the tag move, once enough approvers said yes
+    run_id: str
+
+
+def _load_pending(ctx: PlayContext, request_id: str) -> ApprovalRequest:
+    """The request, if it can still be decided; an overdue request is marked expired."""
+    with ctx.uow() as uow:
+        request = uow.approvals.get(request_id)
+        if request is None:
+            raise NotFound(f"no approval request {request_id!r}",
+                           hint="list pending requests with `playbook approvals`")
+        now = ctx.clock.now()
+        if request.status == ApprovalStatus.PENDING and now >= request.expires_at:
+            _expire(uow, request, now)
+            uow.commit()
+    if request.status != ApprovalStatus.PENDING:
+        who = f" by {request.decided_by}" if request.decided_by else ""
+        note = f" ({request.decision_note})" if request.decision_note else ""
+        raise InvalidState(f"request {request_id} is {request.status}{who}{note}; "
+                           "it can no longer be decided",
+                           hint="ask for a new promotion with `playbook promote`")
+    return request
+
+
+def _expire(uow: UnitOfWork, request: ApprovalRequest, now: object) -> None:
+    request.status = ApprovalStatus.EXPIRED
+    request.decided_at = request.expires_at
+    request.decision_note = f"expired at {request.expires_at.isoformat()}"
+    uow.approvals.save(request)
+
+
+def approve(cmd: Approve, ctx: PlayContext) -> Decision:
+    with ctx.run("approve", cmd.approver, cmd.inputs()) as run:
+        with run.step("load request") as out:
+            request = _load_pending(ctx, cmd.request_id)
+            out.update(model=request.model, approvals=list(request.approvers))
+        policy = ctx.config.model(request.model)
+        with run.step("check approver"):
+            if cmd.approver == request.requester:
+                raise Refused(f"{cmd.approver} requested this promotion and cannot approve it",
+                              hint="a second person must approve")
+            if cmd.approver in request.approvers:
+                raise Refused(f"{cmd.approver} already approved request {request.id}",
+                              hint=f"it needs {request.required - len(request.approvals)} "
+                                   "more approver(s), each a different person")
+            allowed, why = ctx.approvers.may_approve(policy, cmd.approver)
+            if not allowed:
+                raise Refused(why)
+        with run.step("re-check gate") as checked, ctx.uow() as uow:
+            candidate = uow.versions.get(request.model, request.version_id)
+            production, revision = current(uow, request.model, request.tag)
+            if candidate is None:
+                raise NotFound(f"version {request.version_id} vanished")
+            checked.update(gate(policy, candidate, production))
+
+        now = ctx.clock.now()
+        with run.step("record approval") as out, ctx.uow() as uow:
+            request.approvals.append(Approval(cmd.approver, now))
+            event = None
+            if len(request.approvals) >= request.required:
+                event = move_tag(uow, model=request.model, tag=request.tag, to=candidate,
+                                 expected_revision=revision,
+                                 from_version=production.id if production else None,
+                                 actor=request.requester, play="promote",
+                                 reason=request.reason, at=now, approvers=request.approvers)
+                request.status = ApprovalStatus.APPROVED
+                request.decided_by = cmd.approver
+                request.decided_at = now
+            uow.approvals.save(request)
+            uow.commit()
+            out.update(approvals=list(request.approvers), status=str(request.status),
+                       revision=event.revision if event else None)
+        run.run.result = {"request": request.id, "status": str(request.status),
+                          "promoted": candidate.short if event else None}
+        return Decision(request, event, run.id)
+
+
+def reject(cmd: Reject, ctx: PlayContext) -> Decision:
+    with ctx.run("reject", cmd.actor, cmd.inputs()) as run:
+        with run.step("load request"):
+            request = _load_pending(ctx, cmd.request_id)
+        policy = ctx.config.model(request.model)
+        with run.step("check rejecter"):
+            allowed, why = ctx.approvers.may_approve(policy, cmd.actor)
+            if cmd.actor != request.requester and not allowed:
+                raise Refused(f"only the requester or an approver may reject: {why}")
+        with run.step("record rejection"), ctx.uow() as uow:
+            request.status = ApprovalStatus.REJECTED
+            request.decided_by = cmd.actor
+            request.decided_at = ctx.clock.now()
+            request.decision_note = cmd.reason or None
+            uow.approvals.save(request)
+            uow.commit()
+        run.run.result = {"request": request.id, "status": "rejected"}
+        return Decision(request, None, run.id)
+
+
+def expire_overdue(ctx: PlayContext) -> list[ApprovalRequest]:
+    """Mark every pending request past its expiry as expired (the scheduler's sweep)."""
+    now = ctx.clock.now()
+    expired = []
+    with ctx.uow() as uow:
+        for request in uow.approvals.pending():
+            if now >= request.expires_at:
+                _expire(uow, request, now)
+                expired.append(request)
+        uow.commit()
+    return expired

@@ -1,0 +1,60 @@
+"""Attribution: every production response names the version that served it (for play 5).
+
+A batch is all or nothing: a bad record is reported by its index and nothing of the batch is
+stored. Request ids already recorded are skipped, so a retried batch is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from core.commands import AttributionIn
+from core.domain import Attribution
+from core.engine import PlayContext
+from core.errors import InvalidInput, PlaybookError
+from core.identity import HEX64
+from core.plays.common import resolve
+
+
+@dataclass(frozen=True)
+class Attributed:
+    received: int
+    stored: int
+    duplicates: int
+
+
+def attribute(records: Iterable[Mapping[str, Any]], ctx: PlayContext) -> Attributed:
+    now = ctx.clock.now()
+    batch: list[Attribution] = []
+    known: dict[tuple[str, str], str] = {}
+    with ctx.uow() as uow:
+        for i, raw in enumerate(records):
+            try:
+                rec = AttributionIn.model_validate(raw)
+                ctx.config.model(rec.model)
+                key = (rec.model, rec.version)
+                if key not in known:
+                    ref = rec.version
+                    if HEX64.match(ref) and uow.versions.get(rec.model, ref) is not None:
+                        known[key] = ref
+                    else:
+                        known[key] = resolve(uow, rec.model, ref).id
+            except ValidationError as exc:
+                e = exc.errors()[0]
+                field = ".".join(str(p) for p in e["loc"])
+                raise InvalidInput(f"records[{i}].{field}", str(e["msg"]),
+                                   hint="nothing of this batch was stored") from exc
+            except PlaybookError as exc:
+                raise InvalidInput(f"records[{i}]", str(exc),
+                                   hint="nothing of this batch was stored") from exc
+            batch.append(Attribution(
+                request_id=rec.request_id, model=rec.model, version_id=known[key],
+                served_at=rec.served_at or now, latency_ms=rec.latency_ms, error=rec.error,
+                feedback=rec.feedback))
+        stored = uow.attributions.add_many(batch) if batch else 0
+        uow.commit()
+    return Attributed(received=len(batch), stored=stored, duplicates=len(batch) - stored)

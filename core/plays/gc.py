@@ -1,0 +1,75 @@
+"""Play 6, garbage collection: free heavy artifacts nobody can need, keep every record.
+
+A version's artifacts go when its retention has passed, it never served production, and no tag
+points at it now. Metadata, scores, lineage and events are kept forever.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from core.commands import CollectGarbage
+from core.domain import PRODUCTION, Version
+from core.engine import PlayContext
+
+
+@dataclass
+class GcReport:
+    dry_run: bool
+    collected: list[Version] = field(default_factory=list)
+    bytes_freed: int = 0
+    kept: dict[str, int] = field(default_factory=dict)  # why -> how many
+    run_id: str = ""
+
+
+def retention_end(ctx: PlayContext, version: Version) -> datetime:
+    if version.expires_at is not None:
+        return version.expires_at
+    return version.created_at + timedelta(days=ctx.config.model(version.model).retention_days)
+
+
+def collect_garbage(cmd: CollectGarbage, ctx: PlayContext) -> GcReport:
+    if cmd.model is not None:
+        ctx.config.model(cmd.model)
+    report = GcReport(dry_run=cmd.dry_run)
+    with ctx.run("gc", cmd.actor, cmd.inputs()) as run:
+        with run.step("find collectable") as out, ctx.uow() as uow:
+            now = ctx.clock.now()
+            tagged = {(t.model, t.version_id) for t in uow.tags.list(cmd.model)}
+            candidates: list[Version] = []
+            for v in uow.versions.with_live_artifacts(cmd.model):
+                if v.model not in ctx.config.models:
+                    why = "model no longer declared"
+                elif now < retention_end(ctx, v):
+                    why = "within retention"
+                elif (v.model, v.id) in tagged:
+                    why = "a tag points at it"
+                elif uow.events.ever_pointed(v.model, PRODUCTION, v.id):
+                    why = "served production"
+                else:
+                    candidates.append(v)
+                    continue
+                report.kept[why] = report.kept.get(why, 0) + 1
+            out.update(candidates=[v.short for v in candidates], kept=dict(report.kept),
+                       bytes=sum(v.artifact_bytes for v in candidates))
+        if cmd.dry_run:
+            run.skip("delete artifacts", "dry run")
+            report.collected = candidates
+            report.bytes_freed = sum(v.artifact_bytes for v in candidates)
+        else:
+            with run.step("delete artifacts") as out:
+                for v in candidates:
+                    # Record first: a crash after this leaves unreferenced blobs, never a
+                    # version that claims artifacts it no longer has.
+                    with ctx.uow() as uow:
+                        uow.versions.mark_artifacts_collected(v.model, v.id, ctx.clock.now())
+                        uow.commit()
+                    report.bytes_freed += ctx.artifacts.delete(v.model, v.id)
+                    report.collected.append(v)
+                out.update(collected=len(report.collected), bytes_freed=report.bytes_freed)
+        run.run.result = {"dry_run": cmd.dry_run, "collected": [v.short for v in
+                                                                report.collected],
+                          "bytes_freed": report.bytes_freed, "kept": report.kept}
+        report.run_id = run.id
+        return report

@@ -1,0 +1,68 @@
+"""Play 2, promote: a tag move, gated on eval, with approvers where the stakes demand them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from core.commands import Promote
+from core.domain import PRODUCTION, ApprovalRequest, ApprovalStatus, TagMoved, Version
+from core.engine import PlayContext
+from core.plays.common import current, gate, move_tag, resolve
+
+
+@dataclass(frozen=True)
+class PromoteResult:
+    version: Version
+    event: TagMoved | None  # set when the tag moved at once (low stakes)
+    request: ApprovalRequest | None  # set when approvers must decide first
+    gate: dict[str, object]
+    run_id: str
+
+
+def promote(cmd: Promote, ctx: PlayContext) -> PromoteResult:
+    policy = ctx.config.model(cmd.model)
+    with ctx.run("promote", cmd.actor, cmd.inputs()) as run:
+        with run.step("resolve candidate") as out:
+            with ctx.uow() as uow:
+                candidate = resolve(uow, cmd.model, cmd.version)
+                production, revision = current(uow, cmd.model)
+            out.update(candidate=candidate.short,
+                       production=production.short if production else None)
+        with run.step("gate") as checked:
+            checked.update(gate(policy, candidate, production))
+
+        now = ctx.clock.now()
+        if policy.required_approvals == 0:
+            with run.step("move production tag") as out, ctx.uow() as uow:
+                event = move_tag(uow, model=cmd.model, tag=PRODUCTION, to=candidate,
+                                 expected_revision=revision,
+                                 from_version=production.id if production else None,
+                                 actor=cmd.actor, play="promote", reason=cmd.reason, at=now)
+                uow.commit()
+                out.update(revision=event.revision)
+            run.run.result = {"promoted": candidate.short, "revision": event.revision}
+            return PromoteResult(candidate, event, None, dict(checked), run.id)
+
+        with run.step("request approval") as out, ctx.uow() as uow:
+            request = ApprovalRequest(
+                id=ctx.make_id("apr"), model=cmd.model, version_id=candidate.id,
+                tag=PRODUCTION, requester=cmd.actor, reason=cmd.reason,
+                required=policy.required_approvals, created_at=now,
+                expires_at=now + timedelta(hours=policy.approval_ttl_hours),
+                production_at_request=production.id if production else None)
+            superseded = []
+            for old in uow.approvals.pending(cmd.model):
+                if old.tag == PRODUCTION:
+                    old.status = ApprovalStatus.SUPERSEDED
+                    old.decided_at = now
+                    old.decision_note = f"superseded by {request.id}"
+                    uow.approvals.save(old)
+                    superseded.append(old.id)
+            uow.approvals.add(request)
+            uow.commit()
+            out.update(request=request.id, required=request.required,
+                       expires_at=request.expires_at.isoformat(), superseded=superseded)
+        run.run.result = {"request": request.id, "status": "pending",
+                          "required": request.required}
+        return PromoteResult(candidate, None, request, dict(checked), run.id)

@@ -1,0 +1,117 @@
+"""Play 3, emergency rollback: move the tag back to the last known-good version, at once.
+
+No approval: on-call speed matters more than ceremony. The tag move and the incident record
+commit together; the confirming eval run comes after and is recorded on the incident, so a
+slow or broken eval suite never delays or undoes the rollback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.commands import Rollback
+from core.config import ModelPolicy
+from core.domain import Incident, TagMoved, Version
+from core.engine import PlayContext
+from core.errors import InvalidState, PlaybookError, Refused
+from core.plays.common import current, move_tag, resolve, run_eval
+from core.ports import UnitOfWork
+
+PAGE = 100
+
+
+@dataclass(frozen=True)
+class RollbackResult:
+    incident: Incident
+    event: TagMoved
+    bad: Version
+    restored: Version
+    run_id: str
+
+
+def last_known_good(uow: UnitOfWork, policy: ModelPolicy, tag: str,
+                    bad: Version) -> Version | None:
+    """The most recent earlier version of this tag whose eval passed and that was never
+    rolled back from."""
+    rolled_back_from = {e.from_version for e in
+                        uow.events.history(policy.name, tag, play="rollback")}
+    rolled_back_from.discard(None)
+    seen = {bad.id}
+    before: int | None = None
+    while True:
+        page = uow.events.history(policy.name, tag, before_seq=before, limit=PAGE,
+                                  newest_first=True)
+        for event in page:
+            vid = event.to_version
+            if vid in seen or vid in rolled_back_from:
+                seen.add(vid)
+                continue
+            seen.add(vid)
+            version = uow.versions.get(policy.name, vid)
+            if version is not None and policy.passes(version.scores):
+                return version
+        if len(page) < PAGE:
+            return None
+        before = page[-1].seq
+
+
+def rollback(cmd: Rollback, ctx: PlayContext) -> RollbackResult:
+    policy = ctx.config.model(cmd.model)
+    opened_at = ctx.clock.now()
+    with ctx.run("rollback", cmd.actor, cmd.inputs()) as run:
+        with run.step("find current") as out, ctx.uow() as uow:
+            bad, revision = current(uow, cmd.model, cmd.tag)
+            if bad is None:
+                raise InvalidState(f"{cmd.model} has no {cmd.tag} version to roll back from")
+            out.update(current=bad.short, revision=revision)
+        with run.step("find target") as out, ctx.uow() as uow:
+            if cmd.to:
+                target = resolve(uow, cmd.model, cmd.to)
+                if target.id == bad.id:
+                    raise InvalidState(f"{target.short} is already {cmd.tag}")
+                out.update(explicit=True)
+            else:
+                found = last_known_good(uow, policy, cmd.tag, bad)
+                if found is None:
+                    raise Refused(
+                        f"{cmd.model} has no earlier known-good {cmd.tag} version to roll back "
+                        "to (none passed its eval without being rolled back from)",
+                        hint=f"name a target: `playbook rollback {cmd.model} --to MODEL@<hex>`")
+                target = found
+            out.update(target=target.short, passed=policy.passes(target.scores))
+
+        with run.step("move tag and open incident") as out, ctx.uow() as uow:
+            rolled_back_at = ctx.clock.now()
+            event = move_tag(uow, model=cmd.model, tag=cmd.tag, to=target,
+                             expected_revision=revision, from_version=bad.id, actor=cmd.actor,
+                             play="rollback", reason=cmd.symptom, at=rolled_back_at)
+            incident = Incident(
+                id=ctx.make_id("inc"), model=cmd.model, tag=cmd.tag, bad_version=bad.id,
+                restored_version=target.id, symptom=cmd.symptom, opened_by=cmd.actor,
+                opened_at=opened_at, rolled_back_at=rolled_back_at,
+                time_to_rollback_s=(rolled_back_at - opened_at).total_seconds(),
+                rehearsal=cmd.tag != "production")
+            uow.incidents.add(incident)
+            uow.commit()
+            out.update(incident=incident.id, revision=event.revision,
+                       time_to_rollback_s=incident.time_to_rollback_s)
+
+        confirm_started = ctx.clock.now()
+        try:
+            scores = run_eval(ctx, policy, target)
+            incident.confirmation = "passed" if policy.passes(scores) else "failed"
+            incident.confirm_scores = scores
+        except PlaybookError as exc:
+            incident.confirmation = f"error: {exc}"
+        incident.confirmed_at = ctx.clock.now()
+        with ctx.uow() as uow:
+            uow.incidents.save(incident)
+            uow.commit()
+        run.record("confirm with eval suite", confirm_started,
+                   {"confirmation": incident.confirmation, "scores": incident.confirm_scores},
+                   None if incident.confirmation == "passed" else incident.confirmation)
+        run.run.result = {"incident": incident.id, "from": bad.short, "to": target.short,
+                          "time_to_rollback_s": incident.time_to_rollback_s,
+                          "confirmation": incident.confirmation}
+        return RollbackResult(incident, event, bad, target, run.id)
+

@@ -1,0 +1,148 @@
+"""What the play engine needs from the outside world. storage/ and bot/ implement these."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol, Self
+
+from core.config import ModelPolicy
+from core.domain import (
+    ApprovalRequest,
+    Artifact,
+    Attribution,
+    Incident,
+    PlayRun,
+    Tag,
+    TagMoved,
+    Version,
+)
+
+
+class VersionRepository(Protocol):
+    def add(self, version: Version) -> None: ...
+    def get(self, model: str, version_id: str) -> Version | None: ...
+    def ids_with_prefix(self, model: str, prefix: str, limit: int = 6) -> builtins.list[str]: ...
+    def list(self, model: str, *, limit: int = 50,
+             kind: str | None = None) -> builtins.list[Version]:
+        """Newest first."""
+        ...
+    def with_live_artifacts(self, model: str | None = None) -> builtins.list[Version]:
+        """Versions that still hold artifacts (candidates for garbage collection)."""
+        ...
+    def mark_artifacts_collected(self, model: str, version_id: str, at: datetime) -> None: ...
+
+
+class TagRepository(Protocol):
+    def get(self, model: str, tag: str) -> Tag | None: ...
+    def list(self, model: str | None = None) -> builtins.list[Tag]: ...
+    def compare_and_set(self, model: str, tag: str, expected_revision: int, version_id: str,
+                        at: datetime) -> Tag:
+        """Point `tag` at `version_id` if its revision is still `expected_revision` (0: absent).
+
+        Raises TagMovedMeanwhile when someone else moved it first.
+        """
+        ...
+
+
+class EventLog(Protocol):
+    def append(self, event: TagMoved) -> TagMoved: ...
+    def history(self, model: str, tag: str | None = None, *, since: datetime | None = None,
+                until: datetime | None = None, before_seq: int | None = None,
+                play: str | None = None, limit: int | None = None,
+                newest_first: bool = False) -> builtins.list[TagMoved]:
+        """Events of a model (optionally one tag / one play), by seq; `until` is inclusive."""
+        ...
+    def touching(self, model: str, version_id: str) -> builtins.list[TagMoved]:
+        """Every event whose from or to is this version, oldest first."""
+        ...
+    def ever_pointed(self, model: str, tag: str, version_id: str) -> bool: ...
+
+
+class ApprovalRepository(Protocol):
+    def add(self, request: ApprovalRequest) -> None: ...
+    def get(self, request_id: str) -> ApprovalRequest | None: ...
+    def save(self, request: ApprovalRequest) -> None: ...
+    def pending(self, model: str | None = None) -> builtins.list[ApprovalRequest]: ...
+    def for_version(self, model: str, version_id: str) -> builtins.list[ApprovalRequest]: ...
+
+
+class IncidentRepository(Protocol):
+    def add(self, incident: Incident) -> None: ...
+    def get(self, incident_id: str) -> Incident | None: ...
+    def save(self, incident: Incident) -> None: ...
+    def list(self, model: str | None = None, *, limit: int = 50) -> builtins.list[Incident]: ...
+    def for_version(self, model: str, version_id: str) -> builtins.list[Incident]: ...
+
+
+class AttributionRepository(Protocol):
+    def add_many(self, records: Sequence[Attribution]) -> int:
+        """Insert new records; request ids already stored are skipped. Returns how many were new."""
+        ...
+    def get(self, request_id: str) -> Attribution | None: ...
+
+
+class RunRepository(Protocol):
+    def add(self, run: PlayRun) -> None: ...
+    def get(self, run_id: str) -> PlayRun | None: ...
+    def list(self, *, play: str | None = None, limit: int = 20) -> builtins.list[PlayRun]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: everything done through it commits together or not at all."""
+
+    versions: VersionRepository
+    tags: TagRepository
+    events: EventLog
+    approvals: ApprovalRepository
+    incidents: IncidentRepository
+    attributions: AttributionRepository
+    runs: RunRepository
+
+    def __enter__(self) -> Self: ...
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        """Rolls back whatever was not committed."""
+        ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class Evaluator(Protocol):
+    """Runs the eval suite on a version and answers metric -> score."""
+
+    def evaluate(self, version: Version) -> dict[str, float]: ...
+    def describe(self) -> str: ...
+
+
+EvaluatorFactory = Callable[[ModelPolicy], Evaluator | None]
+
+
+class ArtifactStore(Protocol):
+    def put(self, model: str, version_id: str, path: Path) -> Artifact:
+        """Copy a file into the store under the version, addressed by its sha256."""
+        ...
+    def delete(self, model: str, version_id: str) -> int:
+        """Drop a version's artifacts; blobs no other version uses are removed. Bytes freed."""
+        ...
+    def path_of(self, model: str, version_id: str, name: str) -> Path | None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Timezone-aware UTC."""
+        ...
+
+
+class ApproverDirectory(Protocol):
+    """Who may approve for a model (Slack resolves groups and channel membership)."""
+
+    def may_approve(self, policy: ModelPolicy, user: str) -> tuple[bool, str]:
+        """(allowed, why not)."""
+        ...
