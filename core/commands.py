@@ -8,7 +8,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from core.errors import InvalidInput
 from core.identity import ArtifactRef, Components
@@ -164,7 +171,7 @@ class AttributionIn(BaseModel):
     request_id: str = Field(min_length=1, max_length=200)
     model: str = NonEmpty
     version: str = NonEmpty
-    served_at: datetime | None = None
+    served_at: AwareDatetime | None = None
     latency_ms: float | None = Field(default=None, ge=0)
     error: bool | None = None
     feedback: float | None = None

@@ -119,10 +119,12 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> PlaybookConfi
     if not isinstance(defaults, dict):
         problems.append("defaults: must be a table")
         defaults = {}
+    bad_defaults: set[Any] = set()  # reported once, under defaults, not again per model
     try:
         _PolicyFields.model_validate(defaults)
     except ValidationError as exc:
         problems += [f"defaults.{_loc(e['loc'])}: {e['msg']}" for e in exc.errors()]
+        bad_defaults = {e["loc"][0] for e in exc.errors() if e["loc"]}
     raw_models = data.get("models", {})
     if not isinstance(raw_models, dict):
         problems.append("models: must be a table of [models.NAME] tables")
@@ -141,6 +143,8 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> PlaybookConfi
             models[name] = ModelPolicy.model_validate(merged)
         except ValidationError as exc:
             for e in exc.errors():
+                if e["loc"] and e["loc"][0] in bad_defaults and e["loc"][0] not in table:
+                    continue
                 key = _loc(e["loc"])
                 msg = str(e["msg"]).removeprefix("Value error, ")
                 problems.append(f"models.{name}{'.' + key if key else ''}: {msg}")

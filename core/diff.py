@@ -46,9 +46,10 @@ def diff_versions(old: Version, new: Version) -> dict[str, Any]:
         "from": old.short, "to": new.short,
         "weights": _ref(a.weights, b.weights),
         "prompt": {"changed": a.prompt != b.prompt, "diff": prompt},
-        "config": {"changed": any(config.values()), **config},
+        "config": config,  # its "changed" is the changed keys, not a flag
         "index": _ref(a.index, b.index),
     }
-    result["changed_components"] = [k for k in ("weights", "prompt", "config", "index")
-                                    if result[k]["changed"]]
+    changed = {"weights": a.weights != b.weights, "prompt": a.prompt != b.prompt,
+               "config": any(config.values()), "index": a.index != b.index}
+    result["changed_components"] = [k for k, yes in changed.items() if yes]
     return result

@@ -46,10 +46,14 @@ class ConfigError(PlaybookError):
 
     def __init__(self, message: str, *, problems: list[str] | None = None,
                  hint: str | None = None) -> None:
-        if problems:
-            message = message + "\n" + "\n".join(f"  - {p}" for p in problems)
         super().__init__(message, hint=hint)
         self.problems = problems or []
+
+    def __str__(self) -> str:
+        text = self.message
+        if self.problems:
+            text += " " + "; ".join(self.problems)
+        return f"{text} ({self.hint})" if self.hint else text
 
 
 class NotFound(PlaybookError):

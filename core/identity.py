@@ -54,6 +54,11 @@ class Components:
                 raise InvalidInput(f"{name}.sha256", "must be 64 lowercase hex characters")
         if self.config is not None:
             canonical_config(self.config)  # raises on what JSON cannot hold
+        try:
+            canonical_json(self.canonical()).encode()
+        except UnicodeEncodeError as exc:  # a lone surrogate, e.g. from a JSON "\ud800" escape
+            raise InvalidInput("components", "text must be valid Unicode (found a lone "
+                               "surrogate character)") from exc
 
     def canonical(self) -> dict[str, Any]:
         return {
@@ -84,8 +89,8 @@ def _canonical_value(value: Any, path: str) -> Any:
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             raise InvalidInput(path, "NaN and infinity cannot be part of a config")
-        if value.is_integer() and abs(value) < 2**63:
-            return int(value)  # 1, 1.0 and 1e0 are the same number
+        if value.is_integer():
+            return int(value)  # 1, 1.0 and 1e0 are the same number (1e19 and 10**19 too)
         return value  # repr() of a float is the shortest round-tripping form
     if isinstance(value, dict):
         out: dict[str, Any] = {}

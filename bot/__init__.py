@@ -1,0 +1,1 @@
+"""The outside world: CLI, Slack app, HTTP API, scheduler, settings, evaluator adapters."""

@@ -1,0 +1,1 @@
+"""`playbook ...`: every play from the command line, with --json for scripts."""

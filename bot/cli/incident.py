@@ -1,0 +1,82 @@
+"""CLI for plays 3 and 7: rollback, incidents, investigate."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bot.bootstrap import App
+from bot.cli.registry import diff_text
+from bot.cli.render import Out, block, scores, table, when
+from bot.cli.timeparse import parse_time
+from core import serialize
+from core.commands import Investigate, Rollback
+from core.plays import investigate, rollback
+
+
+def cmd_rollback(args: argparse.Namespace, app: App) -> Out:
+    result = rollback(Rollback.parse(model=args.model, actor=app.settings.actor, to=args.to,
+                                     symptom=args.symptom or ""), app.ctx)
+    i = result.incident
+    data = serialize.incident(i) | {"run": result.run_id, "event": serialize.event(result.event)}
+    text = block([
+        ("rolled back", f"{result.bad.short} -> {result.restored.short}"),
+        ("incident", i.id), ("symptom", i.symptom or "-"), ("by", i.opened_by),
+        ("time to rollback", f"{i.time_to_rollback_s:.3f} s"),
+        ("confirmation", f"{i.confirmation} {scores(i.confirm_scores)}".strip()),
+    ])
+    return Out(data, text)
+
+
+def cmd_incidents(args: argparse.Namespace, app: App) -> Out:
+    if args.model:
+        app.config.model(args.model)
+    with app.ctx.uow() as uow:
+        incidents = uow.incidents.list(args.model, limit=args.limit)
+    rows = [[i.id, i.model, i.bad_version[:12], i.restored_version[:12], when(i.opened_at),
+             f"{i.time_to_rollback_s:.3f}", i.confirmation, i.symptom[:30]] for i in incidents]
+    return Out([serialize.incident(i) for i in incidents],
+               table(["incident", "model", "bad", "restored", "opened", "ttr_s", "confirmed",
+                      "symptom"], rows))
+
+
+def cmd_investigate(args: argparse.Namespace, app: App) -> Out:
+    onset = parse_time(args.since, "since", app.ctx.clock.now()) if args.since else None
+    result = investigate(Investigate.parse(model=args.model, actor=app.settings.actor,
+                                           onset=onset, window_hours=args.window_hours,
+                                           suspect=args.suspect), app.ctx)
+    data = {"model": result.model, "suspect": serialize.version(result.suspect),
+            "previous": serialize.version(result.previous), "history": result.history,
+            "diff": result.diff, "scores": result.scores, "regression": result.regression,
+            "verdict": result.verdict, "run": result.run_id}
+    hist = table(["at", "from", "to", "play", "actor"],
+                 [[when(e["at"]), (e["from"] or "-")[:12], e["to"][:12], e["play"], e["actor"]]
+                  for e in result.history])
+    text = "\n".join([
+        f"production history around the onset:\n{hist}", "",
+        f"suspect {result.suspect.short}, previous {result.previous.short}",
+        diff_text(result.diff), "",
+        f"eval ({result.scores['source']}): suspect {scores(result.scores['suspect'])}; "
+        f"previous {scores(result.scores['previous'])}",
+        f"verdict: {result.verdict}"])
+    return Out(data, text)
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("rollback", help="play 3: emergency rollback to the last known-good")
+    p.add_argument("model")
+    p.add_argument("--to", metavar="MODEL@HEX", help="an explicit target version")
+    p.add_argument("--symptom", "--because", dest="symptom", help="what was seen")
+    p.set_defaults(handler=cmd_rollback)
+
+    p = sub.add_parser("incidents", help="incident records, newest first")
+    p.add_argument("model", nargs="?")
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(handler=cmd_incidents)
+
+    p = sub.add_parser("investigate", help="play 7: investigate a regression")
+    p.add_argument("model")
+    p.add_argument("--since", metavar="TIME", help="the onset (ISO 8601, `2h ago`); default now")
+    p.add_argument("--window-hours", type=float, default=72.0)
+    p.add_argument("--suspect", metavar="MODEL@HEX", help="default: production at the onset")
+    p.set_defaults(handler=cmd_investigate)

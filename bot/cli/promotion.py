@@ -1,0 +1,105 @@
+"""CLI for play 2: promote, and the second approver's approve / reject."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bot.bootstrap import App
+from bot.cli.render import Out, block, table, when
+from core import serialize
+from core.commands import Approve, Promote, Reject
+from core.plays import approve, promote, reject
+
+
+def cmd_promote(args: argparse.Namespace, app: App) -> Out:
+    result = promote(Promote.parse(model=args.model, version=args.version,
+                                   actor=app.settings.actor, reason=args.reason or ""), app.ctx)
+    gate = result.gate
+    delta = gate.get("delta")
+    gate_line = f"{gate['metric']}={gate['candidate_score']:g}" + (
+        f" vs production {gate.get('production_score'):g} ({delta:+g})"
+        if delta is not None else " (no production yet)")
+    data: dict[str, Any] = {"version": result.version.short, "gate": gate, "run": result.run_id}
+    if result.event is not None:
+        data["event"] = serialize.event(result.event)
+        text = f"promoted {result.version.short} to production (revision " \
+               f"{result.event.revision})\ngate: {gate_line}"
+    else:
+        assert result.request is not None
+        data["request"] = serialize.approval(result.request)
+        text = (f"approval requested: {result.request.id} needs {result.request.required} "
+                f"approver(s) other than {result.request.requester}, by "
+                f"{when(result.request.expires_at)} UTC\ngate: {gate_line}\n"
+                f"approve with: playbook approve {result.request.id}")
+    return Out(data, text)
+
+
+def cmd_approve(args: argparse.Namespace, app: App) -> Out:
+    decision = approve(Approve.parse(request_id=args.request, approver=app.settings.actor),
+                       app.ctx)
+    r = decision.request
+    data = serialize.approval(r) | {"run": decision.run_id}
+    if decision.event is not None:
+        data["event"] = serialize.event(decision.event)
+        text = f"approved: production -> {r.model}@{r.version_id[:12]} " \
+               f"(approvers: {', '.join(r.approvers)})"
+    else:
+        text = f"approval recorded ({len(r.approvals)}/{r.required}); waiting for " \
+               f"{r.required - len(r.approvals)} more approver(s)"
+    return Out(data, text)
+
+
+def cmd_reject(args: argparse.Namespace, app: App) -> Out:
+    decision = reject(Reject.parse(request_id=args.request, actor=app.settings.actor,
+                                   reason=args.reason or ""), app.ctx)
+    return Out(serialize.approval(decision.request) | {"run": decision.run_id},
+               f"rejected {decision.request.id}; production unchanged")
+
+
+def cmd_approvals(args: argparse.Namespace, app: App) -> Out:
+    if args.model:
+        app.config.model(args.model)
+    with app.ctx.uow() as uow:
+        pending = uow.approvals.pending(args.model)
+    rows = [[r.id, f"{r.model}@{r.version_id[:12]}", r.requester, f"{len(r.approvals)}/"
+             f"{r.required}", when(r.expires_at), r.reason[:40]] for r in pending]
+    return Out([serialize.approval(r) for r in pending],
+               table(["request", "version", "requester", "approvals", "expires", "reason"],
+                     rows))
+
+
+def cmd_request(args: argparse.Namespace, app: App) -> Out:
+    with app.ctx.uow() as uow:
+        r = uow.approvals.get(args.request)
+    if r is None:
+        from core.errors import NotFound
+
+        raise NotFound(f"no approval request {args.request!r}")
+    data = serialize.approval(r)
+    return Out(data, block([(k, v) for k, v in data.items()]))
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("promote", help="play 2: move production to a version")
+    p.add_argument("model")
+    p.add_argument("version", metavar="MODEL@HEX")
+    p.add_argument("--reason", "--because", dest="reason")
+    p.set_defaults(handler=cmd_promote)
+
+    p = sub.add_parser("approve", help="play 2: approve a pending promotion")
+    p.add_argument("request", metavar="REQUEST_ID")
+    p.set_defaults(handler=cmd_approve)
+
+    p = sub.add_parser("reject", help="play 2: reject a pending promotion")
+    p.add_argument("request", metavar="REQUEST_ID")
+    p.add_argument("--reason", "--because", dest="reason")
+    p.set_defaults(handler=cmd_reject)
+
+    p = sub.add_parser("approvals", help="pending approval requests")
+    p.add_argument("model", nargs="?")
+    p.set_defaults(handler=cmd_approvals)
+
+    p = sub.add_parser("request", help="one approval request in full")
+    p.add_argument("request", metavar="REQUEST_ID")
+    p.set_defaults(handler=cmd_request)

@@ -1,0 +1,257 @@
+"""CLI for play 1 and 4 and for reading the registry: register, experiment, versions, show,
+tags, history, diff."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from bot.bootstrap import App
+from bot.cli.render import Out, block, scores, table, when
+from core import serialize
+from core.commands import Register, StartExperiment
+from core.diff import diff_versions
+from core.errors import InvalidInput
+from core.identity import parse_version_ref
+from core.plays import register, start_experiment
+from core.plays.common import resolve
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _read(path: str, field: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(field, f"cannot read {path}: {exc}") from exc
+
+
+def _ref(ref: str | None, digest: str | None, file: str | None, field: str,
+         artifacts: list[str]) -> dict[str, Any] | None:
+    if file:
+        path = Path(file)
+        if not path.is_file():
+            raise InvalidInput(f"{field}-file", f"{file} is not a readable file")
+        actual = _sha256(path)
+        if digest and digest != actual:
+            raise InvalidInput(f"{field}-sha256", f"{file} has sha256 {actual}, not {digest}")
+        artifacts.append(file)
+        return {"ref": ref or path.name, "sha256": actual}
+    if ref is None:
+        if digest:
+            raise InvalidInput(f"{field}-sha256", f"needs --{field} REF as well")
+        return None
+    return {"ref": ref, "sha256": digest}
+
+
+def _scores(pairs: list[str] | None) -> dict[str, float] | None:
+    if not pairs:
+        return None
+    out: dict[str, float] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        try:
+            if not sep or not name:
+                raise ValueError
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise InvalidInput("score", f"{pair!r} is not METRIC=NUMBER",
+                               hint="e.g. --score accuracy=0.91") from None
+    return out
+
+
+def registration(args: argparse.Namespace, app: App) -> dict[str, Any]:
+    """The fields of a Register command, from the command line."""
+    artifacts = list(args.artifact or [])
+    prompt = _read(args.prompt_file, "prompt-file") if args.prompt_file else args.prompt
+    config_text = _read(args.model_config_file, "model-config-file") \
+        if args.model_config_file else args.model_config
+    config = None
+    if config_text is not None:
+        try:
+            config = json.loads(config_text)
+        except ValueError as exc:
+            raise InvalidInput("model-config", f"not valid JSON: {exc}") from exc
+    components = {
+        "weights": _ref(args.weights, args.weights_sha256, args.weights_file, "weights",
+                        artifacts),
+        "prompt": prompt, "config": config,
+        "index": _ref(args.index, args.index_sha256, args.index_file, "index", artifacts),
+    }
+    return {"model": args.model, "components": components, "owner": args.owner,
+            "reason": args.reason, "parent": args.parent, "root": args.root,
+            "scores": _scores(args.score), "artifacts": tuple(artifacts),
+            "actor": app.settings.actor}
+
+
+def _version_text(data: dict[str, Any], created: bool | None = None) -> str:
+    head = []
+    if created is not None:
+        head = [("registered" if created else "already registered (nothing changed)",
+                 data["short"])]
+    return block([*head, ("id", data["id"]), ("owner", data["owner"]),
+                  ("parent", data["parent"][:12] if data["parent"] else "(root)"),
+                  ("reason", data["reason"]), ("kind", data["kind"]),
+                  ("experiment", data["experiment"]), ("scores", scores(data["scores"])),
+                  ("eval", data["eval_source"]), ("created", when(data["created_at"])),
+                  ("artifacts", ", ".join(a["name"] for a in data["artifacts"]) or "-")])
+
+
+def cmd_register(args: argparse.Namespace, app: App) -> Out:
+    result = register(Register.parse(**registration(args, app)), app.ctx)
+    data = serialize.version(result.version) | {"created": result.created, "run": result.run_id}
+    return Out(data, _version_text(data, result.created))
+
+
+def cmd_experiment(args: argparse.Namespace, app: App) -> Out:
+    fields = registration(args, app) | {"name": args.name,
+                                        "retention_days": args.retention_days}
+    result = start_experiment(StartExperiment.parse(**fields), app.ctx)
+    data = serialize.version(result.version) | {"created": result.created, "tag": result.tag,
+                                                "run": result.run_id}
+    text = _version_text(data, result.created) + \
+        f"\ntag         {result.tag} -> {result.version.short}" \
+        f"\nexpires     {when(data['expires_at'])}"
+    return Out(data, text)
+
+
+def cmd_versions(args: argparse.Namespace, app: App) -> Out:
+    app.config.model(args.model)
+    with app.ctx.uow() as uow:
+        versions = uow.versions.list(args.model, limit=args.limit, kind=args.kind)
+        tags: dict[str, list[str]] = {}
+        for t in uow.tags.list(args.model):
+            tags.setdefault(t.version_id, []).append(t.name)
+    rows = [[v.short, when(v.created_at), v.owner, scores(v.scores), ",".join(tags.get(v.id, [])),
+             v.reason[:40]] for v in versions]
+    data = [serialize.version(v) | {"tags": tags.get(v.id, [])} for v in versions]
+    return Out(data, table(["version", "created", "owner", "scores", "tags", "reason"], rows))
+
+
+def cmd_show(args: argparse.Namespace, app: App) -> Out:
+    model, _ = parse_version_ref(args.version)
+    app.config.model(model)
+    with app.ctx.uow() as uow:
+        version = resolve(uow, model, args.version)
+        tags = [t.name for t in uow.tags.list(model) if t.version_id == version.id]
+    data = serialize.version(version) | {"tags": tags}
+    return Out(data, _version_text(data) + f"\ntags        {', '.join(tags) or '-'}")
+
+
+def cmd_tags(args: argparse.Namespace, app: App) -> Out:
+    app.config.model(args.model)
+    with app.ctx.uow() as uow:
+        tags = uow.tags.list(args.model)
+    rows = [[t.name, t.version_id[:12], t.revision, when(t.moved_at)] for t in tags]
+    return Out([serialize.tag(t) for t in tags],
+               table(["tag", "version", "revision", "moved"], rows))
+
+
+def cmd_history(args: argparse.Namespace, app: App) -> Out:
+    app.config.model(args.model)
+    with app.ctx.uow() as uow:
+        events = uow.events.history(args.model, args.tag, limit=args.limit, newest_first=True)
+    rows = [[e.seq, when(e.at), e.tag, (e.from_version or "")[:12] or "-", e.to_version[:12],
+             e.play, e.actor, ",".join(e.approvers) or "-", e.reason[:40]] for e in events]
+    return Out([serialize.event(e) for e in events],
+               table(["seq", "at", "tag", "from", "to", "play", "actor", "approvers", "reason"],
+                     rows))
+
+
+def cmd_diff(args: argparse.Namespace, app: App) -> Out:
+    model, _ = parse_version_ref(args.old)
+    app.config.model(model)
+    with app.ctx.uow() as uow:
+        old = resolve(uow, model, args.old)
+        new = resolve(uow, model, args.new)
+    return Out(diff_versions(old, new), diff_text(diff_versions(old, new)))
+
+
+def diff_text(d: dict[str, Any]) -> str:
+    changed = ", ".join(d["changed_components"]) or "nothing"
+    lines = [f"diff {d['from']} -> {d['to']}: changed {changed}"]
+    for name in ("weights", "index"):
+        if d[name]["changed"]:
+            lines.append(f"{name}: {d[name]['from']} -> {d[name]['to']}")
+    if d["prompt"]["changed"]:
+        lines += ["prompt:", *("  " + line for line in d["prompt"]["diff"])]
+    if d["config"]["changed"]:
+        lines.append("config:")
+        lines += [f"  + {k} = {json.dumps(v)}" for k, v in d["config"]["added"].items()]
+        lines += [f"  - {k} = {json.dumps(v)}" for k, v in d["config"]["removed"].items()]
+        lines += [f"  ~ {k}: {json.dumps(a)} -> {json.dumps(b)}"
+                  for k, (a, b) in d["config"]["changed"].items()]
+    return "\n".join(lines)
+
+
+def add_component_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("components (at least one)")
+    g.add_argument("--weights", metavar="REF", help="fine-tune id or artifact URI")
+    g.add_argument("--weights-sha256", metavar="HEX")
+    g.add_argument("--weights-file", metavar="PATH", help="hash and store this weights file")
+    g.add_argument("--prompt", metavar="TEXT")
+    g.add_argument("--prompt-file", metavar="PATH")
+    g.add_argument("--model-config", metavar="JSON", help="the config as a JSON object")
+    g.add_argument("--model-config-file", metavar="PATH")
+    g.add_argument("--index", metavar="REF", help="retrieval index reference")
+    g.add_argument("--index-sha256", metavar="HEX")
+    g.add_argument("--index-file", metavar="PATH")
+    m = p.add_argument_group("metadata")
+    m.add_argument("--owner", help="who owns this version (required)")
+    m.add_argument("--reason", help="why it changed (required)")
+    m.add_argument("--parent", metavar="MODEL@HEX", help="the version this one changes")
+    m.add_argument("--root", action="store_true", help="this is the model's first version")
+    m.add_argument("--score", action="append", metavar="METRIC=VALUE",
+                   help="eval scores from CI (repeatable); else the model's evaluator runs")
+    m.add_argument("--artifact", action="append", metavar="PATH",
+                   help="a heavy file to keep in the artifact store (repeatable)")
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("register", help="play 1: register a version")
+    p.add_argument("model")
+    add_component_args(p)
+    p.set_defaults(handler=cmd_register)
+
+    p = sub.add_parser("experiment", help="play 4: branch an experiment from a parent")
+    p.add_argument("model")
+    p.add_argument("name", help="experiment name: the tag becomes experiment/NAME")
+    add_component_args(p)
+    p.add_argument("--retention-days", type=int, help="default: experiment_retention_days")
+    p.set_defaults(handler=cmd_experiment)
+
+    p = sub.add_parser("versions", help="list a model's versions, newest first")
+    p.add_argument("model")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--kind", choices=["release", "experiment"])
+    p.set_defaults(handler=cmd_versions)
+
+    p = sub.add_parser("show", help="one version in full")
+    p.add_argument("version", metavar="MODEL@HEX")
+    p.set_defaults(handler=cmd_show)
+
+    p = sub.add_parser("tags", help="where a model's tags point")
+    p.add_argument("model")
+    p.set_defaults(handler=cmd_tags)
+
+    p = sub.add_parser("history", help="tag events, newest first")
+    p.add_argument("model")
+    p.add_argument("--tag", help="only this tag (e.g. production)")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(handler=cmd_history)
+
+    p = sub.add_parser("diff", help="what changed between two versions")
+    p.add_argument("old", metavar="MODEL@HEX")
+    p.add_argument("new", metavar="MODEL@HEX")
+    p.set_defaults(handler=cmd_diff)
+
+

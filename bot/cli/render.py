@@ -1,0 +1,55 @@
+"""Human output for the CLI: short tables and key/value blocks. --json bypasses all of this."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Out:
+    """What a command answers: data for --json, text for people."""
+
+    data: Any
+    text: str
+
+
+def when(value: datetime | str | None) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    if not rows:
+        return "(none)"
+    cells = [[str(h) for h in headers]] + [["-" if c is None else str(c) for c in r]
+                                           for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+             for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def block(pairs: Sequence[tuple[str, Any]]) -> str:
+    width = max(len(k) for k, _ in pairs)
+    out = []
+    for key, value in pairs:
+        if isinstance(value, dict | list):
+            value = json.dumps(value, sort_keys=True)
+        out.append(f"{key.ljust(width)}  {'-' if value is None else value}")
+    return "\n".join(out)
+
+
+def scores(values: dict[str, float]) -> str:
+    return ", ".join(f"{k}={v:g}" for k, v in sorted(values.items())) or "-"
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, default=str)

@@ -1,0 +1,122 @@
+"""Incidents, attributions and play runs: records written once and read by audits.
+
+Attributions arrive in batches from serving and are retried on timeouts, so `add_many` is
+idempotent per request id and inserts with one executemany of Core rows; ORM objects would
+cost more than the database does.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Insert, Table, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from core.domain import Attribution, Incident, PlayRun
+from core.errors import AlreadyExists, NotFound, StorageError
+from storage.errors import storage_error, translated
+from storage.orm import AttributionRow, IncidentRow, PlayRunRow
+from storage.repositories.base import SqlRepository
+
+ATTRIBUTIONS: Table = AttributionRow.__table__  # type: ignore[assignment]
+# Bounds one statement's parameters (7 per row) below PostgreSQL's 65,535 and SQLite's 32,766.
+BATCH = 1000
+
+
+class SqlIncidentRepository(SqlRepository):
+    @translated("adding an incident")
+    def add(self, incident: Incident) -> None:
+        try:
+            with self._savepoint():
+                self._write(insert(IncidentRow).values(IncidentRow.values(incident)))
+        except IntegrityError as exc:
+            if self._by_key(IncidentRow, incident.id) is not None:
+                raise AlreadyExists(f"incident {incident.id} already exists") from exc
+            raise storage_error(f"adding incident {incident.id} (are both versions "
+                                "registered?)", exc) from exc
+
+    @translated("reading an incident")
+    def get(self, incident_id: str) -> Incident | None:
+        row = self._by_key(IncidentRow, incident_id)
+        return row.to_domain() if row else None
+
+    @translated("saving an incident")
+    def save(self, incident: Incident) -> None:
+        result = self._write(update(IncidentRow).where(IncidentRow.id == incident.id)
+                             .values(IncidentRow.values(incident)))
+        if result.rowcount == 0:
+            raise NotFound(f"no incident {incident.id}")
+
+    @translated("listing incidents")
+    def list(self, model: str | None = None, *, limit: int = 50) -> list[Incident]:
+        stmt = select(IncidentRow).order_by(IncidentRow.opened_at.desc(), IncidentRow.id)
+        if model is not None:
+            stmt = stmt.where(IncidentRow.model == model)
+        return [row.to_domain() for row in self._rows(stmt.limit(limit))]
+
+    @translated("listing incidents")
+    def for_version(self, model: str, version_id: str) -> builtins.list[Incident]:
+        stmt = (select(IncidentRow)
+                .where(IncidentRow.model == model,
+                       or_(IncidentRow.bad_version == version_id,
+                           IncidentRow.restored_version == version_id))
+                .order_by(IncidentRow.opened_at, IncidentRow.id))
+        return [row.to_domain() for row in self._rows(stmt)]
+
+
+class SqlAttributionRepository(SqlRepository):
+    @translated("recording attributions")
+    def add_many(self, records: Sequence[Attribution]) -> int:
+        unique: dict[str, dict[str, Any]] = {}
+        for record in records:  # the first record of a request id wins, as in the table
+            unique.setdefault(record.request_id, AttributionRow.values(record))
+        if not unique:
+            return 0
+        stmt = self._insert_new_only()
+        rows = list(unique.values())
+        added = 0
+        for start in range(0, len(rows), BATCH):
+            # executemany's rowcount is -1 on psycopg; RETURNING counts exactly what was new.
+            result = self._conn.execute(stmt, rows[start:start + BATCH])
+            added += len(result.all())
+        return added
+
+    def _insert_new_only(self) -> Insert:
+        dialect = self._conn.dialect.name
+        if dialect == "sqlite":
+            return sqlite.insert(ATTRIBUTIONS).on_conflict_do_nothing(
+                index_elements=["request_id"]).returning(ATTRIBUTIONS.c.request_id)
+        if dialect == "postgresql":
+            return postgresql.insert(ATTRIBUTIONS).on_conflict_do_nothing(
+                index_elements=["request_id"]).returning(ATTRIBUTIONS.c.request_id)
+        raise StorageError(f"attributions need SQLite or PostgreSQL, not {dialect}")
+
+    @translated("reading an attribution")
+    def get(self, request_id: str) -> Attribution | None:
+        row = self._by_key(AttributionRow, request_id)
+        return row.to_domain() if row else None
+
+
+class SqlRunRepository(SqlRepository):
+    @translated("recording a play run")
+    def add(self, run: PlayRun) -> None:
+        try:
+            with self._savepoint():
+                self._write(insert(PlayRunRow).values(PlayRunRow.values(run)))
+        except IntegrityError as exc:
+            raise AlreadyExists(f"play run {run.id} is already recorded") from exc
+
+    @translated("reading a play run")
+    def get(self, run_id: str) -> PlayRun | None:
+        row = self._by_key(PlayRunRow, run_id)
+        return row.to_domain() if row else None
+
+    @translated("listing play runs")
+    def list(self, *, play: str | None = None, limit: int = 20) -> list[PlayRun]:
+        stmt = select(PlayRunRow).order_by(PlayRunRow.started_at.desc(), PlayRunRow.id)
+        if play is not None:
+            stmt = stmt.where(PlayRunRow.play == play)
+        return [row.to_domain() for row in self._rows(stmt.limit(limit))]

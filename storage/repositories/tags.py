@@ -1,0 +1,119 @@
+"""Tags and their event log: the two tables every promotion and rollback writes together.
+
+A tag moves only by compare-and-set on its revision, and the log accepts one event per
+(model, tag, revision); so of two racing moves exactly one commits and the history of a tag
+stays a single chain. Both hold under READ COMMITTED on PostgreSQL (the losing UPDATE re-checks
+the revision after the winner commits, the losing INSERT hits the unique key) and on SQLite
+(writers queue on BEGIN IMMEDIATE).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, Insert, Update, exists, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from core.domain import Tag, TagMoved
+from core.errors import InvalidInput, NotFound, TagMovedMeanwhile
+from core.identity import short
+from storage.errors import translated
+from storage.orm import TagEventRow, TagRow
+from storage.repositories.base import SqlRepository
+
+
+class SqlTagRepository(SqlRepository):
+    @translated("reading a tag")
+    def get(self, model: str, tag: str) -> Tag | None:
+        row = self._by_key(TagRow, (model, tag))
+        return row.to_domain() if row else None
+
+    @translated("listing tags")
+    def list(self, model: str | None = None) -> list[Tag]:
+        stmt = select(TagRow).order_by(TagRow.model, TagRow.name)
+        if model is not None:
+            stmt = stmt.where(TagRow.model == model)
+        return [row.to_domain() for row in self._rows(stmt)]
+
+    @translated("moving a tag")
+    def compare_and_set(self, model: str, tag: str, expected_revision: int, version_id: str,
+                        at: datetime) -> Tag:
+        if expected_revision < 0:
+            raise InvalidInput("expected_revision", f"must be >= 0, got {expected_revision}")
+        stmt: Insert | Update
+        if expected_revision == 0:
+            stmt = insert(TagRow).values(model=model, name=tag, version_id=version_id,
+                                         revision=1, moved_at=at)
+        else:
+            stmt = (update(TagRow)
+                    .where(TagRow.model == model, TagRow.name == tag,
+                           TagRow.revision == expected_revision)
+                    .values(version_id=version_id, revision=TagRow.revision + 1,
+                            moved_at=at))
+        try:
+            with self._savepoint():
+                moved = self._write(stmt).rowcount
+        except IntegrityError as exc:
+            if not self._version_exists(model, version_id):
+                raise NotFound(f"no version {short(model, version_id)} is registered",
+                               hint="register it before pointing a tag at it") from exc
+            raise TagMovedMeanwhile(model, tag, expected_revision) from exc
+        if expected_revision > 0 and moved != 1:  # an INSERT either succeeds or raises
+            raise TagMovedMeanwhile(model, tag, expected_revision)
+        return Tag(model=model, name=tag, version_id=version_id,
+                   revision=expected_revision + 1, moved_at=at.astimezone(UTC))
+
+
+class SqlEventLog(SqlRepository):
+    @translated("recording a tag event")
+    def append(self, event: TagMoved) -> TagMoved:
+        try:
+            with self._savepoint():
+                result = self._write(insert(TagEventRow).values(TagEventRow.values(event)))
+        except IntegrityError as exc:
+            for vid in (event.to_version, event.from_version):
+                if not self._version_exists(event.model, vid):
+                    raise NotFound(f"no version {short(event.model, vid or '')} is registered"
+                                   ) from exc
+            raise TagMovedMeanwhile(event.model, event.tag, event.revision - 1) from exc
+        seq = result.inserted_primary_key[0] if result.inserted_primary_key else None
+        return replace(event, seq=int(seq) if seq is not None else None,
+                       at=event.at.astimezone(UTC))
+
+    @translated("reading tag history")
+    def history(self, model: str, tag: str | None = None, *, since: datetime | None = None,
+                until: datetime | None = None, before_seq: int | None = None,
+                play: str | None = None, limit: int | None = None,
+                newest_first: bool = False) -> list[TagMoved]:
+        conditions: list[ColumnElement[bool]] = [TagEventRow.model == model]
+        if tag is not None:
+            conditions.append(TagEventRow.tag == tag)
+        if since is not None:
+            conditions.append(TagEventRow.at >= since)
+        if until is not None:
+            conditions.append(TagEventRow.at <= until)
+        if before_seq is not None:
+            conditions.append(TagEventRow.seq < before_seq)
+        if play is not None:
+            conditions.append(TagEventRow.play == play)
+        order = TagEventRow.seq.desc() if newest_first else TagEventRow.seq.asc()
+        stmt = select(TagEventRow).where(*conditions).order_by(order)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return [row.to_domain() for row in self._rows(stmt)]
+
+    @translated("reading tag history")
+    def touching(self, model: str, version_id: str) -> list[TagMoved]:
+        stmt = (select(TagEventRow)
+                .where(TagEventRow.model == model,
+                       or_(TagEventRow.from_version == version_id,
+                           TagEventRow.to_version == version_id))
+                .order_by(TagEventRow.seq))
+        return [row.to_domain() for row in self._rows(stmt)]
+
+    @translated("reading tag history")
+    def ever_pointed(self, model: str, tag: str, version_id: str) -> bool:
+        stmt = select(exists().where(TagEventRow.model == model, TagEventRow.tag == tag,
+                                     TagEventRow.to_version == version_id))
+        return bool(self._session.scalar(stmt))

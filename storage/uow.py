@@ -1,0 +1,105 @@
+"""The SQL unit of work: one session, one transaction, all repositories sharing it.
+
+A play's state change and its event commit together or not at all; leaving the `with` block
+without `commit()` (an exception, or a read-only use) rolls back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.errors import StorageError
+from core.ports import (
+    ApprovalRepository,
+    AttributionRepository,
+    EventLog,
+    IncidentRepository,
+    RunRepository,
+    TagRepository,
+    UnitOfWork,
+    VersionRepository,
+)
+from storage.errors import storage_error
+from storage.repositories import (
+    SqlApprovalRepository,
+    SqlAttributionRepository,
+    SqlEventLog,
+    SqlIncidentRepository,
+    SqlRunRepository,
+    SqlTagRepository,
+    SqlVersionRepository,
+)
+
+
+class SqlUnitOfWork:
+    # Typed as the ports (protocol attributes are invariant), which also makes mypy prove
+    # that each SQL repository implements its port.
+    versions: VersionRepository
+    tags: TagRepository
+    events: EventLog
+    approvals: ApprovalRepository
+    incidents: IncidentRepository
+    attributions: AttributionRepository
+    runs: RunRepository
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+        self._session: Session | None = None
+
+    def __enter__(self) -> Self:
+        if self._session is not None:
+            raise StorageError("a unit of work cannot be entered twice",
+                               hint="ask the factory for a new one")
+        session = self._session = self._sessions()
+        self.versions = SqlVersionRepository(session)
+        self.tags = SqlTagRepository(session)
+        self.events = SqlEventLog(session)
+        self.approvals = SqlApprovalRepository(session)
+        self.incidents = SqlIncidentRepository(session)
+        self.attributions = SqlAttributionRepository(session)
+        self.runs = SqlRunRepository(session)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        session = self._require()
+        try:
+            session.rollback()  # nothing left once commit() ran; everything otherwise
+        except SQLAlchemyError as error:
+            if exc is None:  # never hide the exception that is already on its way out
+                raise storage_error("rolling back", error) from error
+        finally:
+            session.close()
+
+    def commit(self) -> None:
+        try:
+            self._require().commit()
+        except SQLAlchemyError as error:
+            raise storage_error("committing", error) from error
+
+    def rollback(self) -> None:
+        try:
+            self._require().rollback()
+        except SQLAlchemyError as error:
+            raise storage_error("rolling back", error) from error
+
+    def _require(self) -> Session:
+        if self._session is None:
+            raise StorageError("the unit of work is used outside its `with` block")
+        return self._session
+
+
+def uow_factory(engine: Engine) -> Callable[[], SqlUnitOfWork]:
+    """What the composition root hands to the play engine as its UnitOfWorkFactory."""
+    sessions = sessionmaker(engine, autoflush=False, expire_on_commit=False)
+    return lambda: SqlUnitOfWork(sessions)
+
+
+if TYPE_CHECKING:  # mypy proves the SQL unit of work implements the port
+    _implements: type[UnitOfWork] = SqlUnitOfWork

@@ -1,0 +1,95 @@
+"""Shared fixtures. Storage and SQLAlchemy are imported inside fixtures only, so unit tests
+that check core/ never imports SQLAlchemy are not fooled by a conftest that did."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from storage.uow import SqlUnitOfWork
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    """The server URL, checked once; without a server PG tests skip, except on CI."""
+    from sqlalchemy import create_engine, text
+
+    url = os.environ.get("PLAYBOOK_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    engine = create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        message = f"PostgreSQL at {url} is unreachable: {exc}".splitlines()[0]
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI needs PostgreSQL for the storage tests; {message}")
+        pytest.skip(message)
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """A URL whose connections see only a fresh schema of their own (via search_path), so
+    tests, and processes they start, never collide; the schema is dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    schema = f"pbtest_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_server_url)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = make_url(postgres_server_url).update_query_dict(
+            {"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'playbook.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def engine(engine_url: str) -> Iterator[Engine]:
+    from storage.database import make_engine
+
+    made = make_engine(engine_url)
+    yield made
+    made.dispose()
+
+
+@pytest.fixture
+def uow_factory(engine: Engine) -> Callable[[], SqlUnitOfWork]:
+    """A migrated database of the parametrized kind, as the play engine would get it."""
+    from storage.database import migrate
+    from storage.uow import uow_factory as make_factory
+
+    migrate(engine)
+    return make_factory(engine)
+
+
+def pytest_collection_modifyitems(config: Any, items: list[pytest.Item]) -> None:
+    """Tests that ask for `postgres_url` directly are PostgreSQL tests too (`-m "not postgres"`
+    deselects them)."""
+    for item in items:
+        if "postgres_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
