@@ -3,7 +3,7 @@
 # Every line it runs is a plain `playbook` command you can type yourself.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-demo="${PLAYBOOK_DEMO_DIR:-$here/../.playbook-demo}"
+demo="$(realpath -m "${PLAYBOOK_DEMO_DIR:-$here/../.playbook-demo}")"
 rm -rf "$demo" && mkdir -p "$demo" && cd "$demo"
 cp "$here/playbook.toml" "$here/eval_suite.py" .
 export PLAYBOOK_USER=U0ANA
@@ -17,11 +17,11 @@ say "Play 1: register (the eval suite runs through eval_suite.py)"
 v1=$(playbook --json register support --root --owner U0ANA --reason "first prompt" \
   --prompt "Be polite. Escalate to a human when unsure." --model-config '{"temperature": 0.2}' | id_of short)
 echo "registered $v1"
-v2=$(playbook --json register support --parent "$v1" --owner U0ANA --reason "cite sources, be concise" \
-  --prompt "Be polite and concise. Cite sources. Escalate to a human when unsure." \
+v2=$(playbook --json register support --parent "$v1" --owner U0ANA --reason "cite sources" \
+  --prompt "Be polite. Cite sources. Escalate to a human when unsure." \
   --model-config '{"temperature": 0.2}' | id_of short)
 run playbook register support --parent "$v1" --owner U0ANA --reason "same content again" \
-  --prompt "Be polite and concise. Cite sources. Escalate to a human when unsure." \
+  --prompt "Be polite. Cite sources. Escalate to a human when unsure." \
   --model-config '{"temperature": 0.20}'
 refused playbook register support --owner U0ANA --reason "no parent" --prompt "x"
 
@@ -32,7 +32,7 @@ refused playbook promote support "$v1" --reason "worse than production"
 
 say "Play 4: experiment on a branch with short retention"
 run playbook experiment support hot-temp --parent "$v2" --owner U0ANA --reason "try warmer sampling" \
-  --prompt "Be polite and concise. Cite sources. Escalate to a human when unsure." \
+  --prompt "Be polite. Cite sources. Escalate to a human when unsure." \
   --model-config '{"temperature": 0.9}' --artifact "$here/eval_suite.py"
 
 say "A release whose CI-supplied score hides a regression"
@@ -49,7 +49,7 @@ say "Play 3: emergency rollback to the last known-good version"
 run playbook rollback support --symptom "answers got vague and rude"
 run playbook history support --tag production
 
-say "Play 5: audit (which version served req-2, and what was production an hour ago)"
+say "Play 5: audit (which version served req-2, and what production is now, from the event log)"
 run playbook audit req-2
 run playbook audit --model support --at now
 

@@ -145,9 +145,10 @@ def test_an_unregistered_version_cannot_be_promoted(world: tuple[PlayContext, Fa
 
 def test_an_undeclared_model_is_a_config_error(world: tuple[PlayContext, Fakes]) -> None:
     ctx, fakes = world
+    before = fakes.snapshot()
     with pytest.raises(ConfigError):
         promote(Promote.parse(model="vision", version="vision@0123456789", actor="a"), ctx)
-    assert fakes.snapshot() == make_ctx(BASE)[1].snapshot()
+    assert fakes.snapshot() == before
 
 
 def test_production_moved_meanwhile_fails_the_move(world: tuple[PlayContext, Fakes]) -> None:
@@ -166,7 +167,7 @@ def test_production_moved_meanwhile_fails_the_move(world: tuple[PlayContext, Fak
 
 def test_high_stakes_opens_a_request_and_moves_nothing(world: tuple[PlayContext, Fakes]) -> None:
     ctx, fakes = world
-    (t1,) = [fakes.add_version("triage", "t1", {"accuracy": 0.5})]
+    t1 = fakes.add_version("triage", "t1", {"accuracy": 0.5})
     fakes.move("triage", "production", t1.id)
     t2 = registered(ctx, "triage", "t2", 0.6, parent=t1, actor="erin")
     events_before = fakes.events
