@@ -102,7 +102,7 @@ def migrate(engine: Engine) -> None:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, "heads")  # the API and Slack tables are separate branches
     except CommandError as exc:
         raise StorageError(
             f"cannot migrate the database: {exc}",

@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from bot import bootstrap
-from bot.cli import audit, incident, promotion, registry
+from bot.cli import audit, incident, promotion, registry, serve
 from bot.cli.render import Out, dumps
 from bot.settings import load_settings
 from core.errors import ConfigError, PlaybookError
@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     promotion.add_parsers(sub)
     incident.add_parsers(sub)
     audit.add_parsers(sub)
+    serve.add_parsers(sub)
     return parser
 
 

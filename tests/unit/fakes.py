@@ -75,9 +75,9 @@ class FakeStore:
     def __init__(self) -> None:
         self.state = State()
         self.seq = itertools.count(1)  # like a database sequence: never reused, gaps allowed
-        self._before: dict[str, list[Callable[[], None]]] = {}
+        self._before: dict[str, list[Callable[[], object]]] = {}
 
-    def before_next(self, operation: str, fn: Callable[[], None]) -> None:
+    def before_next(self, operation: str, fn: Callable[[], object]) -> None:
         """Run `fn` once, just before the next call of a repository write such as
         "tags.compare_and_set" or "versions.add" (to stage a race with another writer)."""
         self._before.setdefault(operation, []).append(fn)

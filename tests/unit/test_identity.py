@@ -30,7 +30,7 @@ def cid(config: dict[str, Any], **other: Any) -> str:
 
 # --- properties -----------------------------------------------------------------------------
 
-text = st.text(st.characters(exclude_categories=("Cs",)), max_size=6)  # JSON-able strings
+text = st.text(st.characters(exclude_categories=["Cs"]), max_size=6)  # JSON-able strings
 numbers = st.one_of(st.integers(min_value=-(2**70), max_value=2**70),
                     st.floats(allow_nan=False, allow_infinity=False))
 leaves = st.one_of(st.none(), st.booleans(), numbers, text)
