@@ -113,7 +113,7 @@ def _loc(loc: tuple[Any, ...]) -> str:
 def parse_config(data: dict[str, Any], path: str | None = None) -> PlaybookConfig:
     """Validate the TOML document; report every problem at once, with its key path."""
     problems: list[str] = []
-    unknown = sorted(set(data) - {"defaults", "models", "schedule", "channels"})
+    unknown = sorted(set(data) - {"defaults", "models"})
     problems += [f"{k}: unknown top-level table (expected defaults, models)" for k in unknown]
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):

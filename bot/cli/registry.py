@@ -184,7 +184,7 @@ def diff_text(d: dict[str, Any]) -> str:
             lines.append(f"{name}: {d[name]['from']} -> {d[name]['to']}")
     if d["prompt"]["changed"]:
         lines += ["prompt:", *("  " + line for line in d["prompt"]["diff"])]
-    if d["config"]["changed"]:
+    if "config" in d["changed_components"]:
         lines.append("config:")
         lines += [f"  + {k} = {json.dumps(v)}" for k, v in d["config"]["added"].items()]
         lines += [f"  - {k} = {json.dumps(v)}" for k, v in d["config"]["removed"].items()]

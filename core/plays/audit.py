@@ -88,8 +88,8 @@ class ProductionThen:
 
 def production_at(cmd: ProductionAt, ctx: PlayContext) -> ProductionThen:
     """Replays the event log up to `at`: what production pointed at then."""
-    ctx.config.model(cmd.model)
     with ctx.run("audit", cmd.actor, cmd.inputs()) as run:
+        ctx.config.model(cmd.model)
         with run.step("replay events") as out, ctx.uow() as uow:
             last = uow.events.history(cmd.model, PRODUCTION, until=cmd.at, limit=1,
                                       newest_first=True)

@@ -55,6 +55,9 @@ def gate(policy: ModelPolicy, candidate: Version, production: Version | None) ->
                       hint=f"register it with --score {policy.metric}=<value> or an evaluator")
     if production is not None and production.id == candidate.id:
         raise InvalidState(f"{candidate.short} is already production")
+    if candidate.artifacts_collected_at is not None:
+        raise Refused(f"{candidate.short} lost its artifacts to garbage collection and cannot "
+                      "serve", hint="promote a version whose artifacts are kept")
     if policy.min_score is not None and not policy.passes(candidate.scores):
         word = "below" if policy.higher_is_better else "above"
         raise Refused(f"{candidate.short} {policy.metric}={score:g} is {word} min_score "

@@ -26,11 +26,11 @@ class ExperimentStarted:
 
 
 def start_experiment(cmd: StartExperiment, ctx: PlayContext) -> ExperimentStarted:
-    if cmd.root or not cmd.parent:
-        raise InvalidInput("parent", "an experiment branches from a registered parent",
-                           hint="pass --parent MODEL@<hex>")
     tag = EXPERIMENT_PREFIX + cmd.name
     with ctx.run("experiment", cmd.actor, cmd.inputs()) as run:
+        if cmd.root or not cmd.parent:
+            raise InvalidInput("parent", "an experiment branches from a registered parent",
+                               hint="pass --parent MODEL@<hex>")
         version, created = register_steps(cmd, ctx, run, kind="experiment")
         with run.step("move experiment tag") as out, ctx.uow() as uow:
             pointed, revision = current(uow, cmd.model, tag)

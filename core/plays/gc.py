@@ -1,7 +1,8 @@
 """Play 6, garbage collection: free heavy artifacts nobody can need, keep every record.
 
 A version's artifacts go when its retention has passed, it never served production, and no tag
-points at it now. Metadata, scores, lineage and events are kept forever.
+points at it now (an experiment tag does not count: an experiment lives as long as its retention
+window). Metadata, scores, lineage and events are kept forever.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from core.commands import CollectGarbage
-from core.domain import PRODUCTION, Version
+from core.domain import EXPERIMENT_PREFIX, PRODUCTION, Version
 from core.engine import PlayContext
 
 
@@ -30,13 +31,15 @@ def retention_end(ctx: PlayContext, version: Version) -> datetime:
 
 
 def collect_garbage(cmd: CollectGarbage, ctx: PlayContext) -> GcReport:
-    if cmd.model is not None:
-        ctx.config.model(cmd.model)
     report = GcReport(dry_run=cmd.dry_run)
     with ctx.run("gc", cmd.actor, cmd.inputs()) as run:
+        if cmd.model is not None:
+            ctx.config.model(cmd.model)
         with run.step("find collectable") as out, ctx.uow() as uow:
             now = ctx.clock.now()
-            tagged = {(t.model, t.version_id) for t in uow.tags.list(cmd.model)}
+            # An experiment tag protects nothing: the experiment's retention window does.
+            tagged = {(t.model, t.version_id) for t in uow.tags.list(cmd.model)
+                      if not t.name.startswith(EXPERIMENT_PREFIX)}
             candidates: list[Version] = []
             for v in uow.versions.with_live_artifacts(cmd.model):
                 if v.model not in ctx.config.models:

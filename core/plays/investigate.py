@@ -34,10 +34,10 @@ class Investigation:
 
 
 def investigate(cmd: Investigate, ctx: PlayContext) -> Investigation:
-    policy = ctx.config.model(cmd.model)
     onset = cmd.onset or ctx.clock.now()
     window = timedelta(hours=cmd.window_hours)
     with ctx.run("investigate", cmd.actor, cmd.inputs()) as run:
+        policy = ctx.config.model(cmd.model)
         with run.step("production history") as out, ctx.uow() as uow:
             events = uow.events.history(cmd.model, PRODUCTION, since=onset - window,
                                         until=onset + window)

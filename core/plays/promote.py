@@ -21,8 +21,8 @@ class PromoteResult:
 
 
 def promote(cmd: Promote, ctx: PlayContext) -> PromoteResult:
-    policy = ctx.config.model(cmd.model)
     with ctx.run("promote", cmd.actor, cmd.inputs()) as run:
+        policy = ctx.config.model(cmd.model)
         with run.step("resolve candidate") as out:
             with ctx.uow() as uow:
                 candidate = resolve(uow, cmd.model, cmd.version)

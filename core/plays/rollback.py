@@ -56,9 +56,9 @@ def last_known_good(uow: UnitOfWork, policy: ModelPolicy, tag: str,
 
 
 def rollback(cmd: Rollback, ctx: PlayContext) -> RollbackResult:
-    policy = ctx.config.model(cmd.model)
     opened_at = ctx.clock.now()
     with ctx.run("rollback", cmd.actor, cmd.inputs()) as run:
+        policy = ctx.config.model(cmd.model)
         with run.step("find current") as out, ctx.uow() as uow:
             bad, revision = current(uow, cmd.model, cmd.tag)
             if bad is None:
@@ -69,6 +69,9 @@ def rollback(cmd: Rollback, ctx: PlayContext) -> RollbackResult:
                 target = resolve(uow, cmd.model, cmd.to)
                 if target.id == bad.id:
                     raise InvalidState(f"{target.short} is already {cmd.tag}")
+                if target.artifacts_collected_at is not None:
+                    raise Refused(f"{target.short} lost its artifacts to garbage collection "
+                                  "and cannot serve", hint="pick another target")
                 out.update(explicit=True)
             else:
                 found = last_known_good(uow, policy, cmd.tag, bad)

@@ -142,3 +142,28 @@ def test_a_blob_shared_with_a_kept_version_is_neither_deleted_nor_counted() -> N
     assert [x.id for x in report.collected] == [gone.id]
     assert report.bytes_freed == len(b"delta")
     assert fakes.artifacts.blobs == {gone.artifacts[0].sha256: shared}
+
+
+def test_an_experiment_tag_does_not_outlive_the_experiments_retention(
+        scene: tuple[PlayContext, Fakes, dict[str, Version]]) -> None:
+    ctx, fakes, v = scene
+    fakes.move("chat", "experiment/warm", v["expired_exp"].id, at=OLD)
+    fakes.move("chat", "experiment/cold", v["live_exp"].id, at=OLD)
+    collected = {x.id for x in gc(ctx).collected}
+    assert v["expired_exp"].id in collected
+    assert v["live_exp"].id not in collected
+
+
+def test_a_collected_version_cannot_be_promoted(
+        scene: tuple[PlayContext, Fakes, dict[str, Version]]) -> None:
+    from core.commands import Promote
+    from core.errors import Refused
+    from core.plays import promote
+
+    ctx, fakes, v = scene
+    gc(ctx)
+    before = fakes.snapshot()
+    with pytest.raises(Refused, match="garbage collection"):
+        promote(Promote.parse(model="chat", version=v["unused"].short, actor="alice"), ctx)
+    after = fakes.snapshot()
+    assert after["tags"] == before["tags"] and after["events"] == before["events"]
