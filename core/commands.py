@@ -105,6 +105,7 @@ class Promote(Command):
     version: str = NonEmpty
     actor: str = NonEmpty
     reason: str = ""
+    expected_revision: int | None = Field(default=None, ge=0)  # refuse if the tag moved since
 
 
 class Approve(Command):
@@ -124,6 +125,7 @@ class Rollback(Command):
     to: str | None = None
     symptom: str = ""
     tag: str = Field(default="production", pattern=r"^(production|rehearsal)$")
+    expected_revision: int | None = Field(default=None, ge=0)  # refuse if the tag moved since
 
 
 class Audit(Command):

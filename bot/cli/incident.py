@@ -16,7 +16,8 @@ from core.plays import investigate, rollback
 
 def cmd_rollback(args: argparse.Namespace, app: App) -> Out:
     result = rollback(Rollback.parse(model=args.model, actor=app.settings.actor, to=args.to,
-                                     symptom=args.symptom or ""), app.ctx)
+                                     symptom=args.symptom or "",
+                                     expected_revision=args.expect_revision), app.ctx)
     i = result.incident
     data = serialize.incident(i) | {"run": result.run_id, "event": serialize.event(result.event)}
     text = block([
@@ -67,6 +68,8 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("model")
     p.add_argument("--to", metavar="MODEL@HEX", help="an explicit target version")
     p.add_argument("--symptom", "--because", dest="symptom", help="what was seen")
+    p.add_argument("--expect-revision", type=int, metavar="N",
+                   help="refuse if production is no longer at revision N (see `tags`)")
     p.set_defaults(handler=cmd_rollback)
 
     p = sub.add_parser("incidents", help="incident records, newest first")

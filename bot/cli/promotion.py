@@ -14,7 +14,8 @@ from core.plays import approve, promote, reject
 
 def cmd_promote(args: argparse.Namespace, app: App) -> Out:
     result = promote(Promote.parse(model=args.model, version=args.version,
-                                   actor=app.settings.actor, reason=args.reason or ""), app.ctx)
+                                   actor=app.settings.actor, reason=args.reason or "",
+                                   expected_revision=args.expect_revision), app.ctx)
     gate = result.gate
     delta = gate.get("delta")
     gate_line = f"{gate['metric']}={gate['candidate_score']:g}" + (
@@ -85,6 +86,8 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("model")
     p.add_argument("version", metavar="MODEL@HEX")
     p.add_argument("--reason", "--because", dest="reason")
+    p.add_argument("--expect-revision", type=int, metavar="N",
+                   help="refuse if production is no longer at revision N (see `tags`)")
     p.set_defaults(handler=cmd_promote)
 
     p = sub.add_parser("approve", help="play 2: approve a pending promotion")

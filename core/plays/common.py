@@ -8,7 +8,7 @@ from typing import Any
 from core.config import ModelPolicy
 from core.domain import PRODUCTION, TagMoved, Version
 from core.engine import PlayContext
-from core.errors import EvaluatorError, InvalidState, NotFound, Refused
+from core.errors import EvaluatorError, InvalidState, NotFound, Refused, TagMovedMeanwhile
 from core.identity import parse_version_ref, pick_unique, short
 from core.ports import UnitOfWork
 
@@ -30,6 +30,12 @@ def current(uow: UnitOfWork, model: str, tag: str = PRODUCTION) -> tuple[Version
     if t is None:
         return None, 0
     return uow.versions.get(model, t.version_id), t.revision
+
+
+def check_expected(model: str, tag: str, expected: int | None, actual: int) -> None:
+    """A caller that read the tag earlier (a script, a card) can insist it has not moved."""
+    if expected is not None and expected != actual:
+        raise TagMovedMeanwhile(model, tag, expected)
 
 
 def move_tag(uow: UnitOfWork, *, model: str, tag: str, to: Version, expected_revision: int,

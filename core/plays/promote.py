@@ -8,7 +8,7 @@ from datetime import timedelta
 from core.commands import Promote
 from core.domain import PRODUCTION, ApprovalRequest, ApprovalStatus, TagMoved, Version
 from core.engine import PlayContext
-from core.plays.common import current, gate, move_tag, resolve
+from core.plays.common import check_expected, current, gate, move_tag, resolve
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ def promote(cmd: Promote, ctx: PlayContext) -> PromoteResult:
             with ctx.uow() as uow:
                 candidate = resolve(uow, cmd.model, cmd.version)
                 production, revision = current(uow, cmd.model)
+            check_expected(cmd.model, PRODUCTION, cmd.expected_revision, revision)
             out.update(candidate=candidate.short,
                        production=production.short if production else None)
         with run.step("gate") as checked:

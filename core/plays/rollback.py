@@ -14,7 +14,7 @@ from core.config import ModelPolicy
 from core.domain import Incident, TagMoved, Version
 from core.engine import PlayContext
 from core.errors import InvalidState, PlaybookError, Refused
-from core.plays.common import current, move_tag, resolve, run_eval
+from core.plays.common import check_expected, current, move_tag, resolve, run_eval
 from core.ports import UnitOfWork
 
 PAGE = 100
@@ -63,6 +63,7 @@ def rollback(cmd: Rollback, ctx: PlayContext) -> RollbackResult:
             bad, revision = current(uow, cmd.model, cmd.tag)
             if bad is None:
                 raise InvalidState(f"{cmd.model} has no {cmd.tag} version to roll back from")
+            check_expected(cmd.model, cmd.tag, cmd.expected_revision, revision)
             out.update(current=bad.short, revision=revision)
         with run.step("find target") as out, ctx.uow() as uow:
             if cmd.to:

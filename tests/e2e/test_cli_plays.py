@@ -195,6 +195,12 @@ def test_bad_input_is_refused_and_changes_nothing(cli: Cli, tmp_path: Path) -> N
     assert "score" in cli("register", "chat", "--root", "--owner", "a", "--reason", "r",
                           "--prompt", "p", "--score", "oops", ok=False)
     assert "already production" in cli("promote", "chat", v1["short"], ok=False)
+    v2 = reg(cli, "chat", "x" * 50, v1["short"])
+    assert "moved meanwhile" in cli("promote", "chat", v2["short"], "--expect-revision", "0",
+                                    ok=False)  # a stale read of the tag
+    assert "moved meanwhile" in cli("rollback", "chat", "--to", v2["short"],
+                                    "--expect-revision", "7", ok=False)
+    before["versions"].insert(0, v2["id"])
     assert "earlier known-good" in cli("rollback", "chat", ok=False)
     assert "no attribution" in cli("audit", "missing", ok=False)
     bad = _lines(tmp_path, [{"request_id": "a", "model": "chat", "version": v1["id"]},
