@@ -5,7 +5,6 @@ A missing or malformed field becomes an InvalidInput naming the field, before an
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Self
 
 from pydantic import (
@@ -39,6 +38,8 @@ class Command(BaseModel):
                 msg = str(e["msg"]).removeprefix("Value error, ")
                 if e["type"] == "missing":
                     msg = "is required"
+                elif e["type"] == "timezone_aware":
+                    msg = "needs a time zone, e.g. 2026-11-26T09:00:00Z"
                 problems.append((field, msg))
             field, msg = problems[0]
             more = "; ".join(f"{f}: {m}" for f, m in problems[1:])
@@ -135,15 +136,8 @@ class Audit(Command):
 
 class ProductionAt(Command):
     model: str = NonEmpty
-    at: datetime
+    at: AwareDatetime
     actor: str = NonEmpty
-
-    @field_validator("at")
-    @classmethod
-    def _aware(cls, v: datetime) -> datetime:
-        if v.tzinfo is None:
-            raise ValueError("needs a time zone, e.g. 2026-11-26T09:00:00Z")
-        return v
 
 
 class CollectGarbage(Command):
@@ -155,16 +149,9 @@ class CollectGarbage(Command):
 class Investigate(Command):
     model: str = NonEmpty
     actor: str = NonEmpty
-    onset: datetime | None = None
+    onset: AwareDatetime | None = None
     window_hours: float = Field(default=72.0, gt=0)
     suspect: str | None = None
-
-    @field_validator("onset")
-    @classmethod
-    def _aware(cls, v: datetime | None) -> datetime | None:
-        if v is not None and v.tzinfo is None:
-            raise ValueError("needs a time zone, e.g. 2026-11-26T09:00:00Z")
-        return v
 
 
 class AttributionIn(BaseModel):
