@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -60,6 +60,10 @@ class EventLog(Protocol):
         """Every event whose from or to is this version, oldest first."""
         ...
     def ever_pointed(self, model: str, tag: str, version_id: str) -> bool: ...
+    def rolled_back_from(self, model: str, tag: str,
+                         version_ids: Collection[str]) -> builtins.set[str]:
+        """Which of these versions a rollback of this tag has moved away from."""
+        ...
 
 
 class ApprovalRepository(Protocol):

@@ -17,7 +17,8 @@ from core.errors import InvalidState, PlaybookError, Refused
 from core.plays.common import check_expected, current, move_tag, resolve, run_eval
 from core.ports import UnitOfWork
 
-PAGE = 100
+FIRST_PAGE = 20
+PAGE = 200
 
 
 @dataclass(frozen=True)
@@ -33,26 +34,28 @@ def last_known_good(uow: UnitOfWork, policy: ModelPolicy, tag: str,
                     bad: Version) -> Version | None:
     """The most recent earlier version of this tag whose eval passed and that was never
     rolled back from."""
-    rolled_back_from = {e.from_version for e in
-                        uow.events.history(policy.name, tag, play="rollback")}
-    rolled_back_from.discard(None)
     seen = {bad.id}
     before: int | None = None
+    size = FIRST_PAGE  # the answer is nearly always among the last few moves
     while True:
-        page = uow.events.history(policy.name, tag, before_seq=before, limit=PAGE,
+        page = uow.events.history(policy.name, tag, before_seq=before, limit=size,
                                   newest_first=True)
-        for event in page:
-            vid = event.to_version
-            if vid in seen or vid in rolled_back_from:
-                seen.add(vid)
+        fresh = [e.to_version for e in page if e.to_version not in seen]
+        tainted = uow.events.rolled_back_from(policy.name, tag, set(fresh))
+        for vid in fresh:
+            if vid in seen:
                 continue
             seen.add(vid)
+            if vid in tainted:
+                continue
             version = uow.versions.get(policy.name, vid)
-            if version is not None and policy.passes(version.scores):
+            if version is not None and version.artifacts_collected_at is None \
+                    and policy.passes(version.scores):
                 return version
-        if len(page) < PAGE:
+        if len(page) < size:
             return None
         before = page[-1].seq
+        size = PAGE
 
 
 def rollback(cmd: Rollback, ctx: PlayContext) -> RollbackResult:

@@ -9,6 +9,7 @@ the revision after the winner commits, the losing INSERT hits the unique key) an
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -111,6 +112,17 @@ class SqlEventLog(SqlRepository):
                            TagEventRow.to_version == version_id))
                 .order_by(TagEventRow.seq))
         return [row.to_domain() for row in self._rows(stmt)]
+
+    @translated("reading tag history")
+    def rolled_back_from(self, model: str, tag: str,
+                         version_ids: Collection[str]) -> set[str]:
+        if not version_ids:
+            return set()
+        stmt = (select(TagEventRow.from_version).distinct()
+                .where(TagEventRow.model == model, TagEventRow.tag == tag,
+                       TagEventRow.play == "rollback",
+                       TagEventRow.from_version.in_(list(version_ids))))
+        return {v for v in self._session.scalars(stmt) if v is not None}
 
     @translated("reading tag history")
     def ever_pointed(self, model: str, tag: str, version_id: str) -> bool:

@@ -18,7 +18,7 @@ import copy
 import hashlib
 import itertools
 import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -197,6 +197,12 @@ class FakeEventLog(_Repo, ports.EventLog):
     def touching(self, model: str, version_id: str) -> builtins.list[TagMoved]:
         return [e for _, e in sorted(self._s.events.items()) if e.model == model
                 and version_id in (e.from_version, e.to_version)]
+
+    def rolled_back_from(self, model: str, tag: str,
+                         version_ids: Collection[str]) -> builtins.set[str]:
+        return {e.from_version for e in self._s.events.values()
+                if e.model == model and e.tag == tag and e.play == "rollback"
+                and e.from_version is not None and e.from_version in version_ids}
 
     def ever_pointed(self, model: str, tag: str, version_id: str) -> bool:
         return any(e.model == model and e.tag == tag and e.to_version == version_id
