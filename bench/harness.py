@@ -8,6 +8,7 @@ Both are migrated with `storage.database.migrate` and opened with `make_engine`,
 
 from __future__ import annotations
 
+import cProfile
 import gc
 import math
 import os
@@ -40,6 +41,9 @@ MIN_SCORE = 0.5
 
 Json = dict[str, Any]
 
+# Operation label -> profiler enabled around that operation's timed calls (bench.profile).
+PROFILERS: dict[str, cProfile.Profile] = {}
+
 
 def log(message: str) -> None:
     """Progress goes to stderr; stdout carries only the JSON document."""
@@ -63,22 +67,29 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
-def measure(operation: Callable[[int], object], n: int, *, warmup: int = 10,
+def measure(label: str, operation: Callable[[int], object], n: int, *, warmup: int = 10,
             setup: Callable[[int], object] | None = None) -> list[float]:
     """Run `operation(i)` warmup + n times; return the last n durations in milliseconds.
 
     `setup(i)`, when given, runs before each call and is not timed. The garbage collector
-    stays on (a server has it on) but starts each series from a clean slate.
+    stays on (a server has it on) but starts each series from a clean slate. When
+    PROFILERS holds `label`, that profiler runs around the timed calls (and skews them).
     """
     samples: list[float] = []
+    profiler = PROFILERS.get(label)
     gc.collect()
     for i in range(warmup + n):
         if setup is not None:
             setup(i)
+        timed = i >= warmup
+        if profiler is not None and timed:
+            profiler.enable()
         started = time.perf_counter_ns()
         operation(i)
         elapsed = time.perf_counter_ns() - started
-        if i >= warmup:
+        if profiler is not None and timed:
+            profiler.disable()
+        if timed:
             samples.append(elapsed / 1e6)
     return samples
 

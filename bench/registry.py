@@ -66,7 +66,7 @@ def bench_register(ctx: PlayContext, seeded: SeededRegistry,
         if not result.created or result.version.id != ids[i]:
             raise AssertionError(f"register {i} did not create {ids[i]}")
 
-    samples = measure(op, iterations, warmup=WARMUP)
+    samples = measure("register", op, iterations, warmup=WARMUP)
     return ids, latency(samples, None, scores="supplied", note="no target in the issue")
 
 
@@ -79,7 +79,7 @@ def bench_promote(ctx: PlayContext, candidates: list[str], iterations: int) -> J
         if result.event is None:
             raise AssertionError("a low-stakes promotion must move production at once")
 
-    samples = measure(op, iterations, warmup=WARMUP)
+    samples = measure("promote", op, iterations, warmup=WARMUP)
     return latency(samples, None, stakes="low", note="no target in the issue")
 
 
@@ -92,7 +92,7 @@ def bench_resolve(ctx: PlayContext, n: int) -> Json:
         if version is None:
             raise AssertionError("production must be set")
 
-    return latency(measure(op, n, warmup=WARMUP * 5), TARGET_RESOLVE_P99_MS,
+    return latency(measure("resolve", op, n, warmup=WARMUP * 5), TARGET_RESOLVE_P99_MS,
                    call="core.plays.common.current(uow, model) in a fresh unit of work")
 
 
@@ -115,7 +115,7 @@ def bench_rollback(ctx: PlayContext, seeded: SeededRegistry, iterations: int) ->
             raise AssertionError(f"rollback {i} went to {result.restored.short} "
                                  f"({result.incident.confirmation})")
 
-    samples = measure(op, iterations, warmup=WARMUP, setup=setup)
+    samples = measure("rollback", op, iterations, warmup=WARMUP, setup=setup)
     with ctx.uow() as uow:
         events = uow.events.history(MODEL, PRODUCTION)
     rollbacks = sum(1 for e in events if e.play == "rollback")

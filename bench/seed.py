@@ -140,17 +140,32 @@ class SeededAttributions:
                 "method": self.method}
 
 
-def request_id(rng: random.Random) -> str:
-    """Random 128-bit ids like serving's request ids: inserts land all over the index."""
-    return f"req-{rng.getrandbits(128):032x}"
+class RequestIds:
+    """Serving's request ids. `random`: 128 random bits (UUIDv4-like), so inserts land all
+    over the primary-key index, the worst case. `ordered`: a counter prefix (ULID/UUIDv7-like),
+    so new ids sort after everything stored and inserts append to the index."""
+
+    def __init__(self, kind: str, seed: int = 1) -> None:
+        if kind not in ("random", "ordered"):
+            raise ValueError(f"request ids are random or ordered, not {kind!r}")
+        self.kind = kind
+        self._rng = random.Random(seed)
+        self._counter = 0
+
+    def __call__(self) -> str:
+        bits = self._rng.getrandbits(128)
+        if self.kind == "random":
+            return f"req-{bits:032x}"
+        self._counter += 1
+        return f"req-{self._counter:012x}-{bits & (2**80 - 1):020x}"
 
 
 def seed_attributions(db: Database, total: int, version_ids: list[str], *,
-                      sample: int, seed: int = 1) -> SeededAttributions:
-    """`total` attribution rows spread over `version_ids`, with `sample` of their request ids
-    kept for lookups."""
+                      sample: int, ids: RequestIds) -> SeededAttributions:
+    """`total` attribution rows, 90% served by `version_ids[0]` and the rest by the others
+    (production and a canary), with `sample` of their request ids kept for lookups."""
     started = time.perf_counter()
-    rng = random.Random(seed)
+    rng = random.Random(7)
     keep = set(rng.sample(range(total), min(sample, total)))
     kept: list[str] = []
     served = datetime.now(UTC) - timedelta(days=30)
@@ -158,11 +173,11 @@ def seed_attributions(db: Database, total: int, version_ids: list[str], *,
     def batch(start: int, stop: int) -> list[dict[str, Any]]:
         out = []
         for i in range(start, stop):
-            rid = request_id(rng)
+            rid = ids()
             if i in keep:
                 kept.append(rid)
             out.append(AttributionRow.values(Attribution(
-                request_id=rid, model=MODEL, version_id=version_ids[i % len(version_ids)],
+                request_id=rid, model=MODEL, version_id=served_by(version_ids, i),
                 served_at=served + timedelta(milliseconds=2 * i),
                 latency_ms=float(20 + i % 300), error=i % 97 == 0)))
         return out
@@ -186,6 +201,13 @@ def seed_attributions(db: Database, total: int, version_ids: list[str], *,
     rng.shuffle(kept)
     return SeededAttributions(rows=total, seconds=time.perf_counter() - started,
                               method=method, sample=kept)
+
+
+def served_by(version_ids: list[str], i: int) -> str:
+    """Production answers 9 requests in 10, the other versions (a canary) the rest."""
+    if i % 10 or len(version_ids) == 1:
+        return version_ids[0]
+    return version_ids[1 + (i // 10) % (len(version_ids) - 1)]
 
 
 def _analyze(db: Database, *tables: str) -> None:
