@@ -320,3 +320,7 @@ class PlayRunRow(Base):
                               from_iso(s["ended_at"]), s["output"], s["error"])
                    for s in self.steps],
             result=self.result, error=self.error, ended_at=self.ended_at)
+
+
+import storage.orm_slack  # noqa: E402,F401  (the Slack app's tables join Base.metadata)
+from storage import orm_api  # noqa: E402,F401  (the HTTP API tables join Base.metadata)

@@ -1,12 +1,50 @@
-"""The HTTP API for CI pipelines and serving code (mounted under /v1 by bot.server)."""
+"""The HTTP API for CI pipelines and serving code: /v1 routes, /healthz and /metrics.
+
+One module per area (versions, tags, attributions, audit, plays, canary, health); each builds
+its routes around one ApiContext, so nothing is created at import time.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Callable
+
+from fastapi import APIRouter, Request
 
 from bot.bootstrap import App
+from core.domain import ApprovalRequest
+from core.errors import NotFound
+
+from . import attributions, audit, canary, health, plays, tags, versions
+from .context import ApiContext, ApiSettings
+from .routing import route_class
 
 
-def build_router(app: App) -> APIRouter:
-    """All /v1 routes and /healthz, /metrics, bound to one composed App."""
-    return APIRouter()
+def build_router(app: App, settings: ApiSettings | None = None, *,
+                 approval_listeners: list[Callable[[ApprovalRequest], None]] | None = None
+                 ) -> APIRouter:
+    """All /v1 routes and /healthz, /metrics, bound to one composed App.
+
+    `approval_listeners` hear of every approval request a promotion over HTTP opens (the
+    Slack app posts its card); the list may be filled after this returns.
+    """
+    api = ApiContext.build(app, settings or ApiSettings.from_env())
+    if approval_listeners is not None:
+        api.approval_listeners = approval_listeners
+    api.route_class = route_class(api)
+    root = APIRouter(route_class=api.route_class)
+    for area in (versions, tags, attributions, audit, plays, canary, health):
+        root.include_router(area.router(api))
+
+    fallback = api.router("fallback")
+
+    @fallback.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                        include_in_schema=False)
+    def unknown(path: str, request: Request) -> None:
+        raise NotFound(f"no route {request.method} /v1/{path}",
+                       hint="/docs lists every route of the API")
+
+    root.include_router(fallback)
+    return root
+
+
+__all__ = ["ApiSettings", "build_router"]

@@ -66,16 +66,20 @@ def _records(stream: TextIO) -> Iterator[dict[str, Any]]:
         yield value
 
 
+def read_records(file: str | None) -> list[dict[str, Any]]:
+    """Every record of a JSON lines file (or stdin), read before anything is sent or stored."""
+    if file in (None, "-"):
+        return list(_records(sys.stdin))
+    path = Path(file)
+    if not path.is_file():
+        raise InvalidInput("file", f"{file} is not a readable file")
+    with path.open(encoding="utf-8") as fh:
+        return list(_records(fh))
+
+
 def cmd_attribute(args: argparse.Namespace, app: App) -> Out:
     """Reads the whole input first: one bad line stores nothing."""
-    if args.file in (None, "-"):
-        records = list(_records(sys.stdin))
-    else:
-        path = Path(args.file)
-        if not path.is_file():
-            raise InvalidInput("file", f"{args.file} is not a readable file")
-        with path.open(encoding="utf-8") as fh:
-            records = list(_records(fh))
+    records = read_records(args.file)
     result = attribute(records, app.ctx)
     data = {"received": result.received, "stored": result.stored,
             "duplicates": result.duplicates}

@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from bot import bootstrap
-from bot.cli import audit, incident, promotion, registry, serve
+from bot.cli import audit, canary, incident, promotion, registry, remote, serve, tokens
 from bot.cli.render import Out, dumps
 from bot.settings import load_settings
 from core.errors import ConfigError, PlaybookError
@@ -30,6 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--as", dest="actor", metavar="USER",
                         help="who is acting (default: $PLAYBOOK_USER or the login name)")
     parser.add_argument("--json", action="store_true", help="print JSON for scripts")
+    parser.add_argument("--server", metavar="URL",
+                        help="run the command on this Playbook server over HTTP "
+                             "(default: $PLAYBOOK_SERVER; unset: work on the database here)")
+    parser.add_argument("--token", metavar="T", help="API token for --server "
+                                                     "(default: $PLAYBOOK_TOKEN)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("init", help="write a commented starter playbook.toml")
@@ -41,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     incident.add_parsers(sub)
     audit.add_parsers(sub)
     serve.add_parsers(sub)
+    tokens.add_parsers(sub)
+    canary.add_parsers(sub)
     return parser
 
 
@@ -61,12 +68,19 @@ def init(path: Path, print_only: bool) -> Out:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    server = remote.server_of(args)
+    if server and args.handler is not None and args.command not in remote.HANDLERS:
+        parser.error(f"{args.command} runs where the database is, not with --server; "
+                     f"over HTTP: {', '.join(sorted(remote.HANDLERS))}")
     settings = load_settings(config=args.config, home=args.home, database=args.database,
                              actor=args.actor)
     try:
         if args.handler is None:
             out = init(settings.config_path, args.print)
+        elif server:
+            out = remote.run(args, server)
         else:
             app = bootstrap.build(settings)
             try:

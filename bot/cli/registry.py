@@ -71,6 +71,11 @@ def _scores(pairs: list[str] | None) -> dict[str, float] | None:
 
 def registration(args: argparse.Namespace, app: App) -> dict[str, Any]:
     """The fields of a Register command, from the command line."""
+    return registration_fields(args) | {"actor": app.settings.actor}
+
+
+def registration_fields(args: argparse.Namespace) -> dict[str, Any]:
+    """Everything of a registration but the actor (the remote CLI sends these over HTTP)."""
     artifacts = list(args.artifact or [])
     prompt = _read(args.prompt_file, "prompt-file") if args.prompt_file else args.prompt
     config_text = _read(args.model_config_file, "model-config-file") \
@@ -89,8 +94,7 @@ def registration(args: argparse.Namespace, app: App) -> dict[str, Any]:
     }
     return {"model": args.model, "components": components, "owner": args.owner,
             "reason": args.reason, "parent": args.parent, "root": args.root,
-            "scores": _scores(args.score), "artifacts": tuple(artifacts),
-            "actor": app.settings.actor}
+            "scores": _scores(args.score), "artifacts": tuple(artifacts)}
 
 
 def _version_text(data: dict[str, Any], created: bool | None = None) -> str:

@@ -1,0 +1,48 @@
+"""Play 5 over HTTP: which version served a request, and what production was at a time."""
+
+# No `from __future__ import annotations`: FastAPI reads the dependencies in the route
+# signatures at runtime, and they close over `api`, which string annotations cannot see.
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime
+
+from core import serialize
+from core.commands import Audit, ProductionAt
+from core.plays import audit, production_at
+
+from .access import Principal
+from .context import ApiContext
+from .schemas import AuditOut, ProductionAtOut
+
+
+def router(api: ApiContext) -> APIRouter:
+    r = api.router("audit")
+    ctx = api.app.ctx
+
+    @r.get("/audit/{request_id:path}", response_model=AuditOut)
+    def audit_bundle(request_id: str,
+                     who: Annotated[Principal, Depends(api.require("audit"))]
+                     ) -> dict[str, Any]:
+        """The audit bundle: the attribution, the version in full, its lineage to the root,
+        eval, every tag event and approval touching it, and its incidents."""
+        found = audit(Audit.parse(request_id=request_id, actor=who.name), ctx)
+        return found.to_json()
+
+    @r.get("/models/{model}/at", response_model=ProductionAtOut)
+    def production_then(
+            model: str,
+            time: Annotated[AwareDatetime, Query(
+                description="ISO 8601 with a zone, e.g. 2026-11-26T09:00:00Z "
+                            "(URL-encode a `+` offset as %2B)")],
+            who: Annotated[Principal, Depends(api.require("audit"))]) -> dict[str, Any]:
+        """What `production` pointed at at `time` (replayed from the tag event log)."""
+        at: datetime = time
+        then = production_at(ProductionAt.parse(model=model, at=at, actor=who.name), ctx)
+        return {"model": then.model, "at": then.at.isoformat(),
+                "version": serialize.version(then.version) if then.version else None,
+                "event": serialize.event(then.event) if then.event else None}
+
+    return r

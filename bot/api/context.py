@@ -1,0 +1,161 @@
+"""What every route of the API shares, built once per App by `build_router`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from bot.bootstrap import App
+from core.canary import Thresholds
+from core.domain import ApprovalRequest
+from storage.api_uow import ApiUnitOfWorkFactory, api_uow_factory
+
+from .access import Principal, TokenCache, bearer, check, hash_token
+from .metrics import Metrics
+from .schemas import ErrorOut
+
+MiB = 1024 * 1024
+log = logging.getLogger("playbook.api")
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": why} for status, why in (
+        (401, "no token, or an unknown or revoked one"),
+        (403, "the token lacks the scope, or the play refused who is asking"),
+        (404, "the model is not declared, or the thing asked for does not exist"),
+        (409, "refused by a rule, ambiguous, or changed meanwhile"),
+        (413, "the body is over the limit"),
+        (422, "a field is missing or malformed; `error.field` names it"),
+        (503, "the database is unreachable"),
+    )}
+# Documents the bearer scheme in /docs; the check itself is ours, to answer 401 in our format.
+BEARER = HTTPBearer(auto_error=False, description="a token from `playbook token create`")
+
+
+def _env_number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    return float(raw) if raw else default
+
+
+class AnswerCache:
+    """Serialized answers of the resolution routes, each for `ttl` seconds.
+
+    The serving hot path then costs no database read (on SQLite every read would queue
+    behind attribution writes for the database lock). A tag moved through this process
+    clears it at once; one moved by another replica, the CLI or Slack reaches this one within
+    `ttl` (1 s by default), well inside the few seconds serving polls at anyway.
+    """
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._answers: dict[tuple[str, ...], tuple[float, str, bytes]] = {}
+        self.generation = 0  # bumped by clear(): an answer read before it is not kept
+
+    def get(self, key: tuple[str, ...]) -> tuple[str, bytes] | None:
+        with self._lock:
+            hit = self._answers.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1], hit[2]
+
+    def put(self, key: tuple[str, ...], etag: str, body: bytes, generation: int) -> None:
+        """Keep an answer read at `generation`, unless something moved since."""
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            if generation != self.generation:
+                return
+            if len(self._answers) > 10_000:
+                self._answers.clear()
+            self._answers[key] = (time.monotonic() + self.ttl, etag, body)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._answers.clear()
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    max_body_bytes: int = 10 * MiB
+    token_cache_s: float = 5.0  # a revoked token still works for at most this long
+    resolve_cache_s: float = 1.0  # a tag moved elsewhere reaches this server within this
+    idempotency_ttl_s: float = 24 * 3600.0  # how long a key's answer is replayed
+    idempotency_stale_s: float = 120.0  # an unfinished claim older than this is taken over
+    canary: Thresholds = field(default_factory=Thresholds)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
+        e = os.environ if env is None else env
+        return cls(
+            max_body_bytes=int(_env_number(e, "PLAYBOOK_API_MAX_BODY_BYTES", 10 * MiB)),
+            token_cache_s=_env_number(e, "PLAYBOOK_API_TOKEN_CACHE_S", 5.0),
+            resolve_cache_s=_env_number(e, "PLAYBOOK_API_RESOLVE_CACHE_S", 1.0),
+            canary=Thresholds(
+                min_sample=int(_env_number(e, "PLAYBOOK_CANARY_MIN_SAMPLE", 200)),
+                alpha=_env_number(e, "PLAYBOOK_CANARY_ALPHA", 0.01),
+                latency_tolerance=_env_number(e, "PLAYBOOK_CANARY_LATENCY_TOLERANCE", 0.2)))
+
+
+@dataclass
+class ApiContext:
+    app: App
+    settings: ApiSettings
+    uow: ApiUnitOfWorkFactory
+    tokens: TokenCache
+    answers: AnswerCache
+    metrics: Metrics = field(default_factory=Metrics)
+    # Called with each approval request a promotion over HTTP opens (Slack posts its card).
+    approval_listeners: list[Callable[[ApprovalRequest], None]] = field(default_factory=list)
+    route_class: type[APIRoute] = APIRoute  # replaced by routing.route_class(api)
+
+    @classmethod
+    def build(cls, app: App, settings: ApiSettings) -> ApiContext:
+        uow = api_uow_factory(app.engine)
+        return cls(app=app, settings=settings, uow=uow,
+                   tokens=TokenCache(uow, settings.token_cache_s),
+                   answers=AnswerCache(settings.resolve_cache_s))
+
+    async def principal(self, authorization: str | None) -> Principal | None:
+        token_hash = hash_token(bearer(authorization))
+        hit, principal = self.tokens.cached(token_hash)
+        if not hit:
+            principal = await run_in_threadpool(self.tokens.load, token_hash)
+        return principal
+
+    def approval_requested(self, request: ApprovalRequest) -> None:
+        """Tell the listeners; the request is committed, so a failing listener (Slack down)
+        is logged and does not fail the promotion."""
+        for listener in self.approval_listeners:
+            try:
+                listener(request)
+            except Exception:
+                log.exception("approval listener failed for request %s", request.id)
+
+    def router(self, area: str, prefix: str = "/v1") -> APIRouter:
+        """A router of one area; routes carry their full path, so metrics label them so."""
+        return APIRouter(prefix=prefix, route_class=self.route_class, tags=[area],
+                         responses=ERRORS if prefix else None)
+
+    def require(self, *scopes: str) -> Callable[..., Awaitable[Principal]]:
+        """A dependency: the caller's principal, if its token has one of `scopes`."""
+
+        async def dependency(
+                request: Request,
+                _: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> Principal:
+            cached = request.scope.get("playbook.principal")
+            if isinstance(cached, Principal):  # already checked for the idempotency key
+                return check(cached, scopes)
+            principal = await self.principal(request.headers.get("authorization"))
+            return check(principal, scopes)
+
+        return dependency

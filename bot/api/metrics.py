@@ -1,0 +1,119 @@
+"""Prometheus text exposition, written by hand: the format is a few lines of text and
+prometheus_client would be a dependency for three counters and two histograms.
+
+Request counts, latencies and attribution ingest are this process's own (scrape every replica
+and sum). Tag moves and times-to-rollback are read from the database at scrape time, so every
+replica reports the same registry-wide numbers (aggregate them with max, not sum).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+ROLLBACK_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def labels(**pairs: str) -> str:
+    if not pairs:
+        return ""
+    return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in pairs.items()) + "}"
+
+
+def _num(value: float) -> str:
+    return repr(float(value)) if value != int(value) else str(int(value))
+
+
+@dataclass
+class Histogram:
+    buckets: Sequence[float]
+    counts: list[int] = field(default_factory=list)
+    total: float = 0.0
+    n: int = 0
+
+    def __post_init__(self) -> None:
+        self.counts = [0] * len(self.buckets)
+
+    def observe(self, value: float) -> None:
+        for i, bound in enumerate(self.buckets):
+            if value <= bound:
+                self.counts[i] += 1
+        self.total += value
+        self.n += 1
+
+    def lines(self, name: str, **pairs: str) -> list[str]:
+        out = [f"{name}_bucket{labels(**pairs, le=_num(b))} {c}"
+               for b, c in zip(self.buckets, self.counts, strict=True)]
+        out.append(f"{name}_bucket{labels(**pairs, le='+Inf')} {self.n}")
+        out.append(f"{name}_sum{labels(**pairs)} {_num(self.total)}")
+        out.append(f"{name}_count{labels(**pairs)} {self.n}")
+        return out
+
+
+def header(name: str, kind: str, help_text: str) -> list[str]:
+    return [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+
+
+class Metrics:
+    """This process's counters; thread-safe, since sync routes run in a thread pool."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: dict[tuple[str, str, str], int] = {}
+        self._latency: dict[str, Histogram] = {}
+        self._attributions = {"received": 0, "stored": 0, "duplicates": 0}
+        self._batches = 0
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        with self._lock:
+            key = (method, route, str(status))
+            self._requests[key] = self._requests.get(key, 0) + 1
+            hist = self._latency.get(route)
+            if hist is None:
+                hist = self._latency[route] = Histogram(LATENCY_BUCKETS)
+            hist.observe(seconds)
+
+    def count_attributions(self, received: int, stored: int) -> None:
+        with self._lock:
+            self._batches += 1
+            self._attributions["received"] += received
+            self._attributions["stored"] += stored
+            self._attributions["duplicates"] += received - stored
+
+    def render(self, tag_moves: Iterable[tuple[str, str, str, int]],
+               rollbacks: Iterable[tuple[str, float]]) -> str:
+        with self._lock:
+            lines = header("playbook_http_requests_total", "counter",
+                           "HTTP requests answered, by method, route template and status.")
+            lines += [f"playbook_http_requests_total"
+                      f"{labels(method=m, route=r, status=s)} {n}"
+                      for (m, r, s), n in sorted(self._requests.items())]
+            lines += header("playbook_http_request_duration_seconds", "histogram",
+                            "Time to answer an HTTP request, by route template.")
+            for route, hist in sorted(self._latency.items()):
+                lines += hist.lines("playbook_http_request_duration_seconds", route=route)
+            lines += header("playbook_attribution_batches_total", "counter",
+                            "Attribution batches stored by this process.")
+            lines.append(f"playbook_attribution_batches_total {self._batches}")
+            lines += header("playbook_attributions_total", "counter",
+                            "Attribution records received by this process, by outcome.")
+            lines += [f"playbook_attributions_total{labels(outcome=k)} {v}"
+                      for k, v in self._attributions.items()]
+        lines += header("playbook_tag_moves_total", "counter",
+                        "Tag moves recorded in the registry, by model, tag and play.")
+        lines += [f"playbook_tag_moves_total{labels(model=m, tag=t, play=p)} {n}"
+                  for m, t, p, n in sorted(tag_moves)]
+        lines += header("playbook_time_to_rollback_seconds", "histogram",
+                        "Time from opening an emergency rollback to the tag having moved.")
+        by_model: dict[str, Histogram] = {}
+        for model, seconds in rollbacks:
+            by_model.setdefault(model, Histogram(ROLLBACK_BUCKETS)).observe(seconds)
+        for model, hist in sorted(by_model.items()):
+            lines += hist.lines("playbook_time_to_rollback_seconds", model=model)
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,121 @@
+"""Plays 2 and 3 over HTTP: promote (with or without a canary), approve, reject, roll back.
+
+The same plays and rules as the CLI and Slack; the actor is the token's name, so an approver
+needs a token of their own. 200 means production moved; 202 means it has not yet (approvers
+must decide, or a canary runs first).
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the dependencies in the route
+# signatures at runtime, and they close over `api`, which string annotations cannot see.
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends
+from fastapi.responses import JSONResponse
+
+from core import serialize
+from core.commands import Approve, Promote, Reject, Rollback
+from core.errors import NotFound
+from core.plays import approve, promote, reject, rollback
+
+from . import canary_play
+from .access import Principal
+from .context import ApiContext
+from .schemas import (
+    ApprovalOut,
+    ApproveBody,
+    DecisionOut,
+    PromoteBody,
+    PromoteOut,
+    RejectBody,
+    RollbackBody,
+    RollbackOut,
+)
+
+
+def router(api: ApiContext) -> APIRouter:
+    r = api.router("plays")
+    ctx = api.app.ctx
+    may_change = Depends(api.require("register"))
+    thresholds = api.settings.canary
+
+    @r.post("/models/{model}/promote", response_model=PromoteOut,
+            responses={202: {"model": PromoteOut,
+                             "description": "approval requested, or a canary started"}})
+    def promote_version(model: str, body: PromoteBody,
+                        who: Annotated[Principal, may_change]) -> JSONResponse:
+        """Play 2: move production, or request approval (high stakes), or with
+        `canary_fraction` point `canary` at the version for that share of traffic first."""
+        if body.canary_fraction is not None:
+            started = canary_play.start(
+                ctx, api.uow, model=model, version=body.version,
+                fraction=body.canary_fraction, actor=who.name, reason=body.reason,
+                expected_revision=body.expected_revision)
+            if started.request is not None:
+                api.approval_requested(started.request)
+            view = canary_play.CanaryView(started.state, True, None)
+            data: dict[str, Any] = {
+                "version": started.version.short, "gate": started.gate, "run": started.run_id,
+                "event": serialize.event(started.event) if started.event else None,
+                "request": serialize.approval(started.request) if started.request else None,
+                "canary": view.to_json()}
+            return JSONResponse(data, status_code=202)
+        overridden = canary_play.guard_promotion(
+            ctx, api.uow, model=model, version=body.version, actor=who.name,
+            override_reason=body.override_reason, thresholds=thresholds)
+        result = promote(Promote.parse(model=model, version=body.version, actor=who.name,
+                                       reason=body.reason,
+                                       expected_revision=body.expected_revision), ctx)
+        if result.request is not None:
+            api.approval_requested(result.request)
+        data = {"version": result.version.short, "gate": result.gate, "run": result.run_id,
+                "event": serialize.event(result.event) if result.event else None,
+                "request": serialize.approval(result.request) if result.request else None,
+                "overridden": overridden}
+        return JSONResponse(data, status_code=200 if result.event else 202)
+
+    @r.post("/models/{model}/rollback", response_model=RollbackOut)
+    def rollback_model(model: str, body: RollbackBody,
+                       who: Annotated[Principal, may_change]) -> dict[str, Any]:
+        """Play 3: move the tag back to the last known-good version (or `to`) at once, open
+        an incident, confirm with the eval suite."""
+        result = rollback(Rollback.parse(model=model, actor=who.name, to=body.to,
+                                         symptom=body.symptom, tag=body.tag,
+                                         expected_revision=body.expected_revision), ctx)
+        return serialize.incident(result.incident) | {
+            "run": result.run_id, "event": serialize.event(result.event)}
+
+    @r.get("/approvals/{request_id}", response_model=ApprovalOut)
+    def get_approval(request_id: str,
+                     _: Annotated[Principal, Depends(api.require("register", "audit"))]
+                     ) -> dict[str, Any]:
+        """One approval request in full."""
+        with ctx.uow() as uow:
+            found = uow.approvals.get(request_id)
+        if found is None:
+            raise NotFound(f"no approval request {request_id!r}")
+        return serialize.approval(found)
+
+    @r.post("/approvals/{request_id}/approve", response_model=DecisionOut)
+    def approve_request(request_id: str, who: Annotated[Principal, may_change],
+                        body: Annotated[ApproveBody | None, Body()] = None) -> dict[str, Any]:
+        """Play 2's second approver: the token's name must be an approver other than the
+        requester; enough approvals move production (re-gated against it first)."""
+        override = body.override_reason if body else None
+        overridden = canary_play.guard_approval(ctx, api.uow, request_id=request_id,
+                                                actor=who.name, override_reason=override,
+                                                thresholds=thresholds)
+        decision = approve(Approve.parse(request_id=request_id, approver=who.name), ctx)
+        return serialize.approval(decision.request) | {
+            "run": decision.run_id, "overridden": overridden,
+            "event": serialize.event(decision.event) if decision.event else None}
+
+    @r.post("/approvals/{request_id}/reject", response_model=DecisionOut)
+    def reject_request(request_id: str, who: Annotated[Principal, may_change],
+                       body: Annotated[RejectBody | None, Body()] = None) -> dict[str, Any]:
+        """Turn a promotion down; production stays as it is."""
+        decision = reject(Reject.parse(request_id=request_id, actor=who.name,
+                                       reason=body.reason if body else ""), ctx)
+        return serialize.approval(decision.request) | {"run": decision.run_id}
+
+    return r

@@ -1,0 +1,154 @@
+"""The route class every API route uses: body limit, idempotency keys, errors, metrics.
+
+bot.server owns the FastAPI app and only includes our router, so what would otherwise be
+middleware and exception handlers is done around each route's handler; it also keeps them
+off the Slack endpoint, which answers in Slack's own format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import timedelta
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+
+from core.errors import InvalidInput
+from storage.orm_api import StoredResponse
+
+from .access import Principal
+from .context import ApiContext
+from .errors import (
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    PayloadTooLarge,
+    Unauthenticated,
+    render,
+)
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+WITH_BODY = {"POST", "PUT", "PATCH"}
+PURGE_EVERY = 100  # claims between two purges of expired idempotency keys
+
+
+async def read_body(request: Request, limit: int) -> None:
+    """Read the body once, refusing it as soon as it is over the limit (413)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body has {declared} bytes; the limit is {limit}",
+                              hint="send smaller batches (PLAYBOOK_API_MAX_BODY_BYTES sets it)")
+    chunks = bytearray()
+    async for chunk in request.stream():
+        chunks += chunk
+        if len(chunks) > limit:
+            raise PayloadTooLarge(f"the body is over the limit of {limit} bytes",
+                                  hint="send smaller batches")
+    request._body = bytes(chunks)  # Starlette's cache: the handler reads it from here
+
+
+class Idempotency:
+    """Replays the answer to a POST whose Idempotency-Key this token already used."""
+
+    def __init__(self, api: ApiContext) -> None:
+        self.api = api
+        self._claims = itertools.count()
+
+    def _claim(self, scope: str, key: str, fingerprint: str) -> StoredResponse | None:
+        now = self.api.app.ctx.clock.now()
+        with self.api.uow() as u:
+            if next(self._claims) % PURGE_EVERY == 0:
+                u.idempotency.purge(now - timedelta(seconds=self.api.settings.idempotency_ttl_s))
+            stored = u.idempotency.claim(scope, key, fingerprint, now)
+            stale = now - timedelta(seconds=self.api.settings.idempotency_stale_s)
+            if stored is not None and stored.status is None and stored.created_at < stale \
+                    and stored.fingerprint == fingerprint \
+                    and u.idempotency.take_over(scope, key, stored.created_at, now):
+                stored = None
+            u.commit()
+        return stored
+
+    def _finish(self, scope: str, key: str, response: Response) -> None:
+        with self.api.uow() as u:
+            if response.status_code >= 500:  # let a retry run it again
+                u.idempotency.release(scope, key)
+            else:
+                body = bytes(getattr(response, "body", b"")).decode()
+                u.idempotency.complete(scope, key, response.status_code, body)
+            u.commit()
+
+    async def run(self, request: Request, key: str,
+                  call: Callable[[], Awaitable[Response]]) -> Response:
+        if not 1 <= len(key) <= 200:
+            raise InvalidInput("Idempotency-Key", "must be 1 to 200 characters")
+        principal = await self.api.principal(request.headers.get("authorization"))
+        if principal is None:
+            raise Unauthenticated("the token is unknown or revoked")
+        request.scope["playbook.principal"] = principal
+        body = await request.body()
+        fingerprint = hashlib.sha256(
+            f"{request.method} {request.url.path}?{request.url.query}\n".encode() + body
+        ).hexdigest()
+        stored = await run_in_threadpool(self._claim, principal.token_id, key, fingerprint)
+        if stored is not None:
+            return self._replay(stored, fingerprint)
+        try:
+            response = await call()
+        except Exception as exc:
+            response = render(exc)
+        await run_in_threadpool(self._finish, principal.token_id, key, response)
+        return response
+
+    @staticmethod
+    def _replay(stored: StoredResponse, fingerprint: str) -> Response:
+        if stored.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was used for a different request",
+                hint="use a new key for every distinct request; reuse it only to retry")
+        if stored.status is None:
+            raise IdempotencyInProgress(
+                "a request with this Idempotency-Key is still running",
+                hint="retry in a moment to get its answer")
+        return Response(stored.body, status_code=stored.status, media_type="application/json",
+                        headers={"Idempotent-Replayed": "true"})
+
+
+def route_class(api: ApiContext) -> type[APIRoute]:
+    """An APIRoute bound to this API's settings, metrics and idempotency store."""
+    idempotency = Idempotency(api)
+
+    class PlaybookRoute(APIRoute):
+        def get_route_handler(self) -> Handler:
+            original = super().get_route_handler()
+            template = self.path
+            moves_tags = not template.endswith("/attributions")  # serving posts those often
+
+            async def handler(request: Request) -> Response:
+                started = time.perf_counter()
+                try:
+                    if request.method in WITH_BODY:
+                        await read_body(request, api.settings.max_body_bytes)
+                    key = request.headers.get("idempotency-key")
+                    if key is not None and request.method == "POST":
+                        response = await idempotency.run(request, key,
+                                                         lambda: original(request))
+                    else:
+                        response = await original(request)
+                except Exception as exc:
+                    response = render(exc)
+                if moves_tags and request.method != "GET":
+                    api.answers.clear()  # a tag may have moved (even if the play failed later)
+                api.metrics.observe_request(request.method, template, response.status_code,
+                                            time.perf_counter() - started)
+                return response
+
+            return handler
+
+    return PlaybookRoute
+
+
+__all__ = ["Principal", "route_class"]

@@ -1,0 +1,305 @@
+"""Request and response bodies, so /docs and /openapi.json describe every route exactly.
+
+Responses mirror core.serialize (the CLI's --json), so a script can switch between the local
+CLI and the API without reshaping what it reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.commands import ComponentsIn
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class ErrorDetail(Out):
+    code: str = Field(examples=["INVALID_INPUT"])
+    message: str
+    hint: str | None = None
+    field: str | None = None
+    step: str | None = None
+
+
+class ErrorOut(Out):
+    error: ErrorDetail
+
+
+# --- versions ----------------------------------------------------------------------------------
+
+class RegisterBody(Body):
+    components: ComponentsIn
+    owner: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    parent: str | None = Field(default=None, description="MODEL@HEX the version changes")
+    root: bool = Field(default=False, description="the model's first version")
+    scores: dict[str, float] | None = Field(
+        default=None, description="eval scores from CI; left out, the model's evaluator runs")
+
+
+class ArtifactOut(Out):
+    name: str
+    sha256: str
+    size: int
+
+
+class VersionOut(Out):
+    model: str
+    id: str
+    short: str
+    components: dict[str, Any]
+    owner: str
+    parent: str | None
+    reason: str
+    scores: dict[str, float]
+    eval_source: str
+    created_at: str
+    kind: str
+    experiment: str | None
+    expires_at: str | None
+    artifacts: list[ArtifactOut]
+    artifacts_collected_at: str | None
+    tags: list[str] | None = None
+
+
+class RegisteredOut(VersionOut):
+    created: bool
+    run: str
+
+
+class GateOut(Out):
+    model: str
+    version: str = Field(description="the reference asked about")
+    id: str | None
+    short: str | None
+    registered: bool
+    allowed: bool
+    reasons: list[str]
+    checks: dict[str, Any]
+    tags: list[str]
+
+
+# --- tags ----------------------------------------------------------------------------------------
+
+class ResolvedOut(Out):
+    model: str
+    tag: str
+    version: str = Field(description="the full version id")
+    short: str
+    revision: int
+    moved_at: str
+    components: dict[str, Any]
+    scores: dict[str, float]
+
+
+class RouteOut(Out):
+    model: str
+    production: ResolvedOut | None
+    canary: ResolvedOut | None
+    canary_fraction: float | None = Field(description="share of traffic for the canary")
+
+
+# --- records -------------------------------------------------------------------------------------
+
+class EventOut(Out):
+    seq: int | None
+    model: str
+    tag: str
+    from_: str | None = Field(alias="from")
+    to: str
+    revision: int
+    actor: str
+    approvers: list[str]
+    play: str
+    reason: str
+    at: str
+
+
+class ApprovalEntry(Out):
+    approver: str
+    at: str
+
+
+class ApprovalOut(Out):
+    id: str
+    model: str
+    version: str
+    tag: str
+    requester: str
+    reason: str
+    required: int
+    status: str
+    approvals: list[ApprovalEntry]
+    created_at: str
+    expires_at: str
+    production_at_request: str | None
+    decided_by: str | None
+    decided_at: str | None
+    decision_note: str | None
+
+
+class IncidentOut(Out):
+    id: str
+    model: str
+    tag: str
+    bad_version: str
+    restored_version: str
+    symptom: str
+    opened_by: str
+    opened_at: str
+    rolled_back_at: str
+    time_to_rollback_s: float
+    confirmed_at: str | None
+    confirmation: str | None
+    confirm_scores: dict[str, float]
+    rehearsal: bool
+
+
+class AttributionOut(Out):
+    request_id: str
+    model: str
+    version: str
+    served_at: str
+    latency_ms: float | None
+    error: bool | None
+    feedback: float | None
+
+
+class AttributedOut(Out):
+    received: int
+    stored: int
+    duplicates: int
+
+
+class LineageOut(Out):
+    version: str
+    id: str
+    owner: str
+    reason: str
+    created_at: str
+
+
+class EvalOut(Out):
+    scores: dict[str, float]
+    source: str
+
+
+class AuditOut(Out):
+    request_id: str
+    attribution: AttributionOut
+    version: VersionOut
+    lineage: list[LineageOut]
+    eval: EvalOut
+    tag_events: list[EventOut]
+    approvals: list[ApprovalOut]
+    incidents: list[IncidentOut]
+
+
+class ProductionAtOut(Out):
+    model: str
+    at: str
+    version: VersionOut | None
+    event: EventOut | None
+
+
+# --- plays ---------------------------------------------------------------------------------------
+
+class PromoteBody(Body):
+    version: str = Field(min_length=1, description="MODEL@HEX, or a unique hex prefix")
+    reason: str = ""
+    expected_revision: int | None = Field(
+        default=None, ge=0, description="refuse if production is no longer at this revision")
+    canary_fraction: float | None = Field(
+        default=None, gt=0, lt=1, description="point `canary` at it for this share of "
+                                               "traffic instead of moving production now")
+    override_reason: str | None = Field(
+        default=None, description="promote a canary found clearly worse anyway, saying why")
+
+
+class ArmOut(Out):
+    version: str
+    n: int
+    errors: int
+    error_rate: float | None
+    latency_p50: float | None
+    latency_p95: float | None
+    feedback_mean: float | None
+
+
+class CheckOut(Out):
+    signal: str
+    canary: float | None
+    production: float | None
+    worse: bool
+    detail: str
+    p_value: float | None
+
+
+class ComparisonOut(Out):
+    verdict: Literal["insufficient", "ok", "worse"]
+    canary: ArmOut
+    production: ArmOut
+    reasons: list[str]
+    checks: list[CheckOut]
+
+
+class CanaryOut(Out):
+    model: str
+    version: str
+    short: str
+    fraction: float
+    started_at: str
+    started_by: str
+    ended_at: str | None
+    active: bool
+    comparison: ComparisonOut | None = None
+
+
+class PromoteOut(Out):
+    version: str
+    gate: dict[str, Any]
+    run: str
+    event: EventOut | None = None
+    request: ApprovalOut | None = None
+    canary: CanaryOut | None = None
+    overridden: bool = False
+
+
+class RollbackBody(Body):
+    to: str | None = Field(default=None, description="an explicit target version")
+    symptom: str = ""
+    tag: Literal["production", "rehearsal"] = "production"
+    expected_revision: int | None = Field(default=None, ge=0)
+
+
+class RollbackOut(IncidentOut):
+    run: str
+    event: EventOut
+
+
+class ApproveBody(Body):
+    override_reason: str | None = Field(
+        default=None, description="approve a canary found clearly worse anyway, saying why")
+
+
+class RejectBody(Body):
+    reason: str = ""
+
+
+class DecisionOut(ApprovalOut):
+    run: str | None = None
+    event: EventOut | None = None
+    overridden: bool = False
+
+
+class HealthOut(Out):
+    status: Literal["ok"]
+    database: str

@@ -1,0 +1,130 @@
+"""The serving hot path: what a tag points at, and the whole route (production + canary).
+
+Answers carry an ETag; a client that sends it back in If-None-Match gets 304 and no body, so
+serving code can poll every few seconds and a rollback reaches it within one poll.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the dependencies in the route
+# signatures at runtime, and they close over `api`, which string annotations cannot see.
+
+import hashlib
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from core.canary import CanaryState
+from core.domain import CANARY, PRODUCTION, Tag, Version
+from core.errors import NotFound
+from core.ports import UnitOfWork
+
+from .access import Principal
+from .context import ApiContext
+from .schemas import ResolvedOut, RouteOut
+
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "If-None-Match holds the current ETag: nothing changed"}}
+CACHE = "no-cache"  # clients may keep the answer, but must revalidate it
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    return any(t.strip().removeprefix("W/") == etag for t in header.split(","))
+
+
+def resolved(tag: Tag, version: Version) -> dict[str, Any]:
+    return {"model": tag.model, "tag": tag.name, "version": version.id,
+            "short": version.short, "revision": tag.revision,
+            "moved_at": tag.moved_at.isoformat(), "components": version.components.to_json(),
+            "scores": version.scores}
+
+
+def _pointed(uow: UnitOfWork, tag: Tag | None) -> dict[str, Any] | None:
+    if tag is None:
+        return None
+    version = uow.versions.get(tag.model, tag.version_id)
+    return resolved(tag, version) if version else None
+
+
+def canary_active(state: CanaryState | None, canary: Tag | None,
+                  production: Tag | None) -> bool:
+    """A slice runs until production reaches its version or someone ends it."""
+    return (state is not None and state.ended_at is None and canary is not None
+            and canary.version_id == state.version_id
+            and (production is None or production.version_id != state.version_id))
+
+
+def _answer(body: dict[str, Any] | None) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def _conditional(request: Request, etag: str, body: bytes) -> Response:
+    headers = {"ETag": etag, "Cache-Control": CACHE}
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def router(api: ApiContext) -> APIRouter:
+    r = api.router("tags")
+    ctx = api.app.ctx
+
+    def load_tag(model: str, tag: str) -> tuple[str, bytes]:
+        generation = api.answers.generation
+        ctx.config.model(model)
+        with ctx.uow() as uow:
+            found = uow.tags.get(model, tag)
+            if found is None:
+                raise NotFound(f"{model} has no tag {tag!r}",
+                               hint="production exists once a version was promoted; "
+                                    f"see `playbook tags {model}`")
+            etag = f'"{found.revision}-{found.version_id[:16]}"'
+            body = _answer(_pointed(uow, found))
+        api.answers.put(("tag", model, tag), etag, body, generation)
+        return etag, body
+
+    def load_route(model: str) -> tuple[str, bytes]:
+        generation = api.answers.generation
+        ctx.config.model(model)
+        with api.uow() as uow:
+            production = uow.tags.get(model, PRODUCTION)
+            canary = uow.tags.get(model, CANARY)
+            state = uow.canaries.get(model)
+            active = canary_active(state, canary, production)
+            key = [production.revision if production else 0,
+                   canary.revision if canary and active else 0,
+                   state.fraction if state and active else 0,
+                   state.started_at.isoformat() if state and active else ""]
+            etag = '"' + hashlib.sha256(repr(key).encode()).hexdigest()[:20] + '"'
+            body = _answer({"model": model, "production": _pointed(uow, production),
+                            "canary": _pointed(uow, canary) if active else None,
+                            "canary_fraction": state.fraction if state and active else None})
+        api.answers.put(("route", model), etag, body, generation)
+        return etag, body
+
+    # Async, so an answer from the cache costs no hop to the thread pool.
+    @r.get("/models/{model}/tags/{tag:path}", response_model=ResolvedOut,
+           responses=NOT_MODIFIED)
+    async def resolve_tag(model: str, tag: str, request: Request,
+                          _: Annotated[Principal, Depends(api.require("resolve"))]
+                          ) -> Response:
+        """What `tag` (production, canary, experiment/NAME, ...) points at now."""
+        hit = api.answers.get(("tag", model, tag))
+        if hit is None:
+            hit = await run_in_threadpool(load_tag, model, tag)
+        return _conditional(request, hit[0], hit[1])
+
+    @r.get("/models/{model}/route", response_model=RouteOut, responses=NOT_MODIFIED)
+    async def route(model: str, request: Request,
+                    _: Annotated[Principal, Depends(api.require("resolve"))]) -> Response:
+        """Production, the canary and the canary's share of traffic, in one answer."""
+        hit = api.answers.get(("route", model))
+        if hit is None:
+            hit = await run_in_threadpool(load_route, model)
+        return _conditional(request, hit[0], hit[1])
+
+    return r

@@ -1,0 +1,100 @@
+"""Play 1 from CI, reading a version, and the deploy gate."""
+
+# No `from __future__ import annotations`: FastAPI reads the dependencies in the route
+# signatures at runtime, and they close over `api`, which string annotations cannot see.
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+
+from core import serialize
+from core.commands import Register
+from core.engine import PlayContext
+from core.errors import InvalidState, NotFound, Refused
+from core.plays import register
+from core.plays.common import current, gate, resolve
+
+from .access import Principal
+from .context import ApiContext
+from .schemas import GateOut, RegisterBody, RegisteredOut, VersionOut
+
+
+def deploy_gate(ctx: PlayContext, model: str, version: str) -> dict[str, Any]:
+    """Whether `version` is registered and passes play 2's gate against today's production.
+
+    Shared by the route and `playbook gate`; a version that already is production passes.
+    """
+    policy = ctx.config.model(model)
+    answer: dict[str, Any] = {"model": model, "version": version, "id": None,
+                              "short": None, "registered": False, "allowed": False,
+                              "reasons": [], "checks": {}, "tags": []}
+    with ctx.uow() as uow:
+        try:
+            candidate = resolve(uow, model, version)
+        except NotFound as exc:
+            answer["reasons"] = [f"not registered: {exc.message}; register it first "
+                                 f"(`playbook register {model} ...`)"]
+            return answer
+        production, _rev = current(uow, model)
+        tags = [t.name for t in uow.tags.list(model) if t.version_id == candidate.id]
+    answer.update(id=candidate.id, short=candidate.short, registered=True, tags=tags)
+    try:
+        answer["checks"] = gate(policy, candidate, production)
+        answer["allowed"] = True
+    except InvalidState:
+        answer["allowed"] = production is not None and production.id == candidate.id
+        answer["checks"] = {"production": candidate.short, "already_production": True}
+    except Refused as exc:
+        answer["reasons"] = [str(exc)]
+    return answer
+
+
+def router(api: ApiContext) -> APIRouter:
+    r = api.router("versions")
+    ctx = api.app.ctx
+
+    @r.post("/models/{model}/versions", status_code=201, response_model=RegisteredOut,
+            responses={200: {"model": RegisteredOut,
+                             "description": "already registered: same content, same version"}})
+    def register_version(model: str, body: RegisterBody,
+                         who: Annotated[Principal, Depends(api.require("register"))]
+                         ) -> JSONResponse:
+        """Play 1: register a version (201), or find the same content registered (200).
+
+        Scores from CI skip the evaluator; artifacts are not uploaded over HTTP, so reference
+        them in `components` (`weights.ref` and `sha256`).
+        """
+        cmd = Register.parse(model=model, components=body.components, owner=body.owner,
+                             reason=body.reason, parent=body.parent, root=body.root,
+                             scores=body.scores, actor=who.name)
+        result = register(cmd, ctx)
+        data = serialize.version(result.version) | {"created": result.created,
+                                                    "run": result.run_id}
+        return JSONResponse(data, status_code=201 if result.created else 200)
+
+    @r.get("/models/{model}/versions/{version}", response_model=VersionOut)
+    def get_version(model: str, version: str,
+                    _: Annotated[Principal, Depends(api.require("resolve", "register",
+                                                                "audit"))]) -> dict[str, Any]:
+        """One version in full, by MODEL@HEX or a unique hex prefix (at least 8)."""
+        ctx.config.model(model)
+        with ctx.uow() as uow:
+            found = resolve(uow, model, version)
+            tags = [t.name for t in uow.tags.list(model) if t.version_id == found.id]
+        return serialize.version(found) | {"tags": tags}
+
+    @r.get("/gate", response_model=GateOut)
+    def check_gate(model: Annotated[str, Query(min_length=1)],
+                   version: Annotated[str, Query(min_length=1)],
+                   _: Annotated[Principal, Depends(api.require("register", "resolve"))]
+                   ) -> dict[str, Any]:
+        """The deploy gate: is this version registered, and may it go to production?
+
+        Always 200 when the question is well formed; `allowed` is the answer and `reasons`
+        say why not. A version that already is production is allowed.
+        """
+        return deploy_gate(ctx, model, version)
+
+    return r
+

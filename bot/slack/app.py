@@ -1,0 +1,60 @@
+"""The factory of the Bolt app: one composed Playbook app in, a ready Bolt app out.
+
+Sync Bolt with process_before_response=False: Bolt answers Slack as soon as a listener calls
+ack() and the listener runs on in Bolt's executor; slow plays move on to the runtime's own
+bounded pool (see bot.slack.background), so acks never queue behind eval runs.
+"""
+
+from __future__ import annotations
+
+from urllib.error import URLError
+
+from slack_bolt import App
+from slack_bolt.error import BoltError
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+from bot.bootstrap import App as Playbook
+from bot.slack import dedupe, errors
+from bot.slack.background import CountingExecutor
+from bot.slack.listeners import register_listeners
+from bot.slack.runtime import SlackRuntime, build_runtime
+from bot.slack.settings import SlackSettings
+from core.errors import ConfigError
+
+LISTENER_THREADS = 32  # listeners only ack, parse and hand over; 32 absorb a burst of clicks
+RATE_LIMIT_RETRIES = 3
+
+
+def web_client(settings: SlackSettings) -> WebClient:
+    """Retries what Slack asks to be retried: 429 after Retry-After, and dropped connections."""
+    return WebClient(token=settings.bot_token, base_url=settings.api_url, retry_handlers=[
+        ConnectionErrorRetryHandler(),
+        RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)])
+
+
+def build_slack_app(playbook: Playbook, settings: SlackSettings) -> tuple[App, SlackRuntime]:
+    """The token reaches Bolt through the client (Bolt takes it from there)."""
+    client = web_client(settings)
+    listeners = CountingExecutor(LISTENER_THREADS, "slack-listener")
+    try:  # Bolt checks the token with auth.test right here: a bad token stops start-up
+        bolt = App(signing_secret=settings.signing_secret or "", client=client,
+                   process_before_response=False,
+                   listener_executor=listeners)
+    except BoltError as exc:
+        listeners.shutdown()
+        raise ConfigError(f"Slack refused SLACK_BOT_TOKEN: {exc}",
+                          hint="copy the Bot User OAuth Token (xoxb-...) again; reinstall the "
+                               "app if it was revoked") from exc
+    except URLError as exc:
+        listeners.shutdown()
+        raise ConfigError(f"cannot reach the Slack Web API at {settings.api_url}: "
+                          f"{exc.reason}", hint="check SLACK_API_URL and the network") from exc
+    rt = build_runtime(playbook, client, settings.workers, listeners)
+    errors.register(bolt)
+    bolt.use(dedupe.once_per_delivery(rt.store, rt.now))
+    register_listeners(bolt, rt)
+    return bolt, rt

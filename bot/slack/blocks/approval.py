@@ -1,0 +1,108 @@
+"""The approval card: candidate vs production, who asked and why, and the buttons.
+
+The card is re-rendered from the stored request every time anything happens to it, so what
+Slack shows is always what the registry holds: pending (with the approvals so far), or decided
+(who, when, result) without buttons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.slack.blocks.common import (
+    Block,
+    Message,
+    actions,
+    at,
+    button,
+    confirm_dialog,
+    context,
+    delta,
+    fields,
+    header,
+    message,
+    score,
+    section,
+    user,
+)
+from core.domain import ApprovalRequest, ApprovalStatus, Version
+
+APPROVE = "approval_approve"
+REJECT = "approval_reject"
+
+
+@dataclass(frozen=True)
+class CardView:
+    request: ApprovalRequest
+    candidate: Version
+    production: Version | None  # production when the request was made
+    metric: str
+    higher_is_better: bool
+    changed: tuple[str, ...]
+    now: datetime
+
+
+def _who(approvers: tuple[str, ...]) -> str:
+    return " and ".join(user(a) for a in approvers) or "none yet"
+
+
+def status_line(view: CardView) -> tuple[str, bool]:
+    """(what the card says about its state, whether its buttons still work)."""
+    r = view.request
+    note = f" ({r.decision_note})" if r.decision_note else ""
+    if r.status == ApprovalStatus.PENDING and view.now < r.expires_at:
+        if r.approvals:
+            first = r.approvals[0]
+            return (f":hourglass_flowing_sand: Approved by {user(first.approver)} at "
+                    f"{at(first.at)}; waiting for {r.required - len(r.approvals)} more "
+                    "approver(s).", True)
+        return f":eyes: Waiting for {r.required} approver(s).", True
+    if r.status in (ApprovalStatus.PENDING, ApprovalStatus.EXPIRED):
+        return (f":hourglass: Expired at {at(r.expires_at)}; nothing changed. Ask again with "
+                f"`/promote {r.model} {view.candidate.short}`.", False)
+    if r.status == ApprovalStatus.APPROVED:
+        return (f":white_check_mark: Approved by {_who(r.approvers)}, decided at "
+                f"{at(r.decided_at)}: production is now `{view.candidate.short}`.", False)
+    if r.status == ApprovalStatus.REJECTED:
+        return (f":x: Rejected by {user(r.decided_by)} at {at(r.decided_at)}{note}; "
+                "production unchanged.", False)
+    return f":fast_forward: Superseded at {at(r.decided_at)}{note}; production unchanged.", \
+        False
+
+
+def approval_card(view: CardView) -> Message:
+    r, c, p = view.request, view.candidate, view.production
+    c_score = c.scores.get(view.metric)
+    p_score = p.scores.get(view.metric) if p else None
+    diff = None if c_score is None or p_score is None else c_score - p_score
+    state, live = status_line(view)
+    blocks: list[Block] = [
+        header(f"Promotion to production: {c.short}"),
+        fields([
+            ("Candidate", f"`{c.short}`\n{view.metric} {score(c_score)}"),
+            ("Production", f"`{p.short}`\n{view.metric} {score(p_score)}" if p
+             else "none yet"),
+            ("Delta", delta(diff, view.higher_is_better)),
+            ("Changed", ", ".join(view.changed) or ("everything (first production)"
+                                                    if p is None else "nothing")),
+            ("Requested by", user(r.requester)),
+            ("Reason", r.reason or "-"),
+            ("Expires", at(r.expires_at)),
+            ("Approvals", f"{len(r.approvals)}/{r.required}: {_who(r.approvers)}"),
+        ]),
+        section(state),
+    ]
+    if live:
+        blocks.append(actions(
+            f"approval:{r.id}",
+            button("Approve", APPROVE, r.id, style="primary"),
+            button("Reject", REJECT, r.id, style="danger", confirm=confirm_dialog(
+                "Reject this promotion?",
+                f"`{c.short}` will not go to production; the request is closed.",
+                "Reject"))))
+    blocks.append(context(
+        f"Request `{r.id}` · {r.required} approver(s) needed, each a member of this channel "
+        f"who approves {r.model}; the requester cannot approve."))
+    text = f"Promotion request {r.id}: {c.short} to production. {state}"
+    return message(text, blocks)

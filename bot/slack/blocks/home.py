@@ -1,0 +1,77 @@
+"""The App Home tab: per model, where production stands and what needs attention."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.slack.blocks.common import (
+    Block,
+    actions,
+    at,
+    button,
+    context,
+    divider,
+    fields,
+    header,
+    section,
+    user,
+)
+from core.domain import ApprovalRequest, Incident, Tag
+from core.identity import short
+
+REHEARSE = "home_rehearse"
+MAX_MODELS = 20  # a Home view holds at most 100 blocks
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    model: str
+    stakes: str
+    production: Tag | None
+    last_known_good: str | None  # short id
+    pending: list[ApprovalRequest] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)  # recent, not rehearsals
+    last_rehearsal: Incident | None = None
+    rehearsal_budget_s: float = 300.0
+
+
+def _model_blocks(s: ModelSummary) -> list[Block]:
+    prod = f"`{short(s.model, s.production.version_id)}` (rev {s.production.revision}, " \
+           f"{at(s.production.moved_at)})" if s.production else "none yet"
+    pending = "\n".join(f"`{r.id}` → `{short(r.model, r.version_id)}` "
+                        f"{len(r.approvals)}/{r.required} by {user(r.requester)}, expires "
+                        f"{at(r.expires_at)}" for r in s.pending[:5]) or "none"
+    incidents = "\n".join(f"`{i.id}` `{short(i.model, i.bad_version)}` → "
+                          f"`{short(i.model, i.restored_version)}` {at(i.opened_at)} "
+                          f"({i.confirmation or 'confirming'})" for i in s.incidents[:5]) \
+        or "none"
+    if s.last_rehearsal:
+        r = s.last_rehearsal
+        mark = ":white_check_mark:" if r.time_to_rollback_s <= s.rehearsal_budget_s \
+            else ":warning:"
+        rehearsal = f"{at(r.opened_at)}, time to rollback {r.time_to_rollback_s:.2f} s {mark}"
+    else:
+        rehearsal = "never"
+    return [
+        section(f"*{s.model}* · {s.stakes} stakes"),
+        fields([("Production", prod), ("Last known-good", f"`{s.last_known_good}`"
+                                       if s.last_known_good else "none"),
+                ("Pending approvals", pending), ("Recent incidents (7 days)", incidents),
+                ("Last rehearsal", rehearsal)]),
+        actions(f"home:{s.model}", button("Run rehearsal now", REHEARSE, s.model)),
+        divider(),
+    ]
+
+
+def home_view(summaries: list[ModelSummary]) -> dict[str, Any]:
+    blocks: list[Block] = [header("Playbook: models at a glance")]
+    for s in summaries[:MAX_MODELS]:
+        blocks += _model_blocks(s)
+    if len(summaries) > MAX_MODELS:
+        blocks.append(context(f"{len(summaries) - MAX_MODELS} more model(s): use "
+                              "`/registry versions <model>`."))
+    if not summaries:
+        blocks.append(section("No models are declared in playbook.toml yet."))
+    blocks.append(context("Type `/registry help` for every command."))
+    return {"type": "home", "blocks": blocks}

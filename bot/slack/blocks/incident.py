@@ -1,0 +1,69 @@
+"""Incident records (play 3), their confirmation, and promotions that moved the tag at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.slack.blocks.common import Message, at, context, fields, header, message, section, user
+from core.domain import Incident, TagMoved
+from core.identity import short
+
+
+def rolled_back(incident: Incident) -> str:
+    """One line that says what already happened, for reports that follow."""
+    word = "Rehearsal rolled back" if incident.rehearsal else "Rolled back"
+    return (f"{word} {short(incident.model, incident.bad_version)} -> "
+            f"{short(incident.model, incident.restored_version)} (incident {incident.id})")
+
+
+def incident_record(incident: Incident, budget_s: float) -> Message:
+    bad = short(incident.model, incident.bad_version)
+    good = short(incident.model, incident.restored_version)
+    ttr = incident.time_to_rollback_s
+    within = ":white_check_mark: within" if ttr <= budget_s else ":warning: over"
+    title = (f"Rehearsal: rolled back {incident.model} ({incident.tag} tag)"
+             if incident.rehearsal else f"Rolled back {incident.model}")
+    blocks = [
+        header(f"{'🎭' if incident.rehearsal else '🚨'} {title}"),
+        section(f"`{bad}` → `{good}`"),
+        fields([
+            ("Incident", f"`{incident.id}`"),
+            ("By", user(incident.opened_by)),
+            ("Time to rollback", f"{ttr:.2f} s ({within} the {budget_s:g} s budget)"),
+            ("Rolled back at", at(incident.rolled_back_at)),
+            ("Symptom", incident.symptom or "-"),
+            ("Bad version", f"`{bad}`"),
+        ]),
+        context("Confirming with the eval suite; the result follows in this thread."),
+    ]
+    return message(f"{rolled_back(incident)}; time to rollback {ttr:.2f} s", blocks)
+
+
+def confirmation(incident: Incident) -> Message:
+    good = short(incident.model, incident.restored_version)
+    scores = ", ".join(f"{k}={v:g}" for k, v in sorted(incident.confirm_scores.items()))
+    result = incident.confirmation or "not run"
+    if result == "passed":
+        text = f":white_check_mark: Confirmation eval passed for `{good}`: {scores}."
+    elif result == "failed":
+        text = (f":x: Confirmation eval failed for `{good}`: {scores or 'no scores'}. The "
+                f"rollback stands; pick another target with `/rollback {incident.model} to "
+                "<version>` or investigate.")
+    else:
+        text = (f":warning: The confirmation eval could not run ({result}). The rollback "
+                "stands; check the model's evaluator.")
+    return message(text, [section(text)])
+
+
+def promoted(event: TagMoved, gate: dict[str, Any]) -> Message:
+    target = short(event.model, event.to_version)
+    before = short(event.model, event.from_version) if event.from_version else "nothing"
+    metric = gate.get("metric", "score")
+    numbers = f"{metric} {gate.get('candidate_score', 0):g}"
+    if gate.get("delta") is not None:
+        numbers += f" vs {gate.get('production_score', 0):g} ({gate['delta']:+g})"
+    text = f"Promoted {target} to production (was {before}) by {user(event.actor)}"
+    blocks = [section(f":rocket: *{text}*"),
+              context(f"{numbers} · revision {event.revision} · {at(event.at)}"
+                      + (f" · because {event.reason}" if event.reason else ""))]
+    return message(text, blocks)

@@ -1,0 +1,59 @@
+"""Play 7's report: what changed around the onset, the re-run numbers, the verdict, and a
+Roll back button (play 3, under the same incident-channel rule as /rollback)."""
+
+from __future__ import annotations
+
+import json
+
+from bot.cli.render import scores
+from bot.slack.blocks.common import (
+    Message,
+    actions,
+    button,
+    confirm_dialog,
+    context,
+    fields,
+    header,
+    message,
+    section,
+)
+from core.plays.investigate import Investigation
+
+ROLLBACK = "investigation_rollback"
+
+
+def rollback_value(model: str, revision: int) -> str:
+    """What the button carries: the production revision seen, so a stale report cannot roll
+    back a production that moved since."""
+    return json.dumps({"model": model, "revision": revision})
+
+
+def investigation_report(found: Investigation, revision: int) -> Message:
+    verdict = (":red_circle: " if found.regression else ":large_green_circle: ") + found.verdict
+    events = "\n".join(f"{at_(e)} `{(e['from'] or '-')[:12]}` → `{e['to'][:12]}` "
+                       f"({e['play']} by {e['actor']})" for e in found.history[-8:]) or "none"
+    text = f"Investigation of {found.model}: {found.verdict}"
+    return message(text, [
+        header(f"Investigation: {found.model}"),
+        section(verdict),
+        fields([("Suspect", f"`{found.suspect.short}`"),
+                ("Previous", f"`{found.previous.short}`"),
+                ("Changed", ", ".join(found.diff["changed_components"]) or "nothing"),
+                ("Eval", str(found.scores["source"])),
+                ("Suspect scores", scores(found.scores["suspect"])),
+                ("Previous scores", scores(found.scores["previous"]))]),
+        section(f"*Production history around the onset*\n{events}"),
+        actions("investigation", button(
+            "Roll back", ROLLBACK, rollback_value(found.model, revision),
+            style="danger" if found.regression else None,
+            confirm=confirm_dialog(f"Roll back {found.model}?",
+                                   "Production moves to the last known-good version at once; "
+                                   "an incident record is posted here.", "Roll back"))),
+        context(f"Run `{found.run_id}` · the button works in the model's incident channel."),
+    ])
+
+
+def at_(event: dict[str, object]) -> str:
+    value = event.get("at")
+    return str(value)[:16].replace("T", " ") if value else "-"
+

@@ -1,0 +1,62 @@
+"""Approval cards: posted once per request, then re-rendered in place from the stored request.
+
+Where each card lives (channel, ts) is kept in the Slack store, so any replica can update it.
+Refreshes of one card are serialised (striped locks), and each re-reads the request inside
+the lock, so two racing clicks can never leave the older state on screen.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+
+from bot.slack.blocks.approval import CardView, approval_card
+from bot.slack.posting import Poster
+from core.diff import diff_versions
+from core.engine import PlayContext
+from core.errors import NotFound
+from storage.repositories.slack import SqlSlackStore
+
+KIND = "approval"
+STRIPES = 64
+
+
+class ApprovalCards:
+    def __init__(self, ctx: PlayContext, store: SqlSlackStore, poster: Poster) -> None:
+        self._ctx = ctx
+        self._store = store
+        self._poster = poster
+        self._locks = [threading.Lock() for _ in range(STRIPES)]
+
+    def view(self, request_id: str) -> CardView:
+        with self._ctx.uow() as uow:
+            request = uow.approvals.get(request_id)
+            if request is None:
+                raise NotFound(f"no approval request {request_id!r}")
+            candidate = uow.versions.get(request.model, request.version_id)
+            production = uow.versions.get(request.model, request.production_at_request) \
+                if request.production_at_request else None
+        if candidate is None:
+            raise NotFound(f"approval request {request_id} names a version that is gone")
+        policy = self._ctx.config.model(request.model)
+        changed = tuple(diff_versions(production, candidate)["changed_components"]) \
+            if production else ()
+        return CardView(request=request, candidate=candidate, production=production,
+                        metric=policy.metric, higher_is_better=policy.higher_is_better,
+                        changed=changed, now=self._ctx.clock.now())
+
+    def post(self, request_id: str, channel: str, *, done: str | None = None) -> str:
+        """Post the card; answers the channel id it landed in."""
+        where, ts = self._poster.post(channel, approval_card(self.view(request_id)), done=done)
+        self._store.remember(KIND, request_id, where, ts, self._ctx.clock.now())
+        return where
+
+    def where(self, request_id: str) -> tuple[str, str] | None:
+        return self._store.message(KIND, request_id)
+
+    def refresh(self, request_id: str) -> None:
+        """Show the request as stored now; a request without a card is left alone."""
+        with self._locks[zlib.crc32(request_id.encode()) % STRIPES]:
+            found = self.where(request_id)
+            if found is not None:
+                self._poster.update(found[0], found[1], approval_card(self.view(request_id)))

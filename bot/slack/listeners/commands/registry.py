@@ -1,0 +1,75 @@
+"""`/registry versions|show|history|diff|gc|help`: reading the registry (answers only the
+asker), and play 6, garbage collection (announced in the channel)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.slack import parse
+from bot.slack.blocks.common import Message
+from bot.slack.blocks.registry import (
+    diff_message,
+    gc_message,
+    help_message,
+    history_list,
+    version_detail,
+    versions_list,
+)
+from bot.slack.errors import reports_errors
+from bot.slack.runtime import SlackRuntime
+from core.commands import CollectGarbage
+from core.diff import diff_versions
+from core.identity import parse_version_ref
+from core.plays import collect_garbage
+from core.plays.common import resolve
+
+COMMAND = "/registry"
+
+
+def answer(rt: SlackRuntime, q: parse.RegistryQuery) -> Message:
+    """Reads of the registry, in one short unit of work."""
+    if q.action == "help":
+        return help_message()
+    if q.action in ("versions", "history"):
+        assert q.model is not None
+        rt.config.model(q.model)
+        with rt.ctx.uow() as uow:
+            if q.action == "history":
+                return history_list(q.model, uow.events.history(
+                    q.model, q.tag, limit=q.limit, newest_first=True))
+            tags: dict[str, list[str]] = {}
+            for t in uow.tags.list(q.model):
+                tags.setdefault(t.version_id, []).append(t.name)
+            return versions_list(q.model, uow.versions.list(q.model, limit=q.limit), tags)
+    model, _ = parse_version_ref(q.versions[0])
+    rt.config.model(model)
+    with rt.ctx.uow() as uow:
+        first = resolve(uow, model, q.versions[0])
+        if q.action == "diff":
+            return diff_message(diff_versions(first, resolve(uow, model, q.versions[1])))
+        tagged = [t.name for t in uow.tags.list(model) if t.version_id == first.id]
+    return version_detail(first, tagged)
+
+
+def _gc(rt: SlackRuntime, q: parse.RegistryQuery, actor: str, respond: Respond) -> None:
+    report = collect_garbage(CollectGarbage.parse(actor=actor, model=q.model,
+                                                  dry_run=q.dry_run), rt.ctx)
+    respond(**gc_message(report, actor),
+            response_type="ephemeral" if q.dry_run else "in_channel")
+
+
+def register(app: App, rt: SlackRuntime) -> None:
+    @app.command(COMMAND)
+    @reports_errors
+    def registry_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        ack()
+        query = parse.registry(command.get("text", ""))
+        if query.action == "gc":
+            if query.model:
+                rt.config.model(query.model)
+            actor = command["user_id"]
+            rt.work.submit(lambda: _gc(rt, query, actor, respond), respond)
+            return
+        respond(**answer(rt, query), response_type="ephemeral")

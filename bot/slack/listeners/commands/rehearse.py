@@ -1,0 +1,27 @@
+"""`/rehearse <model>`: play 3 as a drill on the `rehearsal` tag, timed against the model's
+time-to-rollback budget; production is never touched."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.slack import parse
+from bot.slack.errors import reports_errors
+from bot.slack.incidents import require_rehearsal_tag, roll_back_and_report
+from bot.slack.runtime import SlackRuntime
+
+COMMAND = "/rehearse"
+
+
+def register(app: App, rt: SlackRuntime) -> None:
+    @app.command(COMMAND)
+    @reports_errors
+    def rehearse_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        ack()
+        order = parse.rehearse(command.get("text", ""), command["user_id"])
+        rt.config.model(order.model)
+        require_rehearsal_tag(rt, order.model)
+        channel = command["channel_id"]
+        rt.work.submit(lambda: roll_back_and_report(rt, order, channel), respond)

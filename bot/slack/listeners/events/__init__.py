@@ -1,0 +1,1 @@
+"""Events API subscriptions, each with `register(app, rt)`."""

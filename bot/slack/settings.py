@@ -1,0 +1,56 @@
+"""The Slack app's secrets and endpoints, from the environment only (never from playbook.toml).
+
+A missing secret stops start-up with an error naming the variable, instead of a Bolt stack
+trace or, worse, an app that answers every request with 401.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from core.errors import ConfigError
+
+DEFAULT_API_URL = "https://slack.com/api/"
+WHERE = {
+    "SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-...) from the app's OAuth & Permissions "
+                       "page",
+    "SLACK_SIGNING_SECRET": "the Signing Secret from the app's Basic Information page",
+    "SLACK_APP_TOKEN": "an App-Level Token (xapp-...) with connections:write, from Basic "
+                       "Information > App-Level Tokens",
+}
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    bot_token: str
+    signing_secret: str | None  # not needed in socket mode, where Slack is not calling us
+    api_url: str = DEFAULT_API_URL
+    app_token: str | None = None
+    workers: int = 8  # slow plays (eval runs) at once; more wait in line, never block acks
+
+    def __repr__(self) -> str:  # secrets never reach a log line
+        return f"SlackSettings(api_url={self.api_url!r}, workers={self.workers})"
+
+
+def load_slack_settings(env: Mapping[str, str] | None = None, *,
+                        socket_mode: bool = False) -> SlackSettings:
+    values = os.environ if env is None else env
+    needed = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if socket_mode else "SLACK_SIGNING_SECRET"]
+    missing = [name for name in needed if not values.get(name, "").strip()]
+    if missing:
+        raise ConfigError(
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set; the Slack "
+            "app cannot start",
+            hint="; ".join(f"export {name}: {WHERE[name]}" for name in missing))
+    api_url = values.get("SLACK_API_URL", "").strip() or DEFAULT_API_URL
+    workers = values.get("SLACK_WORKERS", "").strip() or "8"
+    if not workers.isdigit() or int(workers) < 1:
+        raise ConfigError(f"SLACK_WORKERS={workers!r} is not a positive whole number")
+    return SlackSettings(
+        bot_token=values["SLACK_BOT_TOKEN"].strip(),
+        signing_secret=values.get("SLACK_SIGNING_SECRET", "").strip() or None,
+        api_url=api_url if api_url.endswith("/") else api_url + "/",
+        app_token=values.get("SLACK_APP_TOKEN", "").strip() or None,
+        workers=int(workers))

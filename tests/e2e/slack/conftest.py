@@ -1,0 +1,47 @@
+"""The `slack` fixture: a fresh registry, the Web API stand-in and the served ASGI app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from slack_harness import (
+    SECRET,
+    TOKEN,
+    Harness,
+    Server,
+    ShiftClock,
+    workspace_fake,
+    write_workspace,
+)
+
+from bot import bootstrap
+from bot.server import create_asgi
+from bot.settings import Settings
+
+
+@pytest.fixture
+def slack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
+    fake = workspace_fake()
+    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
+    monkeypatch.setenv("SLACK_API_URL", fake.api_url)
+    monkeypatch.setenv("SLACK_WORKERS", "8")
+    config = write_workspace(tmp_path)
+    clock = ShiftClock()
+    home = tmp_path / "home"
+    playbook = bootstrap.build(Settings(config_path=config, home=home,
+                                        database_url=f"sqlite:///{home / 'playbook.db'}",
+                                        actor="test"), clock=clock)
+    asgi = create_asgi(playbook)
+    server = Server(asgi).start()
+    harness = Harness(playbook, fake, server.url, clock, asgi.state.slack)
+    try:
+        yield harness
+    finally:
+        harness.http.close()
+        server.stop()
+        asgi.state.slack.close()
+        playbook.close()
+        fake.stop()

@@ -1,0 +1,233 @@
+"""A local stand-in for the Slack Web API: records every call so tests assert what was posted.
+
+Answers the methods the app uses (chat.*, conversations.*, usergroups.*, views.publish, the
+three steps of files.uploadV2, auth.test) and response_url posts, on 127.0.0.1 at a port
+chosen at run time. Failures can be queued per method: an `error` answer (channel_not_found)
+or HTTP 429 with Retry-After, as Slack does.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+BOT_USER = "UBOT"
+
+
+@dataclass
+class Call:
+    method: str  # a Web API method, "response" (a response_url post) or "upload"
+    params: dict[str, Any]
+    key: str = ""  # the response_url token (the request's trigger_id), or the file id
+    at: float = field(default_factory=time.monotonic)
+    token: str | None = None
+
+
+@dataclass
+class Failure:
+    error: str
+    status: int = 200
+    retry_after: int | None = None
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.members: dict[str, list[str]] = {}  # channel id -> user ids
+        self.channels: dict[str, str] = {}  # channel name -> id
+        self.groups: dict[str, list[str]] = {}  # user group id -> user ids
+        self.handles: dict[str, str] = {}  # user group handle -> id
+        self._failures: dict[str, list[Failure]] = {}
+        self._ts = itertools.count(1)
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    @property
+    def base(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base}/api/"
+
+    def response_url(self, key: str) -> str:
+        return f"{self.base}/response/{key}"
+
+    def fail(self, method: str, error: str, times: int = 1) -> None:
+        with self._lock:
+            self._failures.setdefault(method, []).extend([Failure(error)] * times)
+
+    def ratelimit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
+        with self._lock:
+            self._failures.setdefault(method, []).extend(
+                [Failure("ratelimited", 429, retry_after)] * times)
+
+    def start(self) -> FakeSlack:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    # -- assertions -----------------------------------------------------------------------
+
+    def called(self, method: str, **match: Any) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method
+                    and all(c.params.get(k) == v for k, v in match.items())]
+
+    def responses(self, key: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [c.params for c in self.calls if c.method == "response" and c.key == key]
+
+    def wait_for(self, what: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Wait until `what()` is truthy (it is re-checked whenever a call arrives)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = what()
+            if found:
+                return found
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"timed out waiting; calls so far: {self.summary()}")
+            with self._changed:
+                self._changed.wait(min(left, 0.1))
+
+    def summary(self) -> list[str]:
+        with self._lock:
+            return [f"{c.method}:{c.key or c.params.get('channel', '')}" for c in self.calls]
+
+    # -- the server -----------------------------------------------------------------------
+
+    def _record(self, call: Call) -> None:
+        with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    def _failure(self, method: str) -> Failure | None:
+        with self._lock:
+            queue = self._failures.get(method)
+            return queue.pop(0) if queue else None
+
+    def _next_ts(self) -> str:
+        return f"1700000000.{next(self._ts):06d}"
+
+    def _channel_id(self, ref: str) -> str:
+        return self.channels.get(ref.lstrip("#"), ref.lstrip("#"))
+
+    def answer(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "url": "https://test.slack.com/", "team": "Test",
+                    "user": "playbook", "team_id": "T1", "user_id": BOT_USER, "bot_id": "B1"}
+        if method == "chat.postMessage":
+            channel = self._channel_id(str(p.get("channel", "")))
+            return {"ok": True, "channel": channel, "ts": self._next_ts(),
+                    "message": {"text": p.get("text"), "blocks": p.get("blocks")}}
+        if method == "chat.update":
+            return {"ok": True, "channel": p.get("channel"), "ts": p.get("ts")}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "conversations.members":
+            members = self.members.get(str(p.get("channel")))
+            if members is None:
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "members": members, "response_metadata": {"next_cursor": ""}}
+        if method == "conversations.list":
+            return {"ok": True, "channels": [{"id": i, "name": n}
+                                             for n, i in self.channels.items()],
+                    "response_metadata": {"next_cursor": ""}}
+        if method == "usergroups.users.list":
+            users = self.groups.get(str(p.get("usergroup")))
+            if users is None:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": users}
+        if method == "usergroups.list":
+            return {"ok": True, "usergroups": [{"id": i, "handle": h, "name": h}
+                                               for h, i in self.handles.items()]}
+        if method == "views.publish":
+            return {"ok": True, "view": p.get("view")}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):06d}"
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.base}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            files = p.get("files")
+            files = json.loads(files) if isinstance(files, str) else files or []
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")}
+                                          for f in files]}
+        if method == "apps.connections.open":  # no WebSocket here: socket mode stops at this
+            return {"ok": False, "error": "invalid_auth"}
+        return {"ok": False, "error": "unknown_method"}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _reply(self, status: int, body: Any, headers: dict[str, str] | None = None
+                       ) -> None:
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _params(self, raw: bytes) -> dict[str, Any]:
+                url = urlparse(self.path)
+                params: dict[str, Any] = {k: v[0] for k, v in parse_qs(url.query).items()}
+                kind = self.headers.get("Content-Type", "")
+                if raw and "json" in kind:
+                    params.update(json.loads(raw))
+                elif raw and "form" in kind:
+                    params.update({k: v[0] for k, v in parse_qs(raw.decode()).items()})
+                for k in ("blocks", "view"):
+                    if isinstance(params.get(k), str):
+                        params[k] = json.loads(params[k])
+                return params
+
+            def do_GET(self) -> None:
+                self.do_POST()
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                path = urlparse(self.path).path
+                token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+                if path.startswith("/response/"):
+                    fake._record(Call("response", json.loads(raw or b"{}"),
+                                      key=path.rsplit("/", 1)[1]))
+                    return self._reply(200, b"ok")
+                if path.startswith("/upload/"):
+                    fake._record(Call("upload", {"content": raw.decode(errors="replace")},
+                                      key=path.rsplit("/", 1)[1]))
+                    return self._reply(200, b"OK")
+                method = path.removeprefix("/api/")
+                params = self._params(raw)
+                fake._record(Call(method, params, token=token or None))
+                failure = fake._failure(method)
+                if failure is not None:
+                    extra = {"Retry-After": str(failure.retry_after)} \
+                        if failure.retry_after is not None else None
+                    return self._reply(failure.status, {"ok": False, "error": failure.error},
+                                       extra)
+                return self._reply(200, fake.answer(method, params))
+
+        return Handler

@@ -1,0 +1,250 @@
+"""Drives the real ASGI app (bot.server.create_asgi, served by uvicorn on a free port) with
+signed, Slack-shaped requests, against the local Web API stand-in."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import socket
+import sys
+import textwrap
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import uvicorn
+from slack_fake_api import FakeSlack
+from slack_sdk.signature import SignatureVerifier
+
+from bot.bootstrap import App
+from bot.slack.runtime import SlackRuntime
+from core.commands import Approve, Promote, Register
+from core.domain import PRODUCTION, Version
+from core.plays import approve, promote, register
+
+SECRET = "test-signing-secret-0123456789abcdef"
+TOKEN = "xoxb-test-token"
+
+EVAL = textwrap.dedent("""
+    import json, sys, time
+    if "--sleep" in sys.argv:
+        time.sleep(float(sys.argv[sys.argv.index("--sleep") + 1]))
+    v = json.load(sys.stdin)
+    prompt = v["components"].get("prompt") or ""
+    print(json.dumps({"scores": {"score": round(min(1.0, len(prompt) / 100), 4)}}))
+""")
+
+CONFIG = textwrap.dedent(f"""
+    [defaults]
+    metric = "score"
+    min_score = 0.1
+    evaluator = {{ command = "{sys.executable} eval.py", timeout_s = 30 }}
+
+    [models.chat]
+    stakes = "low"
+    owner = "UANA"
+    incident_channel = "CINC"
+    release_channel = "CREL"
+
+    [models.risky]
+    stakes = "high"
+    owner = "UANA"
+    approvers = ["UBEN", "UCHO", "UFAY"]
+    incident_channel = "#incidents"
+    release_channel = "#releases"
+
+    [models.strict]
+    stakes = "regulated"
+    owner = "UANA"
+    approver_group = "SAPPROVERS"
+    release_channel = "CREL"
+    approval_ttl_hours = 1
+
+    [models.slow]
+    stakes = "low"
+    evaluator = {{ command = "{sys.executable} eval.py --sleep 1.5", timeout_s = 30 }}
+""")
+
+
+class ShiftClock:
+    """Real time, shifted on demand (approval expiry without waiting a day)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
+def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    return {"X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": SignatureVerifier(secret).generate_signature(timestamp=ts,
+                                                                               body=body)}
+
+
+@dataclass
+class Sent:
+    response: httpx.Response
+    trigger: str
+    elapsed: float
+
+
+class Server:
+    """uvicorn in a thread, on a socket bound to a free port first."""
+
+    def __init__(self, asgi: Any) -> None:
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._server = uvicorn.Server(uvicorn.Config(asgi, log_level="warning"))
+        self._thread = threading.Thread(target=self._server.run,
+                                        kwargs={"sockets": [self._sock]}, daemon=True)
+
+    def start(self) -> Server:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
+        self._sock.close()
+
+
+class Harness:
+    def __init__(self, playbook: App, fake: FakeSlack, url: str, clock: ShiftClock,
+                 runtime: SlackRuntime) -> None:
+        self.playbook = playbook
+        self.fake = fake
+        self.url = url
+        self.clock = clock
+        self.rt = runtime
+        self.http = httpx.Client(base_url=url, timeout=30)
+        self._ids = itertools.count(1)
+
+    # -- requests --------------------------------------------------------------------------
+
+    def post(self, body: str, content_type: str, headers: dict[str, str]) -> httpx.Response:
+        return self.http.post("/slack/events", content=body.encode(),
+                              headers={"Content-Type": content_type, **headers})
+
+    def command(self, command: str, text: str = "", *, user: str = "UANA",
+                channel: str = "CINC", channel_name: str = "incidents",
+                trigger: str | None = None, headers: dict[str, str] | None = None) -> Sent:
+        trigger = trigger or f"trig-{next(self._ids)}"
+        body = urlencode({
+            "token": "legacy", "team_id": "T1", "team_domain": "test", "channel_id": channel,
+            "channel_name": channel_name, "user_id": user, "user_name": user.lower(),
+            "command": command, "text": text, "api_app_id": "A1", "is_enterprise_install":
+            "false", "response_url": self.fake.response_url(trigger), "trigger_id": trigger})
+        started = time.monotonic()
+        answer = self.post(body, "application/x-www-form-urlencoded",
+                           {**sign(body), **(headers or {})})
+        return Sent(answer, trigger, time.monotonic() - started)
+
+    def click(self, action_id: str, value: str, *, user: str, channel: str = "CREL",
+              channel_name: str = "releases", message_ts: str = "1700000000.000001",
+              trigger: str | None = None, headers: dict[str, str] | None = None) -> Sent:
+        trigger = trigger or f"click-{next(self._ids)}"
+        payload = {
+            "type": "block_actions", "api_app_id": "A1", "token": "legacy",
+            "team": {"id": "T1", "domain": "test"}, "user": {"id": user, "name": user.lower()},
+            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel,
+                          "is_ephemeral": False},
+            "channel": {"id": channel, "name": channel_name}, "trigger_id": trigger,
+            "message": {"type": "message", "ts": message_ts, "text": "", "blocks": []},
+            "response_url": self.fake.response_url(trigger),
+            "actions": [{"type": "button", "action_id": action_id, "block_id": "b",
+                         "value": value, "action_ts": f"{time.time():.6f}"}]}
+        body = urlencode({"payload": json.dumps(payload)})
+        started = time.monotonic()
+        answer = self.post(body, "application/x-www-form-urlencoded",
+                           {**sign(body), **(headers or {})})
+        return Sent(answer, trigger, time.monotonic() - started)
+
+    def event(self, event: dict[str, Any], event_id: str | None = None,
+              headers: dict[str, str] | None = None) -> httpx.Response:
+        body = json.dumps({
+            "token": "legacy", "team_id": "T1", "api_app_id": "A1", "event": event,
+            "type": "event_callback", "event_id": event_id or f"Ev{next(self._ids)}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}]})
+        return self.post(body, "application/json", {**sign(body), **(headers or {})})
+
+    # -- waiting ---------------------------------------------------------------------------
+
+    def reply(self, sent: Sent, n: int = 1, timeout: float = 10) -> dict[str, Any]:
+        """The n-th response_url post for a request (waits for it)."""
+        found: list[dict[str, Any]] = self.fake.wait_for(
+            lambda: len(self.fake.responses(sent.trigger)) >= n and
+            self.fake.responses(sent.trigger), timeout)
+        return found[n - 1]
+
+    def idle(self, timeout: float = 30) -> None:
+        assert self.rt.wait_idle(timeout), "listeners or background work did not finish"
+
+    def quiet(self, seconds: float = 0.0) -> None:
+        """Let listeners and background work finish before asserting nothing (more) happened."""
+        time.sleep(seconds)
+        self.idle()
+
+    # -- registry state --------------------------------------------------------------------
+
+    def register(self, model: str, prompt: str, parent: Version | None = None,
+                 score: float | None = None) -> Version:
+        return register(Register.parse(
+            model=model, components={"prompt": prompt}, owner="UANA",
+            reason=f"try {prompt[:12]}", parent=parent.short if parent else None,
+            root=parent is None, scores={"score": score} if score is not None else
+            {"score": round(min(1.0, len(prompt) / 100), 4)}, actor="UANA"),
+            self.playbook.ctx).version
+
+    def promote_now(self, model: str, version: Version) -> None:
+        promote(Promote.parse(model=model, version=version.short, actor="UANA"),
+                self.playbook.ctx)
+
+    def promote_approved(self, model: str, version: Version, *approvers: str) -> None:
+        """A high-stakes promotion decided outside Slack (approvers from playbook.toml)."""
+        request = promote(Promote.parse(model=model, version=version.short, actor="UANA"),
+                          self.playbook.ctx).request
+        assert request is not None
+        for who in approvers:
+            approve(Approve.parse(request_id=request.id, approver=who), self.playbook.ctx)
+
+    def production(self, model: str) -> str | None:
+        with self.playbook.ctx.uow() as uow:
+            tag = uow.tags.get(model, PRODUCTION)
+        return tag.version_id if tag else None
+
+    def events(self, model: str) -> int:
+        with self.playbook.ctx.uow() as uow:
+            return len(uow.events.history(model))
+
+
+def write_workspace(root: Path) -> Path:
+    (root / "playbook.toml").write_text(CONFIG)
+    (root / "eval.py").write_text(EVAL)
+    return root / "playbook.toml"
+
+
+def workspace_fake() -> FakeSlack:
+    """The workspace every test meets: channels, their members, one approver group."""
+    fake = FakeSlack()
+    fake.channels = {"incidents": "CINC", "releases": "CREL", "general": "CGEN"}
+    fake.members = {"CREL": ["UANA", "UBEN", "UCHO", "UDAN", "UEVE"],
+                    "CINC": ["UANA", "UBEN", "UONCALL"]}
+    fake.groups = {"SAPPROVERS": ["UBEN", "UCHO", "UFAY"]}
+    fake.handles = {"ml-approvers": "SAPPROVERS"}
+    return fake.start()

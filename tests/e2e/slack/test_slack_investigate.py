@@ -1,0 +1,114 @@
+"""/investigate with its Roll back button, /rehearse, and the App Home."""
+
+from __future__ import annotations
+
+import json
+
+from slack_harness import Harness
+
+from bot.slack.blocks.home import REHEARSE
+from bot.slack.blocks.investigation import ROLLBACK
+from core.domain import REHEARSAL, Version
+from core.plays.common import move_tag
+
+
+def _regressed(slack: Harness) -> tuple[Version, Version]:
+    good = slack.register("chat", "x" * 60)
+    slack.promote_now("chat", good)
+    bad = slack.register("chat", "x" * 20, good, score=0.99)  # CI scores hide a regression
+    slack.promote_now("chat", bad)
+    return good, bad
+
+
+def test_investigate_reports_and_its_button_rolls_back_in_the_incident_channel(
+        slack: Harness) -> None:
+    good, bad = _regressed(slack)
+    sent = slack.command("/investigate", "chat since now", channel="CGEN",
+                         channel_name="general")
+    assert "Investigating chat" in str(slack.reply(sent)["text"])
+    slack.idle()
+    report = slack.reply(sent, 2)
+    assert report["response_type"] == "in_channel", report
+    assert report["response_type"] == "in_channel"
+    text = json.dumps(report["blocks"])
+    assert "regression confirmed" in text and bad.short in text and good.short in text
+    button = next(b for b in report["blocks"] if b["type"] == "actions")["elements"][0]
+    assert button["action_id"] == ROLLBACK and button["confirm"]
+
+    refused = slack.reply(slack.click(ROLLBACK, button["value"], user="UANA", channel="CGEN",
+                                      channel_name="general"))
+    assert "only in <#CINC>" in str(refused["text"])
+    assert slack.production("chat") == bad.id
+
+    slack.click(ROLLBACK, button["value"], user="UONCALL", channel="CINC",
+                channel_name="incidents")
+    slack.idle()
+    assert slack.production("chat") == good.id
+    record = slack.fake.called("chat.postMessage", channel="CINC")[0]
+    assert "<@UONCALL>" in json.dumps(record.params["blocks"])
+
+    stale = slack.reply(slack.click(ROLLBACK, button["value"], user="UONCALL", channel="CINC",
+                                    channel_name="incidents"))
+    assert "moved meanwhile" in str(stale["text"])
+
+
+def _seed_rehearsal_tag(slack: Harness, versions: list[Version]) -> None:
+    """What the scheduler will do: keep a rehearsal tag following production."""
+    for revision, version in enumerate(versions):
+        with slack.playbook.ctx.uow() as uow:
+            move_tag(uow, model="chat", tag=REHEARSAL, to=version, expected_revision=revision,
+                     from_version=versions[revision - 1].id if revision else None,
+                     actor="scheduler", play="rehearsal", reason="follow production",
+                     at=slack.clock.now())
+            uow.commit()
+
+
+def test_rehearse_rolls_back_the_rehearsal_tag_and_leaves_production(slack: Harness) -> None:
+    good, bad = _regressed(slack)
+    refused = slack.reply(slack.command("/rehearse", "chat"))
+    assert "no rehearsal tag yet" in str(refused["text"])
+
+    _seed_rehearsal_tag(slack, [good, bad])
+    sent = slack.command("/rehearse", "chat", channel="CGEN", channel_name="general")
+    slack.idle()
+    assert len(slack.fake.called("chat.postMessage")) == 2, slack.fake.responses(sent.trigger)
+    assert slack.production("chat") == bad.id
+    record, confirm = slack.fake.called("chat.postMessage", channel="CGEN")
+    assert "Rehearsal: rolled back chat" in json.dumps(record.params["blocks"])
+    assert "budget" in json.dumps(record.params["blocks"]) and confirm.params["thread_ts"]
+    with slack.playbook.ctx.uow() as uow:
+        tag = uow.tags.get("chat", REHEARSAL)
+        incident = uow.incidents.list("chat", limit=1)[0]
+    assert tag is not None and tag.version_id == good.id and incident.rehearsal
+
+
+def test_app_home_shows_every_model_and_runs_a_rehearsal(slack: Harness) -> None:
+    good, bad = _regressed(slack)
+    candidate = slack.register("strict", "s" * 50)
+    request = slack.reply(slack.command("/promote", f"strict {candidate.short}",
+                                        channel="CGEN", channel_name="general"))
+    assert "Approval requested" in str(request["text"])
+    slack.command("/rollback", "chat")
+    slack.idle()
+    _seed_rehearsal_tag(slack, [good, bad])
+
+    slack.event({"type": "app_home_opened", "user": "UANA", "channel": "D1", "tab": "home"})
+    (published,) = slack.fake.wait_for(lambda: slack.fake.called("views.publish"))
+    assert published.params["user_id"] == "UANA"
+    view = published.params["view"]
+    text = json.dumps(view)
+    assert view["type"] == "home"
+    for expected in ("*chat*", "*risky*", "*strict*", "*slow*", good.short, "inc-",
+                     "0/2", "Last rehearsal", "never"):
+        assert expected in text, expected
+
+    slack.click(REHEARSE, "chat", user="UANA", channel="D1", channel_name="directmessage")
+    slack.idle()
+    with slack.playbook.ctx.uow() as uow:
+        assert uow.incidents.list("chat", limit=1)[0].rehearsal
+    assert slack.fake.called("chat.postMessage", channel="CINC")[-2:]
+
+    slack.click(REHEARSE, "strict", user="UANA", channel="D1", channel_name="directmessage")
+    slack.idle()
+    (dm,) = slack.fake.called("chat.postMessage", channel="UANA")
+    assert "no rehearsal tag yet" in str(dm.params["text"])

@@ -1,0 +1,102 @@
+"""The command grammar: pure functions, no Slack and no database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.slack import parse
+from bot.slack.channels import bare, is_channel
+from bot.slack.listeners.commands.experiment import components
+from core.errors import InvalidInput
+
+NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+
+def test_rollback_grammar() -> None:
+    order = parse.rollback("chat to chat@1a2b3c4d because it's “broken” since 9:00", "U1")
+    assert (order.model, order.to, order.actor) == ("chat", "chat@1a2b3c4d", "U1")
+    assert order.symptom == "it's \"broken\" since 9:00" and order.tag == "production"
+    assert parse.rollback("chat", "U1").to is None
+
+
+def test_because_inside_quotes_is_part_of_the_value() -> None:
+    order = parse.experiment('chat t from chat@1a2b3c4d prompt "Say why, because it helps" '
+                             "because clarity")
+    assert order.prompt == "Say why, because it helps" and order.reason == "clarity"
+
+
+@pytest.mark.parametrize(("fn", "text", "message"), [
+    (parse.rollback, "", "missing <model>"),
+    (parse.rollback, "chat to", "`to` needs a value"),
+    (parse.rollback, "chat to a to b", "`to` is given twice"),
+    (parse.rollback, "chat sideways", "unexpected `sideways`"),
+    (parse.promote, "chat", "missing <version>"),
+    (parse.promote, "chat a b", "unexpected `b`"),
+    (parse.audit, "", "missing <request-id>"),
+    (parse.rehearse, "a b", "unexpected `b`"),
+])
+def test_malformed_text_names_the_problem_and_shows_usage(fn: object, text: str,
+                                                          message: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        fn(text, "U1")  # type: ignore[operator]
+    assert message in str(caught.value)
+    assert caught.value.hint is not None and caught.value.hint.startswith("usage: `/")
+    assert "e.g." in caught.value.hint
+
+
+def test_unbalanced_quotes_are_a_usage_error() -> None:
+    with pytest.raises(InvalidInput, match="cannot read the text"):
+        parse.experiment('chat t from chat@1a2b3c4d prompt "never closed')
+
+
+def test_investigate_times() -> None:
+    assert parse.investigate("chat", "U1", NOW).onset is None
+    assert parse.investigate("chat since 2h ago", "U1", NOW).onset == NOW - timedelta(hours=2)
+    at = parse.investigate("chat since 2026-01-04T08:00:00Z", "U1", NOW).onset
+    assert at == datetime(2026, 1, 4, 8, tzinfo=UTC)
+    with pytest.raises(InvalidInput, match="is not a time"):
+        parse.investigate("chat since someday", "U1", NOW)
+    with pytest.raises(InvalidInput, match="unexpected `until now`"):
+        parse.investigate("chat until now", "U1", NOW)
+
+
+def test_experiment_changes_merge_over_the_parent() -> None:
+    order = parse.experiment("chat terse from chat@1a2b3c4d config temperature=0.2 "
+                             "tools.search=true style=plain weights ft-42")
+    assert order.config == {"temperature": 0.2, "tools.search": True, "style": "plain"}
+    parent = {"prompt": "p", "config": {"temperature": 0.7, "tools": {"code": True}},
+              "weights": None, "index": {"ref": "idx-1", "sha256": None}}
+    merged = components(parent, order)
+    assert merged["config"] == {"temperature": 0.2, "tools": {"code": True, "search": True},
+                                "style": "plain"}
+    assert merged["weights"] == {"ref": "ft-42"} and merged["prompt"] == "p"
+    assert parent["config"] == {"temperature": 0.7, "tools": {"code": True}}  # untouched
+    with pytest.raises(InvalidInput, match="change at least one"):
+        parse.experiment("chat terse from chat@1a2b3c4d")
+
+
+def test_registry_grammar() -> None:
+    assert parse.registry("").action == "help"
+    q = parse.registry("versions chat limit 5")
+    assert (q.action, q.model, q.limit) == ("versions", "chat", 5)
+    assert parse.registry("history chat tag production").tag == "production"
+    assert parse.registry("diff chat@1a2b3c4d chat@5e6f7a8b").versions == (
+        "chat@1a2b3c4d", "chat@5e6f7a8b")
+    gc = parse.registry("gc chat dry-run")
+    assert (gc.model, gc.dry_run) == ("chat", True)
+    assert parse.registry("gc").model is None
+    for bad, why in [("versions", "missing <model>"), ("versions chat limit 0", "limit"),
+                     ("diff a", "missing <version>"), ("gc a b", "unexpected `b`"),
+                     ("purge", "unknown action")]:
+        with pytest.raises(InvalidInput, match=why):
+            parse.registry(bad)
+
+
+def test_channels_match_by_id_or_name() -> None:
+    assert bare("<#C0123|incidents>") == "C0123" and bare("#incidents") == "incidents"
+    assert is_channel("C0123", "C0123", "whatever")
+    assert not is_channel("C0123", "C9999", "C0123")
+    assert is_channel("#Incidents", "C1", "incidents")
+    assert not is_channel("#incidents", "C1", None)

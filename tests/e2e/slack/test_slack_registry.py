@@ -1,0 +1,91 @@
+"""/registry, /audit and /experiment through signed requests."""
+
+from __future__ import annotations
+
+import json
+
+from slack_harness import Harness
+
+from core.domain import Version
+from core.plays.attribute import attribute
+
+
+def _chain(slack: Harness) -> tuple[Version, Version]:
+    v1 = slack.register("chat", "x" * 40)
+    slack.promote_now("chat", v1)
+    v2 = slack.register("chat", "x" * 60, v1, score=0.9)
+    slack.promote_now("chat", v2)
+    return v1, v2
+
+
+def _ask(slack: Harness, text: str) -> dict[str, object]:
+    return slack.reply(slack.command("/registry", text, channel="CGEN", channel_name="general"))
+
+
+def test_registry_reads_answer_only_the_asker(slack: Harness) -> None:
+    v1, v2 = _chain(slack)
+    versions = _ask(slack, "versions chat limit 5")
+    assert versions["response_type"] == "ephemeral"
+    text = json.dumps(versions["blocks"])
+    assert v1.short in text and v2.short in text and "production" in text
+
+    shown = json.dumps(_ask(slack, f"show {v2.id[:10]}".replace(v2.id[:10], v2.short))["blocks"])
+    assert v2.short in shown and "score=0.9" in shown and "production" in shown
+
+    history = json.dumps(_ask(slack, "history chat tag production")["blocks"])
+    assert history.count("promote") == 2
+
+    diff = _ask(slack, f"diff {v1.short} {v2.short}")
+    assert "changed prompt" in str(diff["text"])
+
+    unknown = _ask(slack, "show chat@deadbeef")
+    assert "no version chat@deadbeef" in str(unknown["text"])
+
+
+def test_registry_gc_runs_play_6(slack: Harness) -> None:
+    _chain(slack)
+    dry = _ask(slack, "gc chat dry-run")
+    assert dry["response_type"] == "ephemeral" and "dry run" in str(dry["text"])
+    real = _ask(slack, "gc")
+    assert real["response_type"] == "in_channel" and "freed 0 bytes" in str(real["text"])
+
+
+def test_audit_posts_a_summary_and_the_bundle_as_a_file_in_its_thread(slack: Harness) -> None:
+    _, v2 = _chain(slack)
+    attribute([{"request_id": "req-42", "model": "chat", "version": v2.short}],
+              slack.playbook.ctx)
+    slack.command("/audit", "req-42", channel="CGEN", channel_name="general")
+    summary = slack.fake.wait_for(lambda: slack.fake.called("chat.postMessage"))[0]
+    assert summary.params["channel"] == "CGEN" and v2.short in summary.params["text"]
+    done = slack.fake.wait_for(lambda: slack.fake.called("files.completeUploadExternal"))[0]
+    assert done.params["channel_id"] == "CGEN"
+    assert done.params["thread_ts"] == "1700000000.000001"  # the summary's ts
+    (upload,) = slack.fake.called("upload")
+    bundle = json.loads(upload.params["content"])
+    assert bundle["request_id"] == "req-42" and bundle["version"]["id"] == v2.id
+    assert bundle["lineage"][0]["id"] == v2.id
+
+    missing = slack.reply(slack.command("/audit", "req-nope"))
+    assert "no attribution record" in str(missing["text"])
+
+
+def test_experiment_branches_from_the_parent_with_its_changes(slack: Harness) -> None:
+    v1, _ = _chain(slack)
+    sent = slack.command("/experiment", f'chat terse from {v1.short} prompt “Answer briefly, '
+                                        'in plain words please.” config temperature=0.2 '
+                                        'tools.search=true because shorter answers')
+    slack.idle()
+    reply = slack.reply(sent)
+    assert reply["response_type"] == "in_channel"
+    assert "experiment/terse" in str(reply["text"])
+    with slack.playbook.ctx.uow() as uow:
+        tag = uow.tags.get("chat", "experiment/terse")
+        assert tag is not None
+        version = uow.versions.get("chat", tag.version_id)
+    assert version is not None and version.parent_id == v1.id
+    assert version.components.prompt == "Answer briefly, in plain words please."
+    assert version.components.config == {"temperature": 0.2, "tools": {"search": True}}
+    assert version.reason == "shorter answers" and version.scores == {"score": 0.38}
+
+    usage = slack.reply(slack.command("/experiment", "chat terse prompt hi"))
+    assert "missing `from <version>`" in str(usage["text"]) and "usage:" in str(usage["text"])

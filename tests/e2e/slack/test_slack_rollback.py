@@ -1,0 +1,113 @@
+"""/rollback: the incident-channel rule, the incident record, the confirmation in its thread,
+and a Slack failure that must not hide the tag move."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_harness import Harness
+
+from core.domain import Version
+
+
+def _history(slack: Harness, model: str = "chat") -> tuple[Version, Version]:
+    v1 = slack.register(model, "x" * 40)
+    slack.promote_now(model, v1)
+    v2 = slack.register(model, "x" * 60, v1, score=0.9)
+    slack.promote_now(model, v2)
+    return v1, v2
+
+
+def _text(call: Any) -> str:
+    return json.dumps(call.params.get("blocks")) + str(call.params.get("text"))
+
+
+def test_rollback_moves_the_tag_posts_the_record_then_confirms_in_its_thread(
+        slack: Harness) -> None:
+    v1, v2 = _history(slack)
+    sent = slack.command("/rollback", "chat because answers are empty")
+    assert sent.response.status_code == 200 and sent.elapsed < 3
+    slack.idle()
+    assert slack.production("chat") == v1.id
+    record, confirm = slack.fake.called("chat.postMessage", channel="CINC")
+    text = _text(record)
+    assert v2.short in text and v1.short in text and "<@UANA>" in text
+    assert "answers are empty" in text and "Time to rollback" in text
+    assert "thread_ts" not in record.params or not record.params["thread_ts"]
+    assert "Confirmation eval passed" in _text(confirm) and "score=0.4" in _text(confirm)
+    assert record.params["channel"] == "CINC"
+    with slack.playbook.ctx.uow() as uow:
+        incident = uow.incidents.list("chat", limit=1)[0]
+    assert incident.confirmation == "passed"
+    where = slack.rt.store.message("incident", incident.id)
+    assert where is not None and confirm.params["thread_ts"] == where[1]
+
+
+def test_rollback_to_an_explicit_version(slack: Harness) -> None:
+    v1, v2 = _history(slack)
+    v3 = slack.register("chat", "x" * 70, v2, score=0.95)
+    slack.promote_now("chat", v3)
+    slack.command("/rollback", f"chat to {v1.short} because prompt regression")
+    slack.idle()
+    assert slack.production("chat") == v1.id
+
+
+def test_rollback_outside_the_incident_channel_is_refused_naming_it(slack: Harness) -> None:
+    _, v2 = _history(slack)
+    reply = slack.reply(slack.command("/rollback", "chat", channel="CGEN",
+                                      channel_name="general"))
+    assert reply["response_type"] == "ephemeral"
+    assert "only in <#CINC>" in reply["text"] and "How to fix" in json.dumps(reply["blocks"])
+    slack.quiet()
+    assert slack.production("chat") == v2.id
+    assert not slack.fake.called("chat.postMessage")
+
+
+def test_an_incident_channel_given_by_name_matches_the_channel_name(slack: Harness) -> None:
+    r1 = slack.register("risky", "y" * 40)
+    slack.promote_approved("risky", r1, "UBEN")
+    r2 = slack.register("risky", "y" * 60, r1)
+    slack.promote_approved("risky", r2, "UBEN")
+    refused = slack.reply(slack.command("/rollback", "risky", channel="CGEN",
+                                        channel_name="general"))
+    assert "only in #incidents" in refused["text"]
+    slack.command("/rollback", "risky", channel="CINC", channel_name="incidents")
+    slack.idle()
+    assert slack.production("risky") == r1.id
+
+
+def test_a_failed_post_never_hides_the_tag_move(slack: Harness) -> None:
+    v1, v2 = _history(slack)
+    slack.fake.fail("chat.postMessage", "not_in_channel")
+    sent = slack.command("/rollback", "chat")
+    slack.idle()
+    assert slack.production("chat") == v1.id  # the tag moved regardless
+    reply = slack.reply(sent)
+    assert reply["response_type"] == "ephemeral"
+    assert f"Rolled back {v2.short} -> {v1.short}" in reply["text"]
+    assert "not_in_channel" in reply["text"] and "/invite" in reply["text"]
+
+
+def test_a_rate_limited_post_is_retried_after_retry_after(slack: Harness) -> None:
+    v1, _ = _history(slack)
+    slack.fake.ratelimit("chat.postMessage", retry_after=1)
+    slack.command("/rollback", "chat")
+    slack.idle()
+    assert slack.production("chat") == v1.id
+    first, again, confirm = slack.fake.called("chat.postMessage")
+    assert again.at - first.at >= 0.9  # waited as Slack asked
+    assert first.params["blocks"] == again.params["blocks"]
+    assert confirm.params.get("thread_ts")
+
+
+def test_the_record_is_posted_before_the_slow_confirmation_eval(slack: Harness) -> None:
+    v1, _ = _history(slack, "slow")
+    sent = slack.command("/rollback", "slow", channel="CGEN", channel_name="general")
+    assert sent.elapsed < 3
+    record = slack.fake.wait_for(lambda: slack.fake.called("chat.postMessage"))[0]
+    assert slack.production("slow") == v1.id
+    assert not slack.fake.called("chat.postMessage", thread_ts=None)[1:]
+    slack.idle()
+    confirm = slack.fake.called("chat.postMessage")[1]
+    assert confirm.params["thread_ts"] and confirm.at - record.at >= 1.4  # the eval sleeps 1.5 s

@@ -1,0 +1,137 @@
+"""The serving path: signatures, start-up errors, retries, and the plain request/response."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from slack_harness import TOKEN, Harness, sign, workspace_fake, write_workspace
+
+from bot import bootstrap
+from bot.server import create_asgi
+from bot.settings import Settings
+from bot.slack import mount
+from bot.slack.settings import SlackSettings, load_slack_settings
+from core.errors import ConfigError
+
+
+def _registry_help_body(trigger: str, response_url: str) -> str:
+    return urlencode({"command": "/registry", "text": "help", "user_id": "UANA",
+                      "channel_id": "CGEN", "channel_name": "general", "team_id": "T1",
+                      "trigger_id": trigger, "response_url": response_url})
+
+
+@pytest.mark.parametrize("headers", [
+    pytest.param(lambda body: sign(body, secret="not-the-secret"), id="wrong secret"),
+    pytest.param(lambda body: sign(body, timestamp=int(time.time()) - 600), id="stale"),
+    pytest.param(lambda body: {}, id="unsigned"),
+])
+def test_a_bad_or_stale_signature_gets_401_and_changes_nothing(slack: Harness,
+                                                                headers: object) -> None:
+    v1 = slack.register("chat", "x" * 40)
+    slack.promote_now("chat", v1)
+    v2 = slack.register("chat", "x" * 50, v1)
+    slack.promote_now("chat", v2)
+    before = (slack.production("chat"), slack.events("chat"), len(slack.fake.calls))
+    body = urlencode({"command": "/rollback", "text": "chat", "user_id": "UANA",
+                      "channel_id": "CINC", "channel_name": "incidents", "team_id": "T1",
+                      "trigger_id": "t-bad", "response_url": slack.fake.response_url("t-bad")})
+    answer = slack.post(body, "application/x-www-form-urlencoded",
+                        headers(body))  # type: ignore[operator]
+    assert answer.status_code == 401
+    slack.quiet()
+    assert (slack.production("chat"), slack.events("chat"), len(slack.fake.calls)) == before
+
+
+def test_registry_help_answers_ephemerally_with_every_command(slack: Harness) -> None:
+    sent = slack.command("/registry", "help", channel="CGEN", channel_name="general")
+    assert sent.response.status_code == 200
+    reply = slack.reply(sent)
+    assert reply["response_type"] == "ephemeral"
+    text = json.dumps(reply["blocks"])
+    for command in ("/rollback", "/promote", "/experiment", "/audit", "/investigate",
+                    "/rehearse", "/registry versions", "/registry gc"):
+        assert command in text
+
+
+def test_malformed_input_gets_a_usage_line_and_changes_nothing(slack: Harness) -> None:
+    v1 = slack.register("chat", "x" * 40)
+    slack.promote_now("chat", v1)
+    before = slack.events("chat")
+    for command, text, expected in [
+        ("/rollback", "", "missing <model>"),
+        ("/rollback", "chat sideways", "unexpected `sideways`"),
+        ("/promote", "chat", "missing <version>"),
+        ("/registry", "frobnicate", "unknown action"),
+        ("/investigate", "chat since yesterday-ish", "is not a time"),
+        ("/rollback", "nope", "not declared"),
+    ]:
+        reply = slack.reply(slack.command(command, text))
+        assert reply["response_type"] == "ephemeral"
+        assert expected in reply["text"], reply["text"]
+        if expected not in ("not declared", "is not a time"):
+            assert "usage:" in reply["text"] and "e.g." in reply["text"]
+    slack.quiet()
+    assert slack.events("chat") == before
+    assert not slack.fake.called("chat.postMessage")
+
+
+def test_url_verification_and_a_retried_event_is_handled_once(slack: Harness) -> None:
+    body = json.dumps({"token": "legacy", "challenge": "abc123", "type": "url_verification"})
+    answer = slack.post(body, "application/json", sign(body))
+    assert answer.status_code == 200 and answer.json() == {"challenge": "abc123"}
+
+    event = {"type": "app_home_opened", "user": "UANA", "channel": "D1", "tab": "home"}
+    assert slack.event(event, "Ev-home").status_code == 200
+    assert slack.event(event, "Ev-home", headers={"X-Slack-Retry-Num": "1",
+                                                  "X-Slack-Retry-Reason": "http_timeout"}
+                       ).status_code == 200
+    slack.fake.wait_for(lambda: slack.fake.called("views.publish"))
+    slack.quiet()
+    assert len(slack.fake.called("views.publish")) == 1
+
+
+def test_a_retried_command_has_exactly_one_effect(slack: Harness) -> None:
+    v1 = slack.register("chat", "x" * 40)
+    slack.promote_now("chat", v1)
+    v2 = slack.register("chat", "x" * 50, v1)
+    slack.promote_now("chat", v2)
+    first = slack.command("/rollback", "chat", trigger="t-once")
+    retry = slack.command("/rollback", "chat", trigger="t-once",
+                          headers={"X-Slack-Retry-Num": "1"})
+    assert first.response.status_code == retry.response.status_code == 200
+    slack.idle()
+    slack.quiet()
+    assert slack.production("chat") == v1.id, (slack.fake.responses("t-once"), slack.fake.summary())
+    assert slack.events("chat") == 3  # two promotions, one rollback
+    assert len(slack.fake.called("chat.postMessage", channel="CINC")) == 2  # record + thread
+
+
+def test_missing_secrets_are_named_at_start_up() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_slack_settings({"SLACK_BOT_TOKEN": "xoxb-1"})
+    assert "SLACK_SIGNING_SECRET is not set" in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        load_slack_settings({}, socket_mode=True)
+    assert "SLACK_BOT_TOKEN and SLACK_APP_TOKEN are not set" in str(caught.value)
+    settings = load_slack_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
+                                    "SLACK_API_URL": "http://127.0.0.1:9/api"})
+    assert settings.api_url == "http://127.0.0.1:9/api/" and "xoxb" not in repr(settings)
+
+
+def test_a_token_slack_refuses_stops_start_up(tmp_path: Path) -> None:
+    fake = workspace_fake()
+    fake.fail("auth.test", "invalid_auth")
+    playbook = bootstrap.build(Settings(config_path=write_workspace(tmp_path), home=tmp_path,
+                                        database_url=f"sqlite:///{tmp_path / 'p.db'}",
+                                        actor="test"))
+    try:
+        asgi = create_asgi(playbook, with_slack=False)
+        with pytest.raises(ConfigError, match="Slack refused SLACK_BOT_TOKEN"):
+            mount(asgi, playbook, SlackSettings(TOKEN, "secret", api_url=fake.api_url))
+    finally:
+        playbook.close()
+        fake.stop()
