@@ -1,20 +1,47 @@
 """`playbook serve`: one ASGI app with the Slack endpoint and the HTTP API side by side.
 
-Built by a factory from a composed App; nothing is created at import time.
+Built by a factory from a composed App; nothing is created at import time. A high-stakes
+promotion asked for over HTTP gets the same approval card in the model's release channel as one
+asked for in Slack.
 """
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Callable
 
 from fastapi import FastAPI
 
 from bot import api, slack
 from bot.bootstrap import App
+from bot.slack.runtime import SlackRuntime
+from core.domain import ApprovalRequest
+
+log = logging.getLogger(__name__)
 
 
-def create_asgi(app: App, *, with_slack: bool = True) -> FastAPI:
+def create_asgi(app: App, *, with_slack: bool = True,
+                slack_runtime: SlackRuntime | None = None) -> FastAPI:
+    """`with_slack` mounts /slack/events; `slack_runtime` (socket mode) is one built apart."""
     asgi = FastAPI(title="Playbook", version="0.1.0",
                    description="AI model version control: registry, plays, audit.")
-    asgi.include_router(api.build_router(app))
+    listeners: list[Callable[[ApprovalRequest], None]] = []
+    asgi.include_router(api.build_router(app, approval_listeners=listeners))
     if with_slack:
         slack.mount(asgi, app)
+        slack_runtime = asgi.state.slack
+    if slack_runtime is not None:
+        listeners.append(card_poster(app, slack_runtime))
     return asgi
+
+
+def card_poster(app: App, runtime: SlackRuntime) -> Callable[[ApprovalRequest], None]:
+    def post_card(request: ApprovalRequest) -> None:
+        channel = app.config.model(request.model).release_channel
+        if channel is None:
+            log.warning("approval request %s: %s has no release_channel; no card posted",
+                        request.id, request.model)
+            return
+        runtime.cards.post(request.id, channel)
+
+    return post_card

@@ -9,6 +9,7 @@ SQLAlchemy SQLite docs describe.
 
 from __future__ import annotations
 
+import time
 import zlib
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from alembic.config import Config
 from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from core.errors import StorageError
 from storage.columns import dumps
@@ -89,6 +90,9 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return cfg
 
 
+FIRST_OPEN_RETRIES = 20
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision; a no-op when it is already there.
 
@@ -98,11 +102,23 @@ def migrate(engine: Engine) -> None:
     """
     cfg = alembic_config()
     try:
-        with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "heads")  # the API and Slack tables are separate branches
+        for attempt in range(FIRST_OPEN_RETRIES + 1):
+            try:
+                with engine.begin() as conn:
+                    if conn.dialect.name == "postgresql":
+                        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                     {"key": MIGRATION_LOCK})
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, "heads")  # API and Slack tables are separate branches
+                return
+            except OperationalError as exc:
+                # Two processes opening a brand-new SQLite file at once: switching it to WAL
+                # can answer "locked" at once, without waiting on busy_timeout. Try again.
+                locked = engine.dialect.name == "sqlite" and "locked" in str(exc.orig)
+                if not locked or attempt == FIRST_OPEN_RETRIES:
+                    raise
+                engine.dispose()
+                time.sleep(0.05 * (attempt + 1))
     except CommandError as exc:
         raise StorageError(
             f"cannot migrate the database: {exc}",

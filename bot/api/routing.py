@@ -21,7 +21,6 @@ from starlette.concurrency import run_in_threadpool
 from core.errors import InvalidInput
 from storage.orm_api import StoredResponse
 
-from .access import Principal
 from .context import ApiContext
 from .errors import (
     IdempotencyInProgress,
@@ -150,5 +149,3 @@ def route_class(api: ApiContext) -> type[APIRoute]:
 
     return PlaybookRoute
 
-
-__all__ = ["Principal", "route_class"]

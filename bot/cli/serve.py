@@ -26,7 +26,8 @@ def cmd_serve(args: argparse.Namespace, app: App) -> Out:
         return Out({}, "stopped")
     socket = start_socket_mode(app, load_slack_settings(socket_mode=True))
     try:
-        uvicorn.run(create_asgi(app, with_slack=False), host=args.host, port=args.port)
+        uvicorn.run(create_asgi(app, with_slack=False, slack_runtime=socket.runtime),
+                    host=args.host, port=args.port)
     finally:
         socket.close()
     return Out({}, "stopped")

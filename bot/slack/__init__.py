@@ -14,6 +14,7 @@ from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_r
 from starlette.concurrency import run_in_threadpool
 
 from bot.bootstrap import App
+from bot.slack.runtime import SlackRuntime
 from bot.slack.settings import SlackSettings, load_slack_settings
 from core.errors import ConfigError
 
@@ -47,16 +48,17 @@ class Stoppable(Protocol):
 
 
 class _SocketMode:
-    def __init__(self, handler: Stoppable, runtime: Stoppable) -> None:
+    def __init__(self, handler: Stoppable, runtime: SlackRuntime) -> None:
         self._handler = handler
         self._runtime = runtime
+        self.runtime = runtime
 
     def close(self) -> None:
         self._handler.close()
         self._runtime.close()
 
 
-def start_socket_mode(app: App, settings: SlackSettings) -> Stoppable:
+def start_socket_mode(app: App, settings: SlackSettings) -> _SocketMode:
     """Connect to Slack over a WebSocket (SLACK_APP_TOKEN) and serve from it in the
     background; Slack needs no public URL then. Answers a handle to close it."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler

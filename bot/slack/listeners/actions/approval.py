@@ -13,12 +13,15 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.api import canary_play
+from bot.api.context import ApiSettings
 from bot.slack.blocks.approval import APPROVE, REJECT
 from bot.slack.errors import SlackCallFailed, reports_errors
 from bot.slack.runtime import SlackRuntime
 from core.commands import Approve, Reject
 from core.errors import PlaybookError
 from core.plays import approve, reject
+from storage.api_uow import api_uow_factory
 
 log = logging.getLogger("playbook.slack")
 
@@ -49,6 +52,11 @@ def register(app: App, rt: SlackRuntime) -> None:
         ctx = rt.ctx_in(body["container"]["channel_id"])
 
         def decide() -> str:
+            # A canary found clearly worse refuses the click; an override needs the CLI or API,
+            # where a reason can be given.
+            canary_play.guard_approval(ctx, api_uow_factory(rt.playbook.engine),
+                                       request_id=request_id, actor=user, override_reason=None,
+                                       thresholds=ApiSettings.from_env().canary)
             decision = approve(Approve.parse(request_id=request_id, approver=user), ctx)
             return f"Approval of {request_id} recorded ({decision.request.status})"
 
