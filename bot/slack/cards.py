@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import threading
 import zlib
+from typing import Any
 
+from sqlalchemy import Engine
+
+from bot.api import canary_play
+from bot.api.context import ApiSettings
 from bot.slack.blocks.approval import CardView, approval_card
 from bot.slack.posting import Poster
 from core.diff import diff_versions
 from core.engine import PlayContext
 from core.errors import NotFound
+from storage.api_uow import api_uow_factory
 from storage.repositories.slack import SqlSlackStore
 
 KIND = "approval"
@@ -22,8 +28,10 @@ STRIPES = 64
 
 
 class ApprovalCards:
-    def __init__(self, ctx: PlayContext, store: SqlSlackStore, poster: Poster) -> None:
+    def __init__(self, ctx: PlayContext, store: SqlSlackStore, poster: Poster,
+                 engine: Engine) -> None:
         self._ctx = ctx
+        self._engine = engine
         self._store = store
         self._poster = poster
         self._locks = [threading.Lock() for _ in range(STRIPES)]
@@ -43,7 +51,19 @@ class ApprovalCards:
             if production else ()
         return CardView(request=request, candidate=candidate, production=production,
                         metric=policy.metric, higher_is_better=policy.higher_is_better,
-                        changed=changed, now=self._ctx.clock.now())
+                        changed=changed, now=self._ctx.clock.now(),
+                        canary=self._canary(request.model, request.version_id))
+
+    def _canary(self, model: str, version_id: str) -> dict[str, Any] | None:
+        """The comparison of the running canary, if the candidate is it (issue 5, step 2)."""
+        try:
+            seen = canary_play.view(self._ctx, api_uow_factory(self._engine), model,
+                                    ApiSettings.from_env().canary)
+        except NotFound:
+            return None
+        if not seen.active or seen.state.version_id != version_id or seen.comparison is None:
+            return None
+        return seen.comparison.to_json()
 
     def post(self, request_id: str, channel: str, *, done: str | None = None) -> str:
         """Post the card; answers the channel id it landed in."""

@@ -65,5 +65,5 @@ def build_runtime(playbook: Playbook, client: WebClient, workers: int,
     poster = Poster(client)
     return SlackRuntime(playbook=playbook, client=client, store=store, poster=poster,
                         channels=ChannelDirectory(client),
-                        cards=ApprovalCards(playbook.ctx, store, poster),
+                        cards=ApprovalCards(playbook.ctx, store, poster, playbook.engine),
                         work=BackgroundWork(workers), listeners=listeners)

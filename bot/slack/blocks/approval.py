@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.slack.blocks.common import (
     Block,
@@ -41,6 +42,22 @@ class CardView:
     higher_is_better: bool
     changed: tuple[str, ...]
     now: datetime
+    canary: dict[str, Any] | None = None  # the running canary's comparison, when it is this one
+
+
+def canary_line(c: dict[str, Any]) -> str:
+    """One line of the canary comparison for the card (playbook canary MODEL has the table)."""
+    def arm(a: dict[str, Any]) -> str:
+        rate = "-" if a["error_rate"] is None else f"{a['error_rate']:.2%}"
+        return f"n={a['n']}, errors {rate}, p95 {a['latency_p95'] or '-'} ms"
+
+    verdict = {"insufficient": ":grey_question: not enough traffic yet to compare",
+               "ok": ":white_check_mark: no worse than production",
+               "worse": ":warning: clearly worse than production; approval is refused "
+                        "unless overridden with a reason (CLI or API)"}[c["verdict"]]
+    reasons = "; ".join(c["reasons"])
+    return (f"*Canary:* {verdict}{' (' + reasons + ')' if reasons else ''}\n"
+            f"canary {arm(c['canary'])} · production {arm(c['production'])}")
 
 
 def _who(approvers: tuple[str, ...]) -> str:
@@ -93,6 +110,8 @@ def approval_card(view: CardView) -> Message:
         ]),
         section(state),
     ]
+    if view.canary is not None:
+        blocks.insert(2, section(canary_line(view.canary)))
     if live:
         blocks.append(actions(
             f"approval:{r.id}",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from slack_harness import Harness
 
 from bot.api.access import create_token
@@ -33,3 +36,35 @@ def test_an_http_promotion_posts_the_card_and_the_button_decides_it(slack: Harne
     slack.fake.wait_for(lambda: slack.production("risky") == candidate.id)
     slack.idle()
     assert slack.production("risky") == candidate.id
+
+
+def test_a_clearly_worse_canary_shows_on_the_card_and_refuses_the_button(
+        slack: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLAYBOOK_CANARY_MIN_SAMPLE", "50")
+    old = slack.register("risky", "p" * 40)
+    slack.promote_approved("risky", old, "UBEN")
+    candidate = slack.register("risky", "p" * 55, old)
+    _, secret = create_token(api_uow_factory(slack.playbook.engine), name="ci-deploy",
+                             scopes=["admin"], created_by="test", now=slack.clock.now(),
+                             make_id=slack.playbook.ctx.make_id)
+    auth = {"Authorization": f"Bearer {secret}"}
+    answer = slack.http.post("/v1/models/risky/promote", headers=auth,
+                             json={"version": candidate.short, "canary_fraction": 0.05})
+    assert answer.status_code == 202, answer.text
+    with slack.playbook.ctx.uow() as uow:
+        (request,) = uow.approvals.pending("risky")
+    for version, prefix, errors in ((old, "p", 0), (candidate, "c", 12)):
+        records = [{"request_id": f"{prefix}{i}", "model": "risky", "version": version.id,
+                    "error": i < errors, "latency_ms": 100.0} for i in range(60)]
+        assert slack.http.post("/v1/attributions", json=records, headers=auth).status_code \
+            == 200
+
+    sent = slack.click(APPROVE, request.id, user="UCHO")
+    assert sent.response.status_code == 200
+    slack.fake.wait_for(lambda: bool(slack.fake.responses(sent.trigger)))
+    slack.idle()
+    (refusal,) = slack.fake.responses(sent.trigger)
+    assert "worse" in json.dumps(refusal)
+    assert slack.production("risky") == old.id
+    card = slack.fake.called("chat.update")[-1]
+    assert "clearly worse than production" in json.dumps(card.params["blocks"])
