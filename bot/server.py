@@ -36,7 +36,11 @@ def create_asgi(app: App, *, with_slack: bool = True,
 
 
 def card_poster(app: App, runtime: SlackRuntime) -> Callable[[ApprovalRequest], None]:
+    """A new request gets its card; a request decided over HTTP has its card updated."""
     def post_card(request: ApprovalRequest) -> None:
+        if runtime.cards.where(request.id) is not None:
+            runtime.cards.refresh(request.id)
+            return
         channel = app.config.model(request.model).release_channel
         if channel is None:
             log.warning("approval request %s: %s has no release_channel; no card posted",

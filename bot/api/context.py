@@ -133,8 +133,8 @@ class ApiContext:
         return principal
 
     def approval_requested(self, request: ApprovalRequest) -> None:
-        """Tell the listeners; the request is committed, so a failing listener (Slack down)
-        is logged and does not fail the promotion."""
+        """Tell the listeners of a new or decided request; it is committed, so a failing
+        listener (Slack down) is logged and does not fail the promotion."""
         for listener in self.approval_listeners:
             try:
                 listener(request)

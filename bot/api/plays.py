@@ -75,10 +75,11 @@ def router(api: ApiContext) -> APIRouter:
         return JSONResponse(data, status_code=200 if result.event else 202)
 
     @r.post("/models/{model}/rollback", response_model=RollbackOut)
-    def rollback_model(model: str, body: RollbackBody,
-                       who: Annotated[Principal, may_change]) -> dict[str, Any]:
+    def rollback_model(model: str, who: Annotated[Principal, may_change],
+                       body: Annotated[RollbackBody | None, Body()] = None) -> dict[str, Any]:
         """Play 3: move the tag back to the last known-good version (or `to`) at once, open
-        an incident, confirm with the eval suite."""
+        an incident, confirm with the eval suite. The body may be left out."""
+        body = body or RollbackBody()
         result = rollback(Rollback.parse(model=model, actor=who.name, to=body.to,
                                          symptom=body.symptom, tag=body.tag,
                                          expected_revision=body.expected_revision), ctx)
@@ -106,6 +107,7 @@ def router(api: ApiContext) -> APIRouter:
                                                 actor=who.name, override_reason=override,
                                                 thresholds=thresholds)
         decision = approve(Approve.parse(request_id=request_id, approver=who.name), ctx)
+        api.approval_requested(decision.request)  # the Slack card shows the decision
         return serialize.approval(decision.request) | {
             "run": decision.run_id, "overridden": overridden,
             "event": serialize.event(decision.event) if decision.event else None}
@@ -116,6 +118,7 @@ def router(api: ApiContext) -> APIRouter:
         """Turn a promotion down; production stays as it is."""
         decision = reject(Reject.parse(request_id=request_id, actor=who.name,
                                        reason=body.reason if body else ""), ctx)
+        api.approval_requested(decision.request)
         return serialize.approval(decision.request) | {"run": decision.run_id}
 
     return r

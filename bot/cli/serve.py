@@ -21,6 +21,9 @@ def cmd_serve(args: argparse.Namespace, app: App) -> Out:
     from bot.server import create_asgi
     from bot.slack import load_slack_settings, start_socket_mode
 
+    if args.http_only:
+        uvicorn.run(create_asgi(app, with_slack=False), host=args.host, port=args.port)
+        return Out({}, "stopped")
     if not args.socket_mode:
         uvicorn.run(create_asgi(app), host=args.host, port=args.port)
         return Out({}, "stopped")
@@ -40,4 +43,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--socket-mode", action="store_true",
                    help="reach Slack over a WebSocket (SLACK_APP_TOKEN) instead of a public "
                         "URL; the HTTP API still listens on --host/--port")
+    p.add_argument("--http-only", action="store_true",
+                   help="serve only the HTTP API (no Slack secrets needed); approval cards "
+                        "are then not posted")
     p.set_defaults(handler=cmd_serve)

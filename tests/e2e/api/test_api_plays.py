@@ -48,6 +48,9 @@ def test_low_stakes_promote_and_rollback(api: Api) -> None:
     assert incident.event.play == "rollback"
     nothing = error(ci.post("/v1/models/chat/rollback", json={}), 409, "REFUSED")
     assert "known-good" in nothing["message"]
+    # an emergency rollback needs no body: left out, it is the same as {}
+    bare = error(ci.post("/v1/models/chat/rollback"), 409, "REFUSED")
+    assert "known-good" in bare["message"]
     error(ci.post("/v1/models/chat/rollback", json={"tag": "staging"}), 422, "INVALID_INPUT")
     error(api.call("serving").post("/v1/models/chat/rollback", json={}), 403, "FORBIDDEN")
 

@@ -38,6 +38,28 @@ def test_an_http_promotion_posts_the_card_and_the_button_decides_it(slack: Harne
     assert slack.production("risky") == candidate.id
 
 
+def test_a_request_decided_over_http_updates_its_card(slack: Harness) -> None:
+    old = slack.register("risky", "p" * 40)
+    slack.promote_approved("risky", old, "UBEN")
+    candidate = slack.register("risky", "p" * 55, old)
+    auth = {}
+    for name in ("ci-deploy", "UCHO"):
+        _, secret = create_token(api_uow_factory(slack.playbook.engine), name=name,
+                                 scopes=["admin"], created_by="test", now=slack.clock.now(),
+                                 make_id=slack.playbook.ctx.make_id)
+        auth[name] = {"Authorization": f"Bearer {secret}"}
+    asked = slack.http.post("/v1/models/risky/promote", json={"version": candidate.short},
+                            headers=auth["ci-deploy"])
+    request_id = asked.json()["request"]["id"]
+    updates = len(slack.fake.called("chat.update"))
+
+    done = slack.http.post(f"/v1/approvals/{request_id}/approve", headers=auth["UCHO"])
+    assert done.status_code == 200 and done.json()["status"] == "approved", done.text
+    card = slack.fake.called("chat.update")[updates:]
+    assert len(card) == 1 and "Approved by" in json.dumps(card[0].params["blocks"])
+    assert not any(b["type"] == "actions" for b in card[0].params["blocks"])
+
+
 def test_a_clearly_worse_canary_shows_on_the_card_and_refuses_the_button(
         slack: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLAYBOOK_CANARY_MIN_SAMPLE", "50")

@@ -99,3 +99,25 @@ def test_socket_mode_asks_slack_for_a_websocket_with_the_app_token(tmp_path: Pat
     assert proc.returncode == 1 and "Slack refused SLACK_APP_TOKEN: invalid_auth" in err
     (opened,) = fake.called("apps.connections.open")
     assert opened.token == "xapp-test"
+
+
+def test_http_only_serves_the_api_without_any_slack_secret(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {"SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": "", "SLACK_APP_TOKEN": ""}
+    proc = _serve(tmp_path, env, "--port", str(port), "--http-only")
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz")
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "playbook serve did not start"
+                time.sleep(0.1)
+        assert health.status_code == 200
+        assert httpx.post(f"http://127.0.0.1:{port}/slack/events").status_code == 404
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
