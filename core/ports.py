@@ -87,6 +87,9 @@ class AttributionRepository(Protocol):
         """Insert new records; request ids already stored are skipped. Returns how many were new."""
         ...
     def get(self, request_id: str) -> Attribution | None: ...
+    def served_by(self, request_ids: Collection[str]) -> dict[str, tuple[str, str]]:
+        """request id -> (model, version id), for those of these ids already recorded."""
+        ...
 
 
 class RunRepository(Protocol):

@@ -27,6 +27,21 @@ class Attributed:
     duplicates: int
 
 
+def _refuse_conflicts(batch: list[Attribution], stored: dict[str, tuple[str, str]]) -> None:
+    """A request id is attributed once: the same record again is a harmless retry, but the same
+    request naming another version would make the audit answer depend on who wrote first."""
+    seen = dict(stored)
+    for i, a in enumerate(batch):
+        first = seen.setdefault(a.request_id, (a.model, a.version_id))
+        if first != (a.model, a.version_id):
+            raise InvalidInput(
+                f"records[{i}].version",
+                f"request {a.request_id!r} is already attributed to {first[0]}@{first[1][:12]}, "
+                f"not {a.model}@{a.version_id[:12]}",
+                hint="a request is served by one version; fix the serving code's record. "
+                     "Nothing of this batch was stored")
+
+
 def attribute(records: Iterable[Mapping[str, Any]], ctx: PlayContext) -> Attributed:
     now = ctx.clock.now()
     batch: list[Attribution] = []
@@ -55,6 +70,12 @@ def attribute(records: Iterable[Mapping[str, Any]], ctx: PlayContext) -> Attribu
                 request_id=rec.request_id, model=rec.model, version_id=known[key],
                 served_at=rec.served_at or now, latency_ms=rec.latency_ms, error=rec.error,
                 feedback=rec.feedback))
+        _refuse_conflicts(batch, {})
         stored = uow.attributions.add_many(batch) if batch else 0
+        distinct = {a.request_id for a in batch}
+        if stored < len(distinct):
+            # Some were recorded before: a retry, unless one names another version. Asked only
+            # then, so the common all-new batch costs no extra query; nothing is committed yet.
+            _refuse_conflicts(batch, uow.attributions.served_by(distinct))
         uow.commit()
     return Attributed(received=len(batch), stored=stored, duplicates=len(batch) - stored)

@@ -8,7 +8,7 @@ cost more than the database does.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import Insert, Table, insert, or_, select, text, update
@@ -26,6 +26,8 @@ ATTRIBUTIONS: Table = AttributionRow.__table__  # type: ignore[assignment]
 BATCH = 1000
 UNNEST_COLUMNS = ("request_id", "model", "version_id", "served_at", "latency_ms", "error",
                   "feedback")
+SERVED_BY_ANY = text("SELECT request_id, model, version_id FROM attributions "
+                     "WHERE request_id = ANY(CAST(:ids AS varchar[]))")
 UNNEST_INSERT = text(
     "INSERT INTO attributions (request_id, model, version_id, served_at, latency_ms, error, "
     "feedback) SELECT * FROM unnest(CAST(:request_id AS varchar[]), CAST(:model AS varchar[]), "
@@ -114,6 +116,20 @@ class SqlAttributionRepository(SqlRepository):
             return postgresql.insert(ATTRIBUTIONS).on_conflict_do_nothing(
                 index_elements=["request_id"]).returning(ATTRIBUTIONS.c.request_id)
         raise StorageError(f"attributions need SQLite or PostgreSQL, not {dialect}")
+
+    @translated("reading attributions")
+    def served_by(self, request_ids: Collection[str]) -> dict[str, tuple[str, str]]:
+        ids = list(request_ids)
+        found: dict[str, tuple[str, str]] = {}
+        if self._conn.dialect.name == "postgresql":  # one array parameter, planned once
+            rows = self._conn.execute(SERVED_BY_ANY, {"ids": ids})
+            return {rid: (model, vid) for rid, model, vid in rows}
+        for start in range(0, len(ids), BATCH):
+            stmt = select(ATTRIBUTIONS.c.request_id, ATTRIBUTIONS.c.model,
+                          ATTRIBUTIONS.c.version_id).where(
+                ATTRIBUTIONS.c.request_id.in_(ids[start:start + BATCH]))
+            found.update({rid: (model, vid) for rid, model, vid in self._conn.execute(stmt)})
+        return found
 
     @translated("reading an attribution")
     def get(self, request_id: str) -> Attribution | None:

@@ -164,3 +164,15 @@ def test_play_runs_round_trip_and_list(uow: Factory) -> None:
         assert u.runs.get("nope") is None
         assert [r.id for r in u.runs.list()] == ["run-3", "run-2", "run-1", "run-0"]
         assert [r.id for r in u.runs.list(play="promote", limit=1)] == ["run-3"]
+
+
+def test_served_by_names_the_version_of_each_recorded_request(uow: Factory) -> None:
+    with uow() as u:
+        u.attributions.add_many([Attribution(f"s-{i}", "chat", GOOD.id, T0)
+                                 for i in range(1500)])
+        u.commit()
+    with uow() as u:
+        asked = {f"s-{i}" for i in range(0, 3000, 7)}
+        found = u.attributions.served_by(asked)
+    assert set(found) == {r for r in asked if int(r[2:]) < 1500}
+    assert set(found.values()) == {("chat", GOOD.id)}

@@ -94,3 +94,18 @@ def test_an_empty_batch_stores_nothing(world: tuple[PlayContext, Fakes, Version]
     result = attribute([], ctx)
     assert (result.received, result.stored, result.duplicates) == (0, 0, 0)
     assert fakes.attributions == {}
+
+
+def test_a_request_attributed_to_another_version_is_refused_whole(
+        world: tuple[PlayContext, Fakes, Version]) -> None:
+    ctx, fakes, v1 = world
+    v2 = registered(ctx, "chat", "v2", 0.9, parent=v1)
+    attribute([rec("r1", v1.id)], ctx)
+    with pytest.raises(InvalidInput) as err:
+        attribute([rec("r2", v1.id), rec("r1", v2.id)], ctx)
+    assert err.value.field == "records[1].version" and "already attributed" in str(err.value)
+    with pytest.raises(InvalidInput) as err:
+        attribute([rec("r3", v1.id), rec("r3", v2.id)], ctx)  # within one batch
+    assert err.value.field == "records[1].version"
+    assert sorted(fakes.attributions) == ["r1"]
+    assert fakes.attributions["r1"].version_id == v1.id
