@@ -19,7 +19,7 @@ from core import serialize
 from core.config import EvaluatorSpec, ModelPolicy
 from core.domain import Version
 from core.errors import EvaluatorError
-from core.ports import Evaluator
+from core.ports import Evaluator, EvaluatorFactory
 
 
 def parse_scores(data: Any, source: str) -> dict[str, float]:
@@ -114,7 +114,7 @@ def evaluator_for(spec: EvaluatorSpec | None, base_dir: Path | None = None) -> E
     return CommandEvaluator(spec.command, spec.timeout_s, base_dir)
 
 
-def factory(base_dir: Path | None) -> Any:
+def factory(base_dir: Path | None) -> EvaluatorFactory:
     """The EvaluatorFactory the play context takes: policy -> its evaluator (cached)."""
     cache: dict[str, Evaluator | None] = {}
 

@@ -9,6 +9,7 @@ from bot.bootstrap import App
 from bot.cli.render import Out, block, table, when
 from core import serialize
 from core.commands import Approve, Promote, Reject
+from core.errors import NotFound
 from core.plays import approve, promote, reject
 
 
@@ -74,8 +75,6 @@ def cmd_request(args: argparse.Namespace, app: App) -> Out:
     with app.ctx.uow() as uow:
         r = uow.approvals.get(args.request)
     if r is None:
-        from core.errors import NotFound
-
         raise NotFound(f"no approval request {args.request!r}")
     data = serialize.approval(r)
     return Out(data, block([(k, v) for k, v in data.items()]))

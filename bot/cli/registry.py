@@ -177,7 +177,8 @@ def cmd_diff(args: argparse.Namespace, app: App) -> Out:
     with app.ctx.uow() as uow:
         old = resolve(uow, model, args.old)
         new = resolve(uow, model, args.new)
-    return Out(diff_versions(old, new), diff_text(diff_versions(old, new)))
+    diff = diff_versions(old, new)
+    return Out(diff, diff_text(diff))
 
 
 def diff_text(d: dict[str, Any]) -> str:

@@ -34,7 +34,7 @@ def _load_pending(ctx: PlayContext, request_id: str) -> ApprovalRequest:
                            hint="list pending requests with `playbook approvals`")
         now = ctx.clock.now()
         if request.status == ApprovalStatus.PENDING and now >= request.expires_at:
-            _expire(uow, request, now)
+            _expire(uow, request)
             uow.commit()
     if request.status != ApprovalStatus.PENDING:
         who = f" by {request.decided_by}" if request.decided_by else ""
@@ -45,7 +45,7 @@ def _load_pending(ctx: PlayContext, request_id: str) -> ApprovalRequest:
     return request
 
 
-def _expire(uow: UnitOfWork, request: ApprovalRequest, now: object) -> None:
+def _expire(uow: UnitOfWork, request: ApprovalRequest) -> None:
     request.status = ApprovalStatus.EXPIRED
     request.decided_at = request.expires_at
     request.decision_note = f"expired at {request.expires_at.isoformat()}"
@@ -125,7 +125,7 @@ def expire_overdue(ctx: PlayContext) -> list[ApprovalRequest]:
     with ctx.uow() as uow:
         for request in uow.approvals.pending():
             if now >= request.expires_at:
-                _expire(uow, request, now)
+                _expire(uow, request)
                 expired.append(request)
         uow.commit()
     return expired

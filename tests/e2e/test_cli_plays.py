@@ -207,6 +207,13 @@ def test_bad_input_is_refused_and_changes_nothing(cli: Cli, tmp_path: Path) -> N
                             {"request_id": "b", "model": "chat", "version": "chat@00000000"}])
     assert "records[1]" in cli("attribute", str(bad), ok=False)
     assert "no attribution" in cli("audit", "a", ok=False)  # nothing of the batch was stored
+    cli("attribute", str(_lines(tmp_path, [{"request_id": "x", "model": "chat",
+                                            "version": v1["id"]}])))
+    other = _lines(tmp_path, [{"request_id": "y", "model": "chat", "version": v1["id"]},
+                              {"request_id": "x", "model": "chat", "version": v2["id"]}])
+    assert "already attributed" in cli("attribute", str(other), ok=False)
+    assert cli("audit", "x")["version"]["id"] == v1["id"]
+    assert "no attribution" in cli("audit", "y", ok=False)
     assert cli.state("chat") == before
 
 
