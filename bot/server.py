@@ -21,8 +21,10 @@ log = logging.getLogger(__name__)
 
 
 def create_asgi(app: App, *, with_slack: bool = True,
-                slack_runtime: SlackRuntime | None = None) -> FastAPI:
-    """`with_slack` mounts /slack/events; `slack_runtime` (socket mode) is one built apart."""
+                slack_runtime: SlackRuntime | None = None, scheduler: bool = True) -> FastAPI:
+    """`with_slack` mounts /slack/events; `slack_runtime` (socket mode) is one built apart.
+    With Slack, the scheduler (digests, reminders, GC cycle, expiry sweep) runs while the app
+    is up, unless `scheduler` is False."""
     asgi = FastAPI(title="Playbook", version="0.1.0",
                    description="AI model version control: registry, plays, audit.")
     listeners: list[Callable[[ApprovalRequest], None]] = []
@@ -32,7 +34,18 @@ def create_asgi(app: App, *, with_slack: bool = True,
         slack_runtime = asgi.state.slack
     if slack_runtime is not None:
         listeners.append(card_poster(app, slack_runtime))
+        if scheduler:
+            _run_scheduler(asgi, slack_runtime)
     return asgi
+
+
+def _run_scheduler(asgi: FastAPI, runtime: SlackRuntime) -> None:
+    from bot.scheduler.service import Scheduler
+
+    jobs = Scheduler(runtime)
+    asgi.state.scheduler = jobs
+    asgi.router.on_startup.append(jobs.start)
+    asgi.router.on_shutdown.insert(0, jobs.shutdown)
 
 
 def card_poster(app: App, runtime: SlackRuntime) -> Callable[[ApprovalRequest], None]:

@@ -129,6 +129,15 @@ class Rollback(Command):
     expected_revision: int | None = Field(default=None, ge=0)  # refuse if the tag moved since
 
 
+class Rehearse(Command):
+    """Play 3 as a drill: stage `rehearsal` at production, roll it back, time it."""
+
+    model: str = NonEmpty
+    actor: str = NonEmpty
+    deploy_fingerprint: str | None = None  # of the model's deploy_path, as the edge read it
+    reason: str = "rollback rehearsal"
+
+
 class Audit(Command):
     request_id: str = NonEmpty
     actor: str = NonEmpty

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from core.errors import ConfigError
+from core.schedule import ScheduleConfig
 
 MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 Stakes = Literal["low", "high", "regulated"]
@@ -53,6 +54,7 @@ class _PolicyFields(BaseModel):
     retention_days: int = Field(default=90, ge=1)
     rehearsal_every_days: int = Field(default=90, ge=1)
     max_time_to_rollback_s: float = Field(default=300.0, gt=0)
+    deploy_path: str | None = None  # how a version reaches serving; a change calls a rehearsal
     approval_ttl_hours: float = Field(default=24.0, gt=0)
     regression_tolerance: float = Field(default=0.0, ge=0)
 
@@ -93,6 +95,25 @@ class PlaybookConfig(BaseModel):
 
     models: dict[str, ModelPolicy]
     path: str | None = None
+    schedule: ScheduleConfig = ScheduleConfig()
+
+    def channel_refs(self) -> list[str]:
+        """Every channel the config names (release, incident, digest), first mention first."""
+        refs: dict[str, str] = {}
+        for policy in self.models.values():
+            for ref in (policy.release_channel, policy.incident_channel):
+                if ref:
+                    refs.setdefault(ref.lstrip("#").lower(), ref)
+        for digest in self.schedule.digest:
+            refs.setdefault(digest.channel.lstrip("#").lower(), digest.channel)
+        return list(refs.values())
+
+    def digest_models(self, channel: str) -> list[str]:
+        """The models the digest of `channel` covers (every model when it names none)."""
+        for digest in self.schedule.digest:
+            if digest.channel.lstrip("#").lower() == channel.lstrip("#").lower():
+                return list(digest.models) if digest.models is not None else sorted(self.models)
+        return sorted(self.models)
 
     def model(self, name: str) -> ModelPolicy:
         policy = self.models.get(name)
@@ -113,8 +134,9 @@ def _loc(loc: tuple[Any, ...]) -> str:
 def parse_config(data: dict[str, Any], path: str | None = None) -> PlaybookConfig:
     """Validate the TOML document; report every problem at once, with its key path."""
     problems: list[str] = []
-    unknown = sorted(set(data) - {"defaults", "models"})
-    problems += [f"{k}: unknown top-level table (expected defaults, models)" for k in unknown]
+    unknown = sorted(set(data) - {"defaults", "models", "schedule"})
+    problems += [f"{k}: unknown top-level table (expected defaults, models, schedule)"
+                 for k in unknown]
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):
         problems.append("defaults: must be a table")
@@ -148,10 +170,31 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> PlaybookConfi
                 key = _loc(e["loc"])
                 msg = str(e["msg"]).removeprefix("Value error, ")
                 problems.append(f"models.{name}{'.' + key if key else ''}: {msg}")
+    schedule = _schedule(data.get("schedule", {}), set(raw_models), problems)
     if problems:
         raise ConfigError(f"{path or 'playbook.toml'} is not valid:", problems=problems,
                           hint="fix the keys listed; `playbook init --print` shows every key")
-    return PlaybookConfig(models=models, path=path)
+    assert schedule is not None
+    return PlaybookConfig(models=models, path=path, schedule=schedule)
+
+
+def _schedule(raw: Any, declared: set[str], problems: list[str]) -> ScheduleConfig | None:
+    if not isinstance(raw, dict):
+        problems.append("schedule: must be a table")
+        return None
+    try:
+        schedule = ScheduleConfig.model_validate(raw)
+    except ValidationError as exc:
+        for e in exc.errors():
+            msg = str(e["msg"]).removeprefix("Value error, ")
+            problems.append(f"schedule.{_loc(e['loc'])}: {msg}")
+        return None
+    for i, digest in enumerate(schedule.digest):
+        for name in digest.models or ():
+            if name not in declared:
+                problems.append(f"schedule.digest.{i}.models: {name!r} is not a declared "
+                                "model")
+    return schedule
 
 
 def load_config(path: str | Path) -> PlaybookConfig:

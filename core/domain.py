@@ -130,6 +130,7 @@ class Incident:
     confirmation: str | None = None  # passed | failed | error: <why>
     confirm_scores: dict[str, float] = field(default_factory=dict)
     rehearsal: bool = False
+    deploy_fingerprint: str | None = None  # a rehearsal: the deploy path it exercised
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,14 @@ refused playbook --as U0CHO approve "$req"
 say "Play 6: garbage collection (nothing is past retention yet)"
 run playbook gc --dry-run
 
+say "Play 3 rehearsed: roll back the rehearsal tag (never production), timed"
+run playbook rehearse support
+run playbook tags support
+
+say "The daily digest (printed here; \`playbook serve\` posts it on schedule)"
+run playbook jobs
+run playbook digest --now --print
+
 say "Every run is recorded"
 run playbook runs --limit 8
 printf '\nDone. The registry is in %s/.playbook; try `cd %s && playbook versions support`.\n' "$demo" "$demo"

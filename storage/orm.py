@@ -227,6 +227,7 @@ class IncidentRow(Base):
     confirmation: Mapped[str | None] = mapped_column(Text)
     confirm_scores: Mapped[dict[str, Any]]
     rehearsal: Mapped[bool] = mapped_column(Boolean)
+    deploy_fingerprint: Mapped[str | None]
 
     __table_args__ = (
         Index("ix_incidents_model_opened_at", "model", "opened_at"),
@@ -243,7 +244,8 @@ class IncidentRow(Base):
                 "opened_by": i.opened_by, "opened_at": i.opened_at,
                 "rolled_back_at": i.rolled_back_at, "time_to_rollback_s": i.time_to_rollback_s,
                 "confirmed_at": i.confirmed_at, "confirmation": i.confirmation,
-                "confirm_scores": dict(i.confirm_scores), "rehearsal": i.rehearsal}
+                "confirm_scores": dict(i.confirm_scores), "rehearsal": i.rehearsal,
+                "deploy_fingerprint": i.deploy_fingerprint}
 
     def to_domain(self) -> Incident:
         return Incident(
@@ -253,7 +255,7 @@ class IncidentRow(Base):
             rolled_back_at=self.rolled_back_at, time_to_rollback_s=self.time_to_rollback_s,
             confirmed_at=self.confirmed_at, confirmation=self.confirmation,
             confirm_scores={k: float(s) for k, s in self.confirm_scores.items()},
-            rehearsal=self.rehearsal)
+            rehearsal=self.rehearsal, deploy_fingerprint=self.deploy_fingerprint)
 
 
 class AttributionRow(Base):
@@ -322,5 +324,7 @@ class PlayRunRow(Base):
             result=self.result, error=self.error, ended_at=self.ended_at)
 
 
-import storage.orm_slack  # noqa: E402,F401  (the Slack app's tables join Base.metadata)
-from storage import orm_api  # noqa: E402,F401  (the HTTP API tables join Base.metadata)
+# The Slack app's, the HTTP API's and the scheduler's tables join Base.metadata.
+import storage.orm_scheduler  # noqa: E402
+import storage.orm_slack  # noqa: E402,F401
+from storage import orm_api  # noqa: E402,F401

@@ -12,7 +12,17 @@ from importlib import resources
 from pathlib import Path
 
 from bot import bootstrap
-from bot.cli import audit, canary, incident, promotion, registry, remote, serve, tokens
+from bot.cli import (
+    audit,
+    canary,
+    incident,
+    promotion,
+    registry,
+    remote,
+    schedule,
+    serve,
+    tokens,
+)
 from bot.cli.render import Out, dumps
 from bot.settings import load_settings
 from core.errors import ConfigError, PlaybookError
@@ -48,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_parsers(sub)
     tokens.add_parsers(sub)
     canary.add_parsers(sub)
+    schedule.add_parsers(sub)
     return parser
 
 

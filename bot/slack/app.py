@@ -58,3 +58,8 @@ def build_slack_app(playbook: Playbook, settings: SlackSettings) -> tuple[App, S
     bolt.use(dedupe.once_per_delivery(rt.store, rt.now))
     register_listeners(bolt, rt)
     return bolt, rt
+
+
+def posting_runtime(playbook: Playbook, settings: SlackSettings) -> SlackRuntime:
+    """A runtime that only posts (the CLI's digest and rehearsal): no Bolt app, no listeners."""
+    return build_runtime(playbook, web_client(settings), 1, CountingExecutor(1, "slack-cli"))

@@ -53,11 +53,11 @@ class BackgroundWork:
     def __init__(self, workers: int) -> None:
         self._pool = CountingExecutor(workers, "slack-work")
 
-    def submit(self, work: Callable[[], None], respond: Reply | None) -> Future[Any]:
+    def submit(self, work: Callable[[], object], respond: Reply | None) -> Future[Any]:
         return self._pool.submit(self._run, work, respond)
 
     @staticmethod
-    def _run(work: Callable[[], None], respond: Reply | None) -> None:
+    def _run(work: Callable[[], object], respond: Reply | None) -> None:
         try:
             work()
         except Exception as exc:

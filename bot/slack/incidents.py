@@ -18,9 +18,10 @@ from bot.slack.errors import SlackCallFailed
 from bot.slack.runtime import SlackRuntime
 from core.commands import Rollback
 from core.config import ModelPolicy
-from core.domain import REHEARSAL, Incident, Version
+from core.domain import Incident, Version
 from core.errors import Refused
 from core.plays import rollback
+from core.plays.rollback import RollbackResult
 from core.ports import Evaluator
 
 KIND = "incident"
@@ -35,16 +36,6 @@ def require_incident_channel(policy: ModelPolicy, channel_id: str | None,
         raise Refused(f"rollbacks of {policy.name} run only in {where}, its incident channel",
                       hint=f"run `/rollback {policy.name}` in {where}, so the incident record "
                            "lands where the incident is handled")
-
-
-def require_rehearsal_tag(rt: SlackRuntime, model: str) -> None:
-    """A rehearsal rolls back the `rehearsal` tag, so it needs that tag to have a history."""
-    with rt.ctx.uow() as uow:
-        tag = uow.tags.get(model, REHEARSAL)
-    if tag is None:
-        raise Refused(f"{model} has no rehearsal tag yet, so there is nothing to rehearse on",
-                      hint="rehearsals run on a `rehearsal` tag that follows production; "
-                           "setting it up on a schedule comes with the scheduler issue")
 
 
 class _Announcer:
@@ -93,7 +84,7 @@ class _AnnounceFirst:
         return self._inner.describe()
 
 
-def roll_back_and_report(rt: SlackRuntime, order: Rollback, channel: str) -> None:
+def roll_back_and_report(rt: SlackRuntime, order: Rollback, channel: str) -> RollbackResult:
     """Run play 3 and post its record and confirmation in `channel` (slow: run it after ack)."""
     announcer = _Announcer(rt, order, channel)
     result = rollback(order, replace(rt.ctx, evaluator_for=announcer.evaluator_for))
@@ -107,3 +98,4 @@ def roll_back_and_report(rt: SlackRuntime, order: Rollback, channel: str) -> Non
     where, ts = announcer.posted
     rt.poster.post(where, confirmation(result.incident), thread_ts=ts,
                    done=f"{done}; its record is posted")
+    return result

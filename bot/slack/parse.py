@@ -126,10 +126,10 @@ def rollback(text: str, actor: str) -> Rollback:
     return Rollback.parse(model=model, actor=actor, to=_one(kw, "to"), symptom=because)
 
 
-def rehearse(text: str, actor: str) -> Rollback:
+def rehearse(text: str, actor: str) -> str:
+    """The model to rehearse; the command is built where its deploy path can be read."""
     (model,) = _positional("/rehearse", _words("/rehearse", text), ["model"])
-    return Rollback.parse(model=model, actor=actor, tag="rehearsal",
-                          symptom="rehearsal (a drill on the rehearsal tag)")
+    return model
 
 
 def promote(text: str, actor: str) -> Promote:

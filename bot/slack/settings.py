@@ -35,14 +35,17 @@ class SlackSettings:
 
 
 def load_slack_settings(env: Mapping[str, str] | None = None, *,
-                        socket_mode: bool = False) -> SlackSettings:
+                        socket_mode: bool = False, posting_only: bool = False) -> SlackSettings:
+    """`posting_only`: for the CLI's posts (digest, rehearsal), which only need the token."""
     values = os.environ if env is None else env
-    needed = ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if socket_mode else "SLACK_SIGNING_SECRET"]
+    needed = ["SLACK_BOT_TOKEN"]
+    if not posting_only:
+        needed.append("SLACK_APP_TOKEN" if socket_mode else "SLACK_SIGNING_SECRET")
     missing = [name for name in needed if not values.get(name, "").strip()]
     if missing:
         raise ConfigError(
-            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set; the Slack "
-            "app cannot start",
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set; "
+            + ("cannot post to Slack" if posting_only else "the Slack app cannot start"),
             hint="; ".join(f"export {name}: {WHERE[name]}" for name in missing))
     api_url = values.get("SLACK_API_URL", "").strip() or DEFAULT_API_URL
     workers = values.get("SLACK_WORKERS", "").strip() or "8"

@@ -12,6 +12,7 @@ from core.plays.gc import collect_garbage
 from core.plays.investigate import investigate
 from core.plays.promote import promote
 from core.plays.register import register
+from core.plays.rehearse import rehearse
 from core.plays.rollback import rollback
 
 PLAYS: dict[str, tuple[str, Callable[..., Any]]] = {
@@ -20,6 +21,7 @@ PLAYS: dict[str, tuple[str, Callable[..., Any]]] = {
     "approve": ("2 Promote: a second approver says yes", approve),
     "reject": ("2 Promote: an approver says no", reject),
     "rollback": ("3 Emergency rollback to the last known-good version", rollback),
+    "rehearse": ("3 Rehearse a rollback on the rehearsal tag, timed", rehearse),
     "experiment": ("4 Experiment on a branch with short retention", start_experiment),
     "audit": ("5 Audit: which version served a request", audit),
     "production-at": ("5 Audit: what production was at a time", production_at),
@@ -28,4 +30,4 @@ PLAYS: dict[str, tuple[str, Callable[..., Any]]] = {
 }
 
 __all__ = ["PLAYS", "approve", "audit", "collect_garbage", "investigate", "production_at",
-           "promote", "register", "reject", "rollback", "start_experiment"]
+           "promote", "register", "rehearse", "reject", "rollback", "start_experiment"]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Table, insert, or_, select, text, update
+from sqlalchemy import Insert, Table, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -61,10 +62,16 @@ class SqlIncidentRepository(SqlRepository):
             raise NotFound(f"no incident {incident.id}")
 
     @translated("listing incidents")
-    def list(self, model: str | None = None, *, limit: int = 50) -> list[Incident]:
+    def list(self, model: str | None = None, *, limit: int = 50,
+             since: datetime | None = None,
+             rehearsal: bool | None = None) -> list[Incident]:
         stmt = select(IncidentRow).order_by(IncidentRow.opened_at.desc(), IncidentRow.id)
         if model is not None:
             stmt = stmt.where(IncidentRow.model == model)
+        if since is not None:
+            stmt = stmt.where(IncidentRow.opened_at >= since)
+        if rehearsal is not None:
+            stmt = stmt.where(IncidentRow.rehearsal.is_(rehearsal))
         return [row.to_domain() for row in self._rows(stmt.limit(limit))]
 
     @translated("listing incidents")
@@ -130,6 +137,13 @@ class SqlAttributionRepository(SqlRepository):
                 ATTRIBUTIONS.c.request_id.in_(ids[start:start + BATCH]))
             found.update({rid: (model, vid) for rid, model, vid in self._conn.execute(stmt)})
         return found
+
+    @translated("counting attributions")
+    def count(self, model: str, since: datetime, until: datetime) -> int:
+        stmt = select(func.count()).select_from(ATTRIBUTIONS).where(
+            ATTRIBUTIONS.c.model == model, ATTRIBUTIONS.c.served_at >= since,
+            ATTRIBUTIONS.c.served_at < until)
+        return int(self._conn.execute(stmt).scalar_one())
 
     @translated("reading an attribution")
     def get(self, request_id: str) -> Attribution | None:

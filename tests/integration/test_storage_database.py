@@ -15,7 +15,8 @@ from storage.orm import Base
 TABLES = {"versions", "tags", "tag_events", "approval_requests", "incidents", "attributions",
           "play_runs", "alembic_version",
           "slack_deliveries", "slack_messages",  # 0002_slack
-          "api_tokens", "api_idempotency", "canaries"}  # 0002_api
+          "api_tokens", "api_idempotency", "canaries",  # 0002_api
+          "job_claims"}  # 0003_scheduler
 
 
 def test_postgres_urls_use_psycopg_3() -> None:

@@ -269,9 +269,13 @@ class FakeIncidentRepository(_Repo, ports.IncidentRepository):
 
         self._write("incidents.save", op)
 
-    def list(self, model: str | None = None, *, limit: int = 50) -> builtins.list[Incident]:
+    def list(self, model: str | None = None, *, limit: int = 50,
+             since: datetime | None = None,
+             rehearsal: bool | None = None) -> builtins.list[Incident]:
         found = [copy.deepcopy(i) for i in self._s.incidents.values()
-                 if model is None or i.model == model]
+                 if (model is None or i.model == model)
+                 and (since is None or i.opened_at >= since)
+                 and (rehearsal is None or i.rehearsal == rehearsal)]
         found.reverse()
         found.sort(key=lambda i: i.opened_at, reverse=True)
         return found[:limit]
@@ -301,6 +305,10 @@ class FakeAttributionRepository(_Repo, ports.AttributionRepository):
     def served_by(self, request_ids: Collection[str]) -> dict[str, tuple[str, str]]:
         return {rid: (a.model, a.version_id) for rid in request_ids
                 if (a := self._s.attributions.get(rid)) is not None}
+
+    def count(self, model: str, since: datetime, until: datetime) -> int:
+        return sum(1 for a in self._s.attributions.values()
+                   if a.model == model and since <= a.served_at < until)
 
 
 class FakeRunRepository(_Repo, ports.RunRepository):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.slack.listeners.actions import approval, home_rehearse, investigation_rollback
+from bot.slack.listeners.actions import approval, investigation_rollback, rehearse_button
 from bot.slack.listeners.commands import (
     audit,
     experiment,
@@ -22,7 +22,7 @@ from bot.slack.listeners.events import app_home
 from bot.slack.runtime import SlackRuntime
 
 COMMANDS = (rollback, promote, experiment, audit, investigate, rehearse, registry)
-ACTIONS = (approval, investigation_rollback, home_rehearse)
+ACTIONS = (approval, investigation_rollback, rehearse_button)
 EVENTS = (app_home,)
 
 

@@ -34,7 +34,7 @@ def slack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
     playbook = bootstrap.build(Settings(config_path=config, home=home,
                                         database_url=f"sqlite:///{home / 'playbook.db'}",
                                         actor="test"), clock=clock)
-    asgi = create_asgi(playbook)
+    asgi = create_asgi(playbook, scheduler=False)
     server = Server(asgi).start()
     harness = Harness(playbook, fake, server.url, clock, asgi.state.slack)
     try:

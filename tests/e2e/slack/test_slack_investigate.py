@@ -9,7 +9,6 @@ from slack_harness import Harness
 from bot.slack.blocks.home import REHEARSE
 from bot.slack.blocks.investigation import ROLLBACK
 from core.domain import REHEARSAL, Version
-from core.plays.common import move_tag
 
 
 def _regressed(slack: Harness) -> tuple[Version, Version]:
@@ -52,34 +51,32 @@ def test_investigate_reports_and_its_button_rolls_back_in_the_incident_channel(
     assert "moved meanwhile" in str(stale["text"])
 
 
-def _seed_rehearsal_tag(slack: Harness, versions: list[Version]) -> None:
-    """What the scheduler will do: keep a rehearsal tag following production."""
-    for revision, version in enumerate(versions):
-        with slack.playbook.ctx.uow() as uow:
-            move_tag(uow, model="chat", tag=REHEARSAL, to=version, expected_revision=revision,
-                     from_version=versions[revision - 1].id if revision else None,
-                     actor="scheduler", play="rehearsal", reason="follow production",
-                     at=slack.clock.now())
-            uow.commit()
-
-
 def test_rehearse_rolls_back_the_rehearsal_tag_and_leaves_production(slack: Harness) -> None:
-    good, bad = _regressed(slack)
     refused = slack.reply(slack.command("/rehearse", "chat"))
-    assert "no rehearsal tag yet" in str(refused["text"])
+    assert "no production version" in str(refused["text"])
 
-    _seed_rehearsal_tag(slack, [good, bad])
+    good, bad = _regressed(slack)
+    with slack.playbook.ctx.uow() as uow:
+        production_events = len(uow.events.history("chat", "production"))
     sent = slack.command("/rehearse", "chat", channel="CGEN", channel_name="general")
     slack.idle()
-    assert len(slack.fake.called("chat.postMessage")) == 2, slack.fake.responses(sent.trigger)
-    assert slack.production("chat") == bad.id
-    record, confirm = slack.fake.called("chat.postMessage", channel="CGEN")
+    posts = slack.fake.called("chat.postMessage", channel="CGEN")
+    assert len(posts) == 3, slack.fake.responses(sent.trigger)
+    record, confirm, verdict = posts
     assert "Rehearsal: rolled back chat" in json.dumps(record.params["blocks"])
     assert "budget" in json.dumps(record.params["blocks"]) and confirm.params["thread_ts"]
+    assert verdict.params["thread_ts"] == confirm.params["thread_ts"]  # in the record's thread
+    assert "within the 300 s budget" in verdict.params["text"]
+    assert "Production was not touched" in json.dumps(verdict.params["blocks"])
+    assert slack.production("chat") == bad.id
     with slack.playbook.ctx.uow() as uow:
         tag = uow.tags.get("chat", REHEARSAL)
         incident = uow.incidents.list("chat", limit=1)[0]
+        rehearsal_moves = uow.events.history("chat", REHEARSAL)
+        assert len(uow.events.history("chat", "production")) == production_events
     assert tag is not None and tag.version_id == good.id and incident.rehearsal
+    assert [(e.play, e.to_version) for e in rehearsal_moves] == [("rehearse", bad.id),
+                                                                 ("rollback", good.id)]
 
 
 def test_app_home_shows_every_model_and_runs_a_rehearsal(slack: Harness) -> None:
@@ -90,7 +87,7 @@ def test_app_home_shows_every_model_and_runs_a_rehearsal(slack: Harness) -> None
     assert "Approval requested" in str(request["text"])
     slack.command("/rollback", "chat")
     slack.idle()
-    _seed_rehearsal_tag(slack, [good, bad])
+    slack.promote_now("chat", bad)  # fixed and shipped again: something to rehearse
 
     slack.event({"type": "app_home_opened", "user": "UANA", "channel": "D1", "tab": "home"})
     (published,) = slack.fake.wait_for(lambda: slack.fake.called("views.publish"))
@@ -111,4 +108,4 @@ def test_app_home_shows_every_model_and_runs_a_rehearsal(slack: Harness) -> None
     slack.click(REHEARSE, "strict", user="UANA", channel="D1", channel_name="directmessage")
     slack.idle()
     (dm,) = slack.fake.called("chat.postMessage", channel="UANA")
-    assert "no rehearsal tag yet" in str(dm.params["text"])
+    assert "no production version" in str(dm.params["text"])

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.slack import parse
 from bot.slack.errors import reports_errors
-from bot.slack.incidents import require_rehearsal_tag, roll_back_and_report
+from bot.slack.rehearsals import rehearse_and_report
 from bot.slack.runtime import SlackRuntime
 
 COMMAND = "/rehearse"
@@ -20,8 +20,7 @@ def register(app: App, rt: SlackRuntime) -> None:
     @reports_errors
     def rehearse_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()
-        order = parse.rehearse(command.get("text", ""), command["user_id"])
-        rt.config.model(order.model)
-        require_rehearsal_tag(rt, order.model)
-        channel = command["channel_id"]
-        rt.work.submit(lambda: roll_back_and_report(rt, order, channel), respond)
+        model = parse.rehearse(command.get("text", ""), command["user_id"])
+        rt.config.model(model)
+        user, channel = command["user_id"], command["channel_id"]
+        rt.work.submit(lambda: rehearse_and_report(rt, model, user, channel), respond)

@@ -1,0 +1,154 @@
+"""CLI for the scheduler: `jobs` (what runs when), `digest --now`, `rehearse MODEL`.
+
+Posting needs only SLACK_BOT_TOKEN (and SLACK_API_URL for a stand-in); `digest --print` and a
+rehearsal without a token work with no Slack at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.bootstrap import App
+from bot.cli.render import Out, block, table, when
+from bot.scheduler.service import job_triggers
+from bot.slack.blocks.common import Message
+from bot.slack.blocks.common import channel as channel_text
+from bot.slack.runtime import SlackRuntime
+from core import serialize
+from core.commands import Rehearse
+from core.errors import ConfigError
+from core.plays.rehearse import RehearsalResult, rehearse
+from storage.repositories.claims import SqlJobClaims
+
+
+def _slack(app: App) -> SlackRuntime:
+    from bot.slack import load_slack_settings
+    from bot.slack.app import posting_runtime
+
+    return posting_runtime(app, load_slack_settings(posting_only=True))
+
+
+def cmd_jobs(args: argparse.Namespace, app: App) -> Out:
+    now = datetime.now(UTC)
+    claims = SqlJobClaims(app.engine)
+    rows, data = [], []
+    for job in job_triggers(app.config.schedule):
+        nxt = job.trigger.get_next_fire_time(None, now)
+        last = claims.last_done(job.id) if job.daily else None
+        data.append({"job": job.id, "what": job.description,
+                     "next": nxt.astimezone(UTC).isoformat() if nxt else None,
+                     "last": last.scheduled_at.isoformat() if last else None,
+                     "last_outcome": last.outcome if last else None,
+                     "last_by": last.claimed_by if last else None})
+        rows.append([job.id, when(nxt.astimezone(UTC)) + " UTC" if nxt else "-",
+                     when(last.scheduled_at) if last else "-", job.description])
+    return Out(data, table(["job", "next", "last done", "what"], rows))
+
+
+def plain(msg: Message) -> str:
+    """A Block Kit message as terminal text: headers, sections, fields and context lines."""
+    lines: list[str] = []
+    for b in msg["blocks"]:
+        if b["type"] in ("header", "section") and "text" in b:
+            lines.append(str(b["text"]["text"]))
+        for f in b.get("fields", []):
+            lines.append(str(f["text"]).replace("\n", ": ", 1))
+        if b["type"] == "context":
+            lines += [str(e["text"]) for e in b["elements"]]
+    return "\n".join(lines)
+
+
+def cmd_digest(args: argparse.Namespace, app: App) -> Out:
+    from bot.scheduler import tasks
+    from bot.slack.blocks.digest import digest_message
+
+    channels = [args.channel] if args.channel else [d.channel for d in
+                                                    app.config.schedule.digest]
+    if not channels:
+        raise ConfigError("no digest channel: playbook.toml has no [[schedule.digest]]",
+                          hint="pass --channel '#name', or add a [[schedule.digest]] table")
+    if args.print:
+        from core.digest import build_digest
+
+        texts, data = [], []
+        for ch in channels:
+            d = build_digest(app.ctx, app.config.digest_models(ch),
+                             lambda m: _fingerprint(app, m))
+            msg = digest_message(d, channel_text(ch))
+            texts.append(f"# {ch}\n{plain(msg)}")
+            data.append({"channel": ch, "text": msg["text"], "blocks": msg["blocks"]})
+        return Out(data, "\n\n".join(texts))
+    rt = _slack(app)
+    try:
+        done = [tasks.post_digest(rt, ch) for ch in channels]
+    finally:
+        rt.close()
+    return Out({"posted": channels}, "\n".join(done))
+
+
+def _fingerprint(app: App, model: str) -> str | None:
+    from bot.deploy import deploy_fingerprint
+
+    return deploy_fingerprint(app.config.model(model),
+                              app.settings.config_path.resolve().parent)
+
+
+def cmd_rehearse(args: argparse.Namespace, app: App) -> Out:
+    policy = app.config.model(args.model)
+    channel = policy.incident_channel or policy.release_channel
+    post = not args.no_post and bool(os.environ.get("SLACK_BOT_TOKEN")) and channel
+    if post:
+        from bot.slack.rehearsals import rehearse_and_report
+
+        assert channel is not None
+        rt = _slack(app)
+        try:
+            result = rehearse_and_report(rt, args.model, app.settings.actor, channel)
+        finally:
+            rt.close()
+    else:
+        result = rehearse(Rehearse.parse(model=args.model, actor=app.settings.actor,
+                                         deploy_fingerprint=_fingerprint(app, args.model)),
+                          app.ctx)
+    return _rehearsal_out(result, channel if post else None)
+
+
+def _rehearsal_out(result: RehearsalResult, posted_to: str | None) -> Out:
+    i = result.incident
+    verdict = "OVER budget" if result.over_budget else "within budget"
+    data: dict[str, Any] = serialize.incident(i) | {
+        "run": result.run_id, "production": result.production.short,
+        "target": result.target.short, "budget_s": result.budget_s,
+        "over_budget": result.over_budget, "posted_to": posted_to}
+    return Out(data, block([
+        ("rehearsal", f"{result.production.short} -> {result.target.short} on the rehearsal "
+                      "tag (production untouched)"),
+        ("incident", i.id),
+        ("time to rollback", f"{i.time_to_rollback_s:.3f} s ({verdict}: "
+                             f"{result.budget_s:g} s)"),
+        ("confirmation", i.confirmation or "-"),
+        ("posted to", posted_to or "- (no SLACK_BOT_TOKEN, or --no-post)"),
+    ]))
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("jobs", help="scheduled jobs and their next fire times")
+    p.set_defaults(handler=cmd_jobs)
+
+    p = sub.add_parser("digest", help="post the daily digest now")
+    p.add_argument("--now", action="store_true", required=True,
+                   help="post now (the schedule posts it daily by itself)")
+    p.add_argument("--channel", metavar="CHANNEL",
+                   help="one channel (default: every [[schedule.digest]] channel)")
+    p.add_argument("--print", action="store_true",
+                   help="print the digest instead of posting it (no Slack needed)")
+    p.set_defaults(handler=cmd_digest)
+
+    p = sub.add_parser("rehearse", help="play 3 rehearsed: roll back the rehearsal tag, timed")
+    p.add_argument("model")
+    p.add_argument("--no-post", action="store_true",
+                   help="do not post to Slack even when SLACK_BOT_TOKEN is set")
+    p.set_defaults(handler=cmd_rehearse)

@@ -1,0 +1,49 @@
+"""Run a scheduled post once across every replica: claim (job, time) first, post, record it.
+
+A post that fails keeps its claim open with the error, so another replica (or this one) retries
+it once the claim times out; `SqlJobClaims` gives up after a few attempts and keeps why.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from core.ports import Clock
+from storage.repositories.claims import SqlJobClaims
+
+log = logging.getLogger("playbook.scheduler")
+
+
+def replica_name() -> str:
+    """Who holds a claim: host and process, so an operator can tell replicas apart."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Once:
+    def __init__(self, claims: SqlJobClaims, clock: Clock, timeout: timedelta,
+                 owner: str | None = None) -> None:
+        self.claims = claims
+        self.clock = clock
+        self.timeout = timeout
+        self.owner = owner or replica_name()
+
+    def run(self, job: str, at: datetime, post: Callable[[], str]) -> str | None:
+        """`post()` answers what it did; None when another replica has (or is doing) it, or
+        when it failed (logged, and retried later through the open claim)."""
+        if not self.claims.claim(job, at, self.owner, self.clock.now(), self.timeout):
+            return None
+        try:
+            outcome = post()
+        except Exception as exc:
+            gave_up = self.claims.failed(job, at, self.owner, self.clock.now(), str(exc))
+            log.exception("%s at %s failed%s", job, at.isoformat(),
+                          "; giving up" if gave_up else "; another attempt follows after "
+                          f"{self.timeout}")
+            return None
+        self.claims.finish(job, at, self.owner, self.clock.now(), outcome)
+        log.info("%s at %s: %s", job, at.isoformat(), outcome)
+        return outcome

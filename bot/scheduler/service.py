@@ -1,0 +1,180 @@
+"""The scheduler inside `playbook serve`: APScheduler 3 runs the clock, the database decides
+who posts.
+
+Every replica runs the same jobs on the same wall-clock triggers; each post is claimed in the
+database under (job, scheduled time) before it goes out (`Once`), so exactly one replica posts
+it. APScheduler keeps its jobs in memory: a shared APScheduler job store is not meant for
+several schedulers at once, and the claims already carry what must be shared.
+
+After downtime, each daily job looks back once on start: if its last fire time is within
+`catch_up_minutes` and nobody posted it, it goes out now, once (not once per missed day).
+A minute-by-minute reclaim job retries claims left open by a replica that died or failed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.scheduler import tasks
+from bot.scheduler.once import Once
+from bot.slack.runtime import SlackRuntime
+from core.schedule import ScheduleConfig, parse_clock
+from storage.repositories.claims import SqlJobClaims
+
+log = logging.getLogger("playbook.scheduler")
+LOOKBACK = timedelta(days=1, hours=2)  # a daily trigger's previous fire is within this
+RECLAIM = "reclaim"
+
+
+@dataclass(frozen=True)
+class JobTrigger:
+    id: str
+    description: str
+    trigger: CronTrigger
+    daily: bool  # daily jobs are caught up after downtime
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    job: JobTrigger
+    run: Callable[[datetime], str | None]  # given the scheduled time
+
+    @property
+    def id(self) -> str:
+        return self.job.id
+
+    @property
+    def trigger(self) -> CronTrigger:
+        return self.job.trigger
+
+
+def job_triggers(s: ScheduleConfig) -> list[JobTrigger]:
+    """Every job the schedule in playbook.toml asks for, with its trigger."""
+    jobs = [JobTrigger(d.job_id, f"daily digest in {d.channel} at {d.at} {s.zone_of(d)}",
+                       daily_at(d.at, s.zone_of(d)), daily=True) for d in s.digest]
+    return [*jobs,
+            JobTrigger("gc", f"GC cycle at {s.gc_at} {s.timezone}",
+                       daily_at(s.gc_at, s.timezone), daily=True),
+            JobTrigger("rehearsal-check",
+                       f"rehearsal reminders at {s.rehearsal_check_at} {s.timezone}",
+                       daily_at(s.rehearsal_check_at, s.timezone), daily=True),
+            JobTrigger("sweep", f"approval expiry and experiment warnings every "
+                                f"{s.sweep_every_minutes} min",
+                       CronTrigger(minute=f"*/{s.sweep_every_minutes}", timezone=UTC),
+                       daily=False)]
+
+
+def daily_at(clock: str, zone: str) -> CronTrigger:
+    t = parse_clock(clock)
+    return CronTrigger(hour=t.hour, minute=t.minute, second=t.second, timezone=ZoneInfo(zone))
+
+
+def last_fire(trigger: CronTrigger, now: datetime, lookback: timedelta) -> datetime | None:
+    """The latest fire time of `trigger` at or before `now`, within `lookback`."""
+    t = trigger.get_next_fire_time(None, now - lookback)
+    last = None
+    while t is not None and t <= now:
+        last = t
+        t = trigger.get_next_fire_time(t, t + timedelta(seconds=1))
+    return last
+
+
+class Scheduler:
+    def __init__(self, rt: SlackRuntime, owner: str | None = None) -> None:
+        self.rt = rt
+        schedule = rt.config.schedule
+        self.claims = SqlJobClaims(rt.playbook.engine)
+        self.once = Once(self.claims, rt.ctx.clock,
+                         timedelta(minutes=schedule.claim_timeout_minutes), owner)
+        self.specs = {s.id: s for s in self._specs()}
+        self._aps: BackgroundScheduler | None = None
+
+    def _specs(self) -> list[JobSpec]:
+        rt = self.rt
+        runs: dict[str, Callable[[datetime], str | None]] = {
+            "gc": lambda at: self.once.run("gc", at, partial(tasks.gc_cycle, rt)),
+            "rehearsal-check": lambda at: tasks.rehearsal_check(rt, self.once, at),
+            "sweep": lambda at: tasks.sweep(rt, self.once),
+        }
+        return [JobSpec(t, runs.get(t.id) or partial(self._digest, t.id.split(":", 1)[1]))
+                for t in job_triggers(rt.config.schedule)]
+
+    def _digest(self, channel: str, at: datetime) -> str | None:
+        return self.once.run(f"digest:{channel}", at, partial(tasks.post_digest, self.rt, channel))
+
+    # -- running jobs (what APScheduler calls; tests call these with a controlled clock) ----
+
+    def fire(self, job_id: str, scheduled_at: datetime) -> str | None:
+        return self.specs[job_id].run(scheduled_at)
+
+    def tick(self, job_id: str) -> str | None:
+        """APScheduler's entry: run the fire time that is due now."""
+        spec = self.specs[job_id]
+        now = self.rt.now()
+        at = last_fire(spec.trigger, now, LOOKBACK if spec.job.daily else timedelta(hours=1))
+        return self.fire(job_id, at or now)
+
+    def catch_up(self) -> list[str]:
+        """On start: the most recent missed fire of each daily job, if recent enough."""
+        now = self.rt.now()
+        grace = timedelta(minutes=self.rt.config.schedule.catch_up_minutes)
+        done = []
+        for spec in self.specs.values():
+            at = last_fire(spec.trigger, now, grace) if spec.job.daily and grace else None
+            if at is not None and self.fire(spec.id, at) is not None:
+                done.append(spec.id)
+        return done
+
+    def reclaim(self) -> list[str]:
+        """Retry what a replica claimed and never finished (it died, or Slack failed)."""
+        retried = []
+        for claim in self.claims.stale(self.rt.now(), self.once.timeout):
+            job, at = claim.job, claim.scheduled_at
+            if job.startswith("rehearsal-reminder:"):
+                model = job.split(":", 1)[1]
+                if model in self.rt.config.models:
+                    self.once.run(job, at, partial(tasks.remind, self.rt, model))
+            elif job.startswith("digest:") or job == "gc":
+                spec = self.specs.get(job)
+                if spec is not None:
+                    spec.run(at)
+            else:
+                continue  # experiment warnings: the next sweep takes them over
+            retried.append(job)
+        return retried
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        grace = max(60, self.rt.config.schedule.catch_up_minutes * 60)
+        aps = BackgroundScheduler(timezone=UTC, job_defaults={
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": grace})
+        for spec in self.specs.values():
+            aps.add_job(self._safely, spec.trigger, args=[self.tick, spec.id], id=spec.id,
+                        name=spec.job.description)
+        aps.add_job(self._safely, CronTrigger(second=30, timezone=UTC),
+                    args=[lambda _: self.reclaim(), RECLAIM], id=RECLAIM,
+                    name="retry posts left by a replica that died")
+        aps.start()
+        self._aps = aps
+        self._safely(lambda _: self.catch_up(), "catch-up")
+
+    @staticmethod
+    def _safely(fn: Callable[[str], object], job_id: str) -> None:
+        try:
+            fn(job_id)
+        except Exception:  # one failed run must not stop the scheduler's other jobs
+            log.exception("scheduled job %s failed", job_id)
+
+    def shutdown(self) -> None:
+        if self._aps is not None:
+            self._aps.shutdown(wait=False)
+            self._aps = None
