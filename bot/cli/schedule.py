@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,8 +49,18 @@ def cmd_jobs(args: argparse.Namespace, app: App) -> Out:
     return Out(data, table(["job", "next", "last done", "what"], rows))
 
 
+SLACK_TOKENS = re.compile(r"<!date\^[^|>]*\|([^>]*)>|<[@#]([A-Z0-9]+)(?:\|([^>]*))?>")
+
+
+def _untoken(m: re.Match[str]) -> str:
+    if m[1] is not None:
+        return m[1]
+    return f"#{m[3]}" if m[3] else ("@" if m[0][1] == "@" else "#") + m[2]
+
+
 def plain(msg: Message) -> str:
-    """A Block Kit message as terminal text: headers, sections, fields and context lines."""
+    """A Block Kit message as terminal text: headers, sections, fields and context lines, with
+    Slack's dates, mentions and channel links in their readable form."""
     lines: list[str] = []
     for b in msg["blocks"]:
         if b["type"] in ("header", "section") and "text" in b:
@@ -58,7 +69,7 @@ def plain(msg: Message) -> str:
             lines.append(str(f["text"]).replace("\n", ": ", 1))
         if b["type"] == "context":
             lines += [str(e["text"]) for e in b["elements"]]
-    return "\n".join(lines)
+    return SLACK_TOKENS.sub(_untoken, "\n".join(lines))
 
 
 def cmd_digest(args: argparse.Namespace, app: App) -> Out:

@@ -72,8 +72,9 @@ def remind(rt: SlackRuntime, model: str) -> str:
     return f"{model}: rehearsal reminder posted to {channel} ({status.why})"
 
 
-def rehearsal_check(rt: SlackRuntime, once: Once, at: datetime) -> str:
-    """A reminder for each model due a rehearsal that has a production version to rehearse."""
+def rehearsal_check(rt: SlackRuntime, once: Once, at: datetime) -> str | None:
+    """A reminder for each model due a rehearsal that has a production version to rehearse.
+    Answers what this replica posted (None: nothing, or another replica posted it)."""
     due: list[str] = []
     now = rt.now()
     for model, policy in sorted(rt.config.models.items()):
@@ -81,10 +82,10 @@ def rehearsal_check(rt: SlackRuntime, once: Once, at: datetime) -> str:
             if uow.tags.get(model, PRODUCTION) is None:
                 continue
             status = rehearsal_status(uow, policy, now, fingerprint_of(rt, model))
-        if status.due and reminder_channel(rt, model):
+        if status.due and reminder_channel(rt, model) and once.run(
+                f"rehearsal-reminder:{model}", at, partial(remind, rt, model)):
             due.append(model)
-            once.run(f"rehearsal-reminder:{model}", at, partial(remind, rt, model))
-    return f"rehearsal check: due {', '.join(due) or 'none'}"
+    return f"rehearsal reminders posted for {', '.join(due)}" if due else None
 
 
 def sweep(rt: SlackRuntime, once: Once) -> str:

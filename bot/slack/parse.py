@@ -42,6 +42,7 @@ REGISTRY_USAGE: dict[str, tuple[str, str]] = {
     "diff": ("/registry diff <version> <version>",
              "/registry diff chat@1a2b3c4d chat@5e6f7a8b"),
     "gc": ("/registry gc [<model>] [dry-run]", "/registry gc chat dry-run"),
+    "digest": ("/registry digest", "/registry digest"),
     "help": ("/registry help", "/registry help"),
 }
 QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
@@ -222,9 +223,11 @@ def registry(text: str) -> RegistryQuery:
     rest = words[1:]
     if action not in REGISTRY_USAGE:
         raise _bad("/registry", f"unknown action `{action}` (versions, show, history, diff, "
-                                "gc, help)")
-    if action == "help":
-        return RegistryQuery("help")
+                                "gc, digest, help)")
+    if action in ("help", "digest"):
+        if rest and action == "digest":
+            raise _bad("/registry", f"unexpected `{' '.join(rest)}`", action)
+        return RegistryQuery(action)
     if action == "versions":
         pos, kw = _clauses("/registry", rest, {"limit"}, action)
         (model,) = _positional("/registry", pos, ["model"], action)

@@ -50,6 +50,8 @@ CONFIG = textwrap.dedent(f"""
     owner = "UANA"
     incident_channel = "CINC"
     release_channel = "CREL"
+    experiment_retention_days = 2
+    deploy_path = "deploy.sh"
 
     [models.risky]
     stakes = "high"
@@ -68,6 +70,15 @@ CONFIG = textwrap.dedent(f"""
     [models.slow]
     stakes = "low"
     evaluator = {{ command = "{sys.executable} eval.py --sleep 1.5", timeout_s = 30 }}
+
+    [schedule]
+    timezone = "UTC"
+    catch_up_minutes = 0  # tests that start servers must not meet a catch-up post by chance
+
+    [[schedule.digest]]
+    channel = "CREL"
+    at = "09:00"
+    models = ["chat", "risky"]
 """)
 
 
@@ -236,6 +247,7 @@ class Harness:
 def write_workspace(root: Path) -> Path:
     (root / "playbook.toml").write_text(CONFIG)
     (root / "eval.py").write_text(EVAL)
+    (root / "deploy.sh").write_text("kubectl rollout restart deploy/chat\n")
     return root / "playbook.toml"
 
 

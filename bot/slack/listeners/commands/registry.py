@@ -1,5 +1,6 @@
-"""`/registry versions|show|history|diff|gc|help`: reading the registry (answers only the
-asker), and play 6, garbage collection (announced in the channel)."""
+"""`/registry versions|show|history|diff|gc|digest|help`: reading the registry (answers only
+the asker), play 6, garbage collection, and the daily digest on demand (both posted in the
+channel)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from slack_bolt import Ack, App, Respond
 
 from bot.slack import parse
 from bot.slack.blocks.common import Message
+from bot.slack.blocks.common import channel as channel_text
+from bot.slack.blocks.digest import digest_message
 from bot.slack.blocks.registry import (
     diff_message,
     gc_message,
@@ -17,10 +20,13 @@ from bot.slack.blocks.registry import (
     version_detail,
     versions_list,
 )
+from bot.slack.channels import is_channel
 from bot.slack.errors import reports_errors
+from bot.slack.rehearsals import fingerprint_of
 from bot.slack.runtime import SlackRuntime
 from core.commands import CollectGarbage
 from core.diff import diff_versions
+from core.digest import build_digest
 from core.identity import parse_version_ref
 from core.plays import collect_garbage
 from core.plays.common import resolve
@@ -60,12 +66,25 @@ def _gc(rt: SlackRuntime, q: parse.RegistryQuery, actor: str, respond: Respond) 
             response_type="ephemeral" if q.dry_run else "in_channel")
 
 
+def digest_here(rt: SlackRuntime, channel_id: str | None, channel_name: str | None) -> Message:
+    """Today's digest for the models this channel's scheduled digest covers (else all)."""
+    digests = [d.channel for d in rt.config.schedule.digest
+               if is_channel(d.channel, channel_id, channel_name)]
+    models = rt.config.digest_models(digests[0]) if digests else sorted(rt.config.models)
+    digest = build_digest(rt.ctx, models, lambda model: fingerprint_of(rt, model))
+    return digest_message(digest, channel_text(channel_id or channel_name))
+
+
 def register(app: App, rt: SlackRuntime) -> None:
     @app.command(COMMAND)
     @reports_errors
     def registry_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()
         query = parse.registry(command.get("text", ""))
+        if query.action == "digest":
+            respond(**digest_here(rt, command.get("channel_id"), command.get("channel_name")),
+                    response_type="in_channel")
+            return
         if query.action == "gc":
             if query.model:
                 rt.config.model(query.model)

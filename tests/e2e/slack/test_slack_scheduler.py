@@ -1,0 +1,240 @@
+"""The scheduler's jobs against the real Slack app and the Web API stand-in, with time under
+the test's control: jobs are fired for a chosen scheduled time, never waited for."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from slack_harness import Harness
+
+from bot.scheduler.service import Scheduler
+from bot.slack.blocks.digest import REHEARSE_ACTION
+from core.commands import Register, StartExperiment
+from core.domain import PRODUCTION, REHEARSAL, Attribution, Version
+from core.plays import register, start_experiment
+from storage.repositories.claims import SqlJobClaims
+
+
+def _today(slack: Harness, hour: int) -> datetime:
+    now = slack.clock.now()
+    return now.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+def _posts(slack: Harness, channel: str) -> list[dict[str, object]]:
+    return [c.params for c in slack.fake.called("chat.postMessage", channel=channel)]
+
+
+def _text(params: dict[str, object]) -> str:
+    return json.dumps(params.get("blocks")) + str(params.get("text"))
+
+
+def _shipped(slack: Harness) -> tuple[Version, Version]:
+    good = slack.register("chat", "x" * 60)
+    slack.promote_now("chat", good)
+    bad = slack.register("chat", "x" * 20, good, score=0.99)
+    slack.promote_now("chat", bad)
+    return good, bad
+
+
+def test_digest_reports_the_last_day_from_the_registry(slack: Harness) -> None:
+    _good, bad = _shipped(slack)
+    slack.command("/rollback", "chat because answers got vague")
+    slack.idle()
+    slack.promote_now("chat", bad)
+    slack.command("/rehearse", "chat", channel="CINC")
+    slack.idle()
+    risky = slack.register("risky", "r" * 50)
+    request = slack.reply(slack.command("/promote", f"risky {risky.short}", channel="CREL",
+                                        channel_name="releases"))
+    assert "Approval requested" in str(request["text"])
+    start_experiment(StartExperiment.parse(
+        model="chat", name="warm", components={"prompt": "w" * 70}, owner="UANA",
+        reason="try", parent=bad.short, scores={"score": 0.7}, actor="UANA"),
+        slack.playbook.ctx)
+    with slack.playbook.ctx.uow() as uow:
+        uow.attributions.add_many([Attribution(f"r{i}", "chat", bad.id, slack.clock.now())
+                                   for i in range(5)])
+        uow.commit()
+        rehearsal = uow.incidents.list("chat", limit=1, rehearsal=True)[0]
+        incident = uow.incidents.list("chat", limit=1, rehearsal=False)[0]
+    scheduler = Scheduler(slack.rt)
+    before = len(slack.fake.calls)
+
+    assert scheduler.fire("digest:CREL", _today(slack, 9)) is not None
+    (digest,) = _posts(slack, "CREL")[-1:]
+    text = _text(digest)
+    for expected in (f"production `{bad.short}`", "rollback", incident.id, rehearsal.id,
+                     f"time to rollback {rehearsal.time_to_rollback_s:.2f} s",
+                     "answers got vague", request_id(request), "experiment/warm",
+                     "5 requests attributed", "*risky*", "No GC cycle has run yet"):
+        assert expected in text, expected
+    assert "*slow*" not in text  # the CREL digest covers chat and risky only
+    assert "A quiet day" not in text
+
+    assert scheduler.fire("digest:CREL", _today(slack, 9)) is None  # posted once per slot
+    assert len(slack.fake.calls) == before + 1
+
+
+def request_id(reply: dict[str, object]) -> str:
+    found = [w.strip("`*.,") for w in json.dumps(reply).split() if w.strip("`*.,\"").startswith(
+        "apr-")]
+    assert found, reply
+    return found[0].strip("\"")
+
+
+def test_a_quiet_day_still_gets_a_short_digest(slack: Harness) -> None:
+    good = slack.register("chat", "x" * 60)
+    slack.promote_now("chat", good)
+    slack.promote_approved("risky", slack.register("risky", "r" * 60), "UBEN")
+    slack.command("/rehearse", "chat", channel="CINC")  # needs an earlier good version
+    slack.idle()
+    slack.clock.advance(days=2)  # nothing happened in the last 24 h
+    Scheduler(slack.rt).fire("digest:CREL", _today(slack, 9))
+    text = _text(_posts(slack, "CREL")[-1])
+    assert "Daily digest" in text and "risky" in text
+    assert "overdue" in text  # chat was never rehearsed (no earlier version to roll back to)
+
+
+def test_reminder_button_runs_a_rehearsal_that_never_touches_production(
+        slack: Harness) -> None:
+    good, _bad = _shipped(slack)
+    with slack.playbook.ctx.uow() as uow:
+        production = uow.tags.get("chat", PRODUCTION)
+        production_events = len(uow.events.history("chat", PRODUCTION))
+    scheduler = Scheduler(slack.rt)
+    at = _today(slack, 10)
+
+    scheduler.fire("rehearsal-check", at)
+    scheduler.fire("rehearsal-check", at)  # a second replica at the same time: no repeat
+    (reminder,) = _posts(slack, "CINC")
+    assert "never rehearsed" in str(reminder["text"])
+    assert REHEARSE_ACTION in json.dumps(reminder["blocks"])
+
+    slack.click(REHEARSE_ACTION, "chat", user="UONCALL", channel="CINC",
+                channel_name="incidents")
+    slack.idle()
+    record, _confirm, verdict = _posts(slack, "CINC")[1:]
+    assert "Rehearsal: rolled back chat" in _text(record)
+    assert "within the 300 s budget" in str(verdict["text"])
+    with slack.playbook.ctx.uow() as uow:
+        assert uow.tags.get("chat", PRODUCTION) == production
+        assert len(uow.events.history("chat", PRODUCTION)) == production_events
+        staged = uow.tags.get("chat", REHEARSAL)
+        assert staged is not None and staged.version_id == good.id
+
+    slack.clock.advance(days=1)
+    scheduler.fire("rehearsal-check", at + timedelta(days=1))
+    assert len(_posts(slack, "CINC")) == 4  # rehearsed yesterday: not due
+
+    deploy = Path(slack.playbook.settings.config_path).parent / "deploy.sh"
+    deploy.write_text("helm upgrade chat ./chart\n")  # the deploy path changed
+    slack.clock.advance(days=1)
+    scheduler.fire("rehearsal-check", at + timedelta(days=2))
+    assert "deploy path changed" in str(_posts(slack, "CINC")[-1]["text"])
+
+
+def test_sweep_updates_expired_cards_and_warns_of_experiments_once(slack: Harness) -> None:
+    risky = slack.register("risky", "r" * 50)
+    slack.reply(slack.command("/promote", f"risky {risky.short}", channel="CREL",
+                              channel_name="releases"))
+    slack.idle()
+    assert [c for c in slack.fake.called("chat.postMessage") if "Approve" in _text(c.params)]
+    with slack.playbook.ctx.uow() as uow:
+        (pending,) = uow.approvals.pending("risky")
+    card = slack.rt.cards.where(pending.id)
+    assert card is not None
+    parent = slack.register("chat", "x" * 60)
+    start_experiment(StartExperiment.parse(
+        model="chat", name="warm", components={"prompt": "w" * 70}, owner="UANA",
+        reason="try", parent=parent.short, scores={"score": 0.7}, actor="UANA"),
+        slack.playbook.ctx)
+    scheduler = Scheduler(slack.rt)
+
+    slack.clock.advance(hours=25)  # past the 24 h approval TTL; the experiment ends in 23 h
+    scheduler.fire("sweep", slack.clock.now())
+    scheduler.fire("sweep", slack.clock.now() + timedelta(minutes=5))
+    (updated,) = slack.fake.called("chat.update")
+    assert (updated.params["channel"], updated.params["ts"]) == card
+    assert "xpired" in _text(updated.params) and "Approve" not in _text(updated.params)
+    warnings = [p for p in _posts(slack, "CREL") if "experiment/warm" in _text(p)]
+    assert len(warnings) == 1 and "expires" in str(warnings[0]["text"])
+
+
+def test_gc_cycle_posts_what_it_removed(slack: Harness, tmp_path: Path) -> None:
+    blob = tmp_path / "weights.bin"
+    blob.write_bytes(b"w" * 4096)
+    old = register(Register.parse(model="chat", components={"prompt": "old" * 30},
+                                  owner="UANA", reason="old", root=True,
+                                  scores={"score": 0.9}, artifacts=(str(blob),),
+                                  actor="UANA"), slack.playbook.ctx).version
+    scheduler = Scheduler(slack.rt)
+    scheduler.fire("gc", _today(slack, 3))
+    assert not _posts(slack, "CREL")  # within retention: nothing removed, nothing posted
+
+    slack.clock.advance(days=91)
+    scheduler.fire("gc", _today(slack, 3))
+    (post,) = _posts(slack, "CREL")  # release channel and digest channel are the same
+    assert old.short in _text(post) and "4.0 KB freed" in str(post["text"])
+    scheduler.fire("digest:CREL", _today(slack, 9))
+    assert "1 versions' artifacts removed, 4.0 KB freed" in _text(_posts(slack, "CREL")[-1])
+
+
+def test_after_downtime_one_digest_goes_out_on_start(slack: Harness) -> None:
+    schedule = slack.playbook.config.schedule.model_copy(update={"catch_up_minutes": 120})
+    slack.playbook.config = slack.playbook.config.model_copy(update={"schedule": schedule})
+    nine = _today(slack, 9)
+    slack.clock.offset = nine + timedelta(minutes=90) - datetime.now(UTC)  # down since 08:00
+
+    assert "digest:CREL" in Scheduler(slack.rt, owner="replica-a").catch_up()
+    assert Scheduler(slack.rt, owner="replica-b").catch_up() == []  # another replica starts
+    assert len([p for p in _posts(slack, "CREL") if "Daily digest" in str(p["text"])]) == 1
+
+    slack.clock.offset += timedelta(days=3, hours=2)  # three days down, past the window
+    assert "digest:CREL" not in Scheduler(slack.rt).catch_up()
+    assert len([p for p in _posts(slack, "CREL") if "Daily digest" in str(p["text"])]) == 1
+
+
+def test_a_claim_left_by_a_dead_replica_is_taken_over(slack: Harness) -> None:
+    claims = SqlJobClaims(slack.playbook.engine)
+    nine = _today(slack, 9)
+    assert claims.claim("digest:CREL", nine, "dead-replica", slack.clock.now(),
+                        timedelta(minutes=10))
+    scheduler = Scheduler(slack.rt, owner="survivor")
+    assert scheduler.fire("digest:CREL", nine) is None  # claimed by the other, not yet stale
+    assert scheduler.reclaim() == []
+    assert not _posts(slack, "CREL")
+
+    slack.clock.advance(minutes=11)
+    assert scheduler.reclaim() == ["digest:CREL"]
+    assert len(_posts(slack, "CREL")) == 1
+    claim = claims.get("digest:CREL", nine)
+    assert claim is not None and claim.claimed_by == "survivor" and claim.attempts == 2
+    assert claim.done_at is not None
+    assert scheduler.reclaim() == []
+
+
+def test_a_failed_post_is_retried_after_the_timeout_not_lost(slack: Harness) -> None:
+    slack.fake.fail("chat.postMessage", "channel_not_found")
+    scheduler = Scheduler(slack.rt)
+    nine = _today(slack, 9)
+    assert scheduler.fire("digest:CREL", nine) is None
+    claim = scheduler.claims.get("digest:CREL", nine)
+    assert claim is not None and claim.done_at is None and "channel_not_found" in str(
+        claim.outcome)
+    slack.clock.advance(minutes=11)
+    assert scheduler.reclaim() == ["digest:CREL"]
+    assert len(slack.fake.called("chat.postMessage", channel="CREL")) == 2  # failed, then ok
+    done = scheduler.claims.get("digest:CREL", nine)
+    assert done is not None and done.done_at is not None
+
+
+def test_registry_digest_posts_the_digest_in_the_channel(slack: Harness) -> None:
+    good = slack.register("chat", "x" * 60)
+    slack.promote_now("chat", good)
+    sent = slack.command("/registry", "digest", channel="CREL", channel_name="releases")
+    reply = slack.reply(sent)
+    assert reply["response_type"] == "in_channel"
+    assert "Daily digest" in json.dumps(reply) and good.short in json.dumps(reply)
+    assert "*slow*" not in json.dumps(reply)
