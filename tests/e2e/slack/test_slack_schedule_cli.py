@@ -1,0 +1,139 @@
+"""The scheduler's CLI as a user types it: `playbook jobs`, `playbook digest --now`,
+`playbook rehearse MODEL`, and a bad schedule refused at start (`playbook serve` included)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from slack_fake_api import FakeSlack
+from slack_harness import TOKEN, workspace_fake, write_workspace
+from test_slack_serve_cli import ROOT
+
+from bot.cli.main import main
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    started = workspace_fake()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    config = write_workspace(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PLAYBOOK_CONFIG", str(config))
+    monkeypatch.setenv("PLAYBOOK_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PLAYBOOK_USER", "UANA")
+    for name in ("SLACK_BOT_TOKEN", "SLACK_API_URL", "SLACK_SIGNING_SECRET", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return config
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _ship(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    ids = []
+    for prompt, parent in (("x" * 60, None), ("x" * 70, 0)):
+        args = ["--json", "register", "chat", "--owner", "UANA", "--reason", "r",
+                "--prompt", prompt]
+        args += ["--root"] if parent is None else ["--parent", ids[parent]]
+        code, out, err = run(capsys, *args)
+        assert code == 0, err
+        ids.append(f"chat@{json.loads(out)['id'][:12]}")
+        assert run(capsys, "promote", "chat", ids[-1])[0] == 0
+    return ids
+
+
+def test_jobs_lists_every_job_with_its_next_fire(workspace: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--json", "jobs")
+    assert code == 0
+    jobs = {j["job"]: j for j in json.loads(out)}
+    assert set(jobs) == {"digest:CREL", "gc", "rehearsal-check", "sweep"}
+    assert jobs["digest:CREL"]["next"].endswith("09:00:00+00:00")
+    assert jobs["digest:CREL"]["last"] is None
+    code, out, _ = run(capsys, "jobs")
+    assert "digest:CREL" in out and "next" in out
+
+
+def test_digest_now_posts_to_slack_or_prints(workspace: Path, fake: FakeSlack,
+                                             capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    _first, second = _ship(capsys)
+    code, out, _ = run(capsys, "digest", "--now", "--print")
+    assert code == 0 and f"production `chat@{second.split('@')[1]}`" in out
+    assert "<!date" not in out  # Slack's markup is made readable
+    assert not fake.calls
+
+    code, _, err = run(capsys, "digest", "--now")
+    assert code == 1 and "SLACK_BOT_TOKEN is not set; cannot post to Slack" in err
+    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("SLACK_API_URL", fake.api_url)
+    code, out, err = run(capsys, "digest", "--now")
+    assert code == 0, err
+    (post,) = fake.called("chat.postMessage", channel="CREL")
+    assert "Daily digest" in str(post.params["text"]) and second in json.dumps(post.params)
+
+    code, _, err = run(capsys, "digest", "--now", "--channel", "CGEN")
+    assert code == 0, err
+    assert fake.called("chat.postMessage", channel="CGEN")
+
+
+def test_rehearse_from_the_cli_leaves_production_and_posts_when_slack_is_set(
+        workspace: Path, fake: FakeSlack, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    code, _, err = run(capsys, "rehearse", "chat")
+    assert code == 1 and "no production version" in err
+    first, second = _ship(capsys)
+    code, out, err = run(capsys, "--json", "rehearse", "chat")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["production"] == second and result["target"] == first
+    assert result["rehearsal"] is True and result["posted_to"] is None
+    code, out, _ = run(capsys, "--json", "tags", "chat")
+    tags = {t["tag"]: t for t in json.loads(out)}
+    assert tags["production"]["version"].startswith(second.split("@")[1])
+    assert tags["production"]["revision"] == 2  # untouched by the rehearsal
+    assert tags["rehearsal"]["version"].startswith(first.split("@")[1])
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("SLACK_API_URL", fake.api_url)
+    code, out, err = run(capsys, "rehearse", "chat")
+    assert code == 0, err
+    assert "posted to         CINC" in out
+    record, _confirm, verdict = fake.called("chat.postMessage", channel="CINC")
+    assert "Rehearsal" in str(record.params["text"])
+    assert "within the 300 s budget" in str(verdict.params["text"])
+
+
+@pytest.mark.parametrize(("bad", "named"), [
+    ('at = "9am"', "schedule.digest.0.at"),
+    ('timezone = "Mars/Olympus"', "schedule.timezone"),
+])
+def test_a_bad_schedule_is_refused_at_start(workspace: Path, bad: str, named: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    text = workspace.read_text()
+    key = bad.split(" = ")[0]
+    original = 'at = "09:00"' if key == "at" else 'timezone = "UTC"'
+    workspace.write_text(text.replace(original, bad))
+    code, _, err = run(capsys, "jobs")
+    assert code == 1 and named in err and err.count("\n") == 1
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli.main", "serve", "--port", "0"],
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": ROOT, "PLAYBOOK_CONFIG": str(workspace),
+             "PLAYBOOK_HOME": str(workspace.parent / "home"), "SLACK_BOT_TOKEN": TOKEN,
+             "SLACK_SIGNING_SECRET": "s"},
+        capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and named in proc.stderr
