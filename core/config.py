@@ -112,7 +112,9 @@ class PlaybookConfig(BaseModel):
         """The models the digest of `channel` covers (every model when it names none)."""
         for digest in self.schedule.digest:
             if digest.channel.lstrip("#").lower() == channel.lstrip("#").lower():
-                return list(digest.models) if digest.models is not None else sorted(self.models)
+                if digest.models is None:
+                    return sorted(self.models)
+                return list(dict.fromkeys(digest.models))  # each model once
         return sorted(self.models)
 
     def model(self, name: str) -> ModelPolicy:
@@ -182,19 +184,20 @@ def _schedule(raw: Any, declared: set[str], problems: list[str]) -> ScheduleConf
     if not isinstance(raw, dict):
         problems.append("schedule: must be a table")
         return None
+    digests = raw.get("digest")
+    for i, digest in enumerate(digests if isinstance(digests, list) else []):
+        names = digest.get("models") if isinstance(digest, dict) else None
+        for name in names if isinstance(names, list) else []:
+            if isinstance(name, str) and name not in declared:
+                problems.append(f"schedule.digest.{i}.models: {name!r} is not a declared "
+                                "model")
     try:
-        schedule = ScheduleConfig.model_validate(raw)
+        return ScheduleConfig.model_validate(raw)
     except ValidationError as exc:
         for e in exc.errors():
             msg = str(e["msg"]).removeprefix("Value error, ")
             problems.append(f"schedule.{_loc(e['loc'])}: {msg}")
         return None
-    for i, digest in enumerate(schedule.digest):
-        for name in digest.models or ():
-            if name not in declared:
-                problems.append(f"schedule.digest.{i}.models: {name!r} is not a declared "
-                                "model")
-    return schedule
 
 
 def load_config(path: str | Path) -> PlaybookConfig:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -68,7 +68,8 @@ def job_triggers(s: ScheduleConfig) -> list[JobTrigger]:
                        daily_at(s.rehearsal_check_at, s.timezone), daily=True),
             JobTrigger("sweep", f"approval expiry and experiment warnings every "
                                 f"{s.sweep_every_minutes} min",
-                       CronTrigger(minute=f"*/{s.sweep_every_minutes}", timezone=UTC),
+                       CronTrigger(minute="0" if s.sweep_every_minutes == 60
+                                   else f"*/{s.sweep_every_minutes}", timezone=UTC),
                        daily=False)]
 
 
@@ -82,9 +83,15 @@ def last_fire(trigger: CronTrigger, now: datetime, lookback: timedelta) -> datet
     t = trigger.get_next_fire_time(None, now - lookback)
     last = None
     while t is not None and t <= now:
-        last = t
-        t = trigger.get_next_fire_time(t, t + timedelta(seconds=1))
+        last = t  # step in UTC: local wall-clock arithmetic repeats the hour DST gives back
+        t = trigger.get_next_fire_time(t, t.astimezone(UTC) + timedelta(seconds=1))
     return last
+
+
+def first_occurrence(at: datetime, zone: tzinfo) -> datetime:
+    """A daily time in the hour DST gives back occurs twice, and the trigger fires at both;
+    both map to the first, so they share one claim and the post goes out once."""
+    return at.astimezone(zone).replace(fold=0).astimezone(UTC)
 
 
 class Scheduler:
@@ -113,7 +120,10 @@ class Scheduler:
     # -- running jobs (what APScheduler calls; tests call these with a controlled clock) ----
 
     def fire(self, job_id: str, scheduled_at: datetime) -> str | None:
-        return self.specs[job_id].run(scheduled_at)
+        spec = self.specs[job_id]
+        if spec.job.daily:
+            scheduled_at = first_occurrence(scheduled_at, spec.trigger.timezone)
+        return spec.run(scheduled_at)
 
     def tick(self, job_id: str) -> str | None:
         """APScheduler's entry: run the fire time that is due now."""

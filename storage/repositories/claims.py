@@ -89,15 +89,22 @@ class SqlJobClaims:
                error: str) -> bool:
         """Keep the error; the claim stays open for a retry after the timeout, unless it
         failed MAX_ATTEMPTS times (then it is closed). True when it was given up on."""
+        at = slot(scheduled_at)
         with self._sessions() as session:
-            row = session.get(JobClaimRow, (job, slot(scheduled_at)))
-            if row is None or row.claimed_by != owner:
+            row = session.get(JobClaimRow, (job, at))
+            if row is None or row.claimed_by != owner or row.done_at is not None:
                 return False
             give_up = row.attempts >= MAX_ATTEMPTS
-            row.outcome = f"gave up after {row.attempts} attempts: {error}" if give_up \
+            outcome = f"gave up after {row.attempts} attempts: {error}" if give_up \
                 else f"attempt {row.attempts} failed: {error}"
-            if give_up:
-                row.done_at = now
+            # Only while this owner still holds it: a replica that took the claim over since
+            # keeps its own state.
+            session.connection().execute(
+                update(JobClaimRow)
+                .where(JobClaimRow.job == job, JobClaimRow.scheduled_at == at,
+                       JobClaimRow.claimed_by == owner,
+                       JobClaimRow.claimed_at == row.claimed_at)
+                .values(outcome=outcome, done_at=now if give_up else None))
             session.commit()
             return give_up
 
