@@ -1,10 +1,15 @@
 # The two commands a newcomer needs: `make run` and `make test`. Both set up .venv first.
+# `make run` serves the local sandbox (a pretend Slack workspace in the browser) on SQLite in
+# .playbook-sandbox/, with example versions seeded; `make walkthrough` runs the CLI tour.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SANDBOX := .playbook-sandbox
+HOST ?= 127.0.0.1
+PORT ?= 8080
 
-.PHONY: run test lint bench clean
+.PHONY: run walkthrough test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +18,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/playbook --home $(SANDBOX) --database "sqlite:///$(CURDIR)/$(SANDBOX)/playbook.db" \
+	  --config examples/sandbox.toml serve --sandbox --seed --host $(HOST) --port $(PORT)
+
+walkthrough: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash examples/walkthrough.sh
 
 test: $(STAMP)
@@ -24,4 +33,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run_all
 
 clean:
-	rm -rf $(VENV) .playbook .playbook-demo
+	rm -rf $(VENV) .playbook .playbook-demo $(SANDBOX)

@@ -4,15 +4,39 @@ Over HTTP, Slack calls POST /slack/events (needs a public URL). With --socket-mo
 app connects out to Slack over a WebSocket instead (SLACK_APP_TOKEN), for workspaces without a
 public URL; the HTTP API is still served on --host/--port. A missing secret stops start-up
 with an error naming the variable, before anything listens.
+
+With --sandbox, or without SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET at all, it serves the local
+sandbox instead (bot.sandbox): a page at / that plays the Slack workspace for the same app.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from bot.bootstrap import App
 from bot.cli.render import Out
+from core.errors import InvalidInput
+
+SECRETS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+AUTO_SANDBOX = ("playbook: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set, so this is "
+                "the local sandbox: a pretend Slack workspace in your browser. To connect a real "
+                "workspace, export both (docs/slack.md); --http-only serves the HTTP API alone.")
+SANDBOX = "playbook: the local sandbox (--sandbox): a pretend Slack workspace in your browser."
+
+
+def sandbox_reason(args: argparse.Namespace) -> str | None:
+    """Why this run is the sandbox, or None when it is not one."""
+    if args.sandbox:
+        return SANDBOX
+    if not args.http_only and not args.socket_mode \
+            and not any(os.environ.get(name, "").strip() for name in SECRETS):
+        return AUTO_SANDBOX
+    if args.seed:
+        raise InvalidInput("--seed", "it fills the sandbox's registry with example versions, "
+                                     "and this is not the sandbox", hint="add --sandbox")
+    return None
 
 
 def cmd_serve(args: argparse.Namespace, app: App) -> Out:
@@ -21,6 +45,12 @@ def cmd_serve(args: argparse.Namespace, app: App) -> Out:
     from bot.server import create_asgi
     from bot.slack import load_slack_settings, start_socket_mode
 
+    why = sandbox_reason(args)
+    if why is not None:
+        from bot.sandbox.serving import serve_sandbox
+
+        serve_sandbox(app, host=args.host, port=args.port, with_seed=args.seed, why=why)
+        return Out({}, "stopped")
     if args.http_only:
         uvicorn.run(create_asgi(app, with_slack=False), host=args.host, port=args.port)
         return Out({}, "stopped")
@@ -40,10 +70,18 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("serve", help="run the Slack app and the HTTP API")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--socket-mode", action="store_true",
-                   help="reach Slack over a WebSocket (SLACK_APP_TOKEN) instead of a public "
-                        "URL; the HTTP API still listens on --host/--port")
-    p.add_argument("--http-only", action="store_true",
-                   help="serve only the HTTP API (no Slack secrets needed); approval cards "
-                        "are then not posted")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--socket-mode", action="store_true",
+                      help="reach Slack over a WebSocket (SLACK_APP_TOKEN) instead of a public "
+                           "URL; the HTTP API still listens on --host/--port")
+    mode.add_argument("--http-only", action="store_true",
+                      help="serve only the HTTP API (no Slack secrets needed); approval cards "
+                           "are then not posted")
+    mode.add_argument("--sandbox", action="store_true",
+                      help="serve a pretend Slack workspace at / that drives the same Slack app "
+                           "(the default when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are "
+                           "unset)")
+    p.add_argument("--seed", action="store_true",
+                   help="in the sandbox: register three example versions of every model and "
+                        "promote two, through the normal plays (idempotent)")
     p.set_defaults(handler=cmd_serve)

@@ -173,9 +173,13 @@ class Scheduler:
         aps.add_job(self._safely, CronTrigger(second=30, timezone=UTC),
                     args=[lambda _: self.reclaim(), RECLAIM], id=RECLAIM,
                     name="retry posts left by a replica that died")
+        # Catching up posts to Slack: in the scheduler's threads, never in the server's start-up
+        # (which would hold the event loop, and every request, until Slack answered).
+        aps.add_job(self._safely, "date", run_date=datetime.now(UTC),
+                    args=[lambda _: self.catch_up(), "catch-up"], id="catch-up",
+                    name="post what was missed while down")
         aps.start()
         self._aps = aps
-        self._safely(lambda _: self.catch_up(), "catch-up")
 
     @staticmethod
     def _safely(fn: Callable[[str], object], job_id: str) -> None:

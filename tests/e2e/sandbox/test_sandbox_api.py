@@ -1,0 +1,279 @@
+"""The sandbox as the page drives it, over HTTP against `playbook serve --sandbox --seed` in a
+real process: the same signed /slack/events requests Slack sends, the same Slack app, and the
+registry checked with the plain CLI afterwards."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sandbox_process import (
+    EXAMPLE_CONFIG,
+    SandboxServer,
+    clean_env,
+    playbook_command,
+    start_sandbox,
+)
+
+YOU, ANA, BEN, OLLY = "U0YOU", "U0ANA", "U0BEN", "U0OUT"
+RELEASES, INCIDENTS = "#releases", "#incidents"
+Msg = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
+    """One server for the tests that do not move production."""
+    server = start_sandbox(tmp_path_factory.mktemp("shared"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def channel_id(s: SandboxServer, name: str) -> str:
+    found = [c["id"] for c in s.state(YOU)["channels"] if c["name"] == name.lstrip("#")]
+    assert found, f"no channel {name}"
+    return str(found[0])
+
+
+def run(s: SandboxServer, user: str, channel: str, text: str) -> dict[str, Any]:
+    answer = s.http.post("/sandbox/command", json={"user": user, "channel": channel,
+                                                   "text": text})
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    assert body["ok"] and body["status"] == 200, body
+    return body
+
+
+def click(s: SandboxServer, user: str, msg: Msg, action_id: str) -> httpx.Response:
+    for block in msg["blocks"] or []:
+        for element in block.get("elements", []) if block["type"] == "actions" else []:
+            if element["action_id"] == action_id:
+                return s.http.post("/sandbox/action", json={
+                    "user": user, "channel": msg["channel"], "message_ts": msg["ts"],
+                    "action_id": action_id, "block_id": block.get("block_id", ""),
+                    "value": element.get("value", "")})
+    raise AssertionError(f"no {action_id} button in {msg['text']!r}")
+
+
+def wait_for(s: SandboxServer, user: str, found: Callable[[list[Msg]], Any],
+             timeout: float = 20) -> Any:
+    """Poll the user's view until `found(messages)` is truthy; answers it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        messages = s.state(user)["messages"]
+        hit = found(messages)
+        if hit:
+            return hit
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out; messages: " + json.dumps(
+                [(m["user"], m["ephemeral"], m["text"][:80]) for m in messages], indent=1))
+        time.sleep(0.1)
+
+
+def one(messages: list[Msg], *, says: str, ephemeral: bool | None = None,
+        user: str = "UBOT") -> Msg | None:
+    hits = [m for m in messages if says in m["text"] and m["user"] == user
+            and (ephemeral is None or m["ephemeral"] == ephemeral)]
+    return hits[-1] if hits else None
+
+
+def seeded(s: SandboxServer, model: str) -> list[str]:
+    """Short ids of the seeded versions, newest first, from the plain CLI."""
+    done = s.playbook("--json", "versions", model)
+    assert done.returncode == 0, done.stderr
+    return [v["short"] for v in json.loads(done.stdout)]
+
+
+def production(s: SandboxServer, model: str) -> str:
+    done = s.playbook("--json", "tags", model)
+    assert done.returncode == 0, done.stderr
+    return str(next(t["version"] for t in json.loads(done.stdout) if t["tag"] == "production"))
+
+
+def test_promote_approve_and_roll_back_as_a_newcomer_would(sandbox_server: SandboxServer
+                                                           ) -> None:
+    s = sandbox_server
+    newest, prod, first = seeded(s, "triage")
+    assert production(s, "triage").startswith(prod.split("@")[1])
+    releases = channel_id(s, RELEASES)
+
+    run(s, YOU, releases, f"/promote triage {newest}")
+    card = wait_for(s, YOU, lambda ms: one(ms, says="Promotion request", ephemeral=False))
+    assert card["channel"] == releases and not card["edited"]
+    assert {"approval_approve", "approval_reject"} <= {
+        e["action_id"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    own = wait_for(s, YOU, lambda ms: one(ms, says="/promote triage", ephemeral=True, user=YOU))
+    assert own["command"]
+    assert one(s.state(BEN)["messages"], says="/promote triage") is None
+
+    assert click(s, YOU, card, "approval_approve").json()["ok"]
+    refusal = wait_for(s, YOU, lambda ms: one(ms, says="cannot approve it", ephemeral=True))
+    assert refusal["channel"] == releases
+    assert one(s.state(BEN)["messages"], says="cannot approve it") is None
+    assert click(s, OLLY, card, "approval_approve").json()["ok"]
+    wait_for(s, OLLY, lambda ms: one(ms, says="is not a member of", ephemeral=True))
+    assert production(s, "triage").startswith(prod.split("@")[1])
+
+    assert click(s, BEN, card, "approval_approve").json()["ok"]
+    decided = wait_for(s, ANA, lambda ms: [m for m in ms if m["ts"] == card["ts"]
+                                           and m["edited"]])
+    assert "Approved by <@U0BEN>" in decided[0]["text"]
+    assert not [b for b in decided[0]["blocks"] if b["type"] == "actions"]
+    assert production(s, "triage").startswith(newest.split("@")[1])
+
+    run(s, BEN, releases, "/rollback triage because answers went vague")
+    wait_for(s, BEN, lambda ms: one(ms, says="run only in #incidents", ephemeral=True))
+    assert production(s, "triage").startswith(newest.split("@")[1])
+
+    incidents = channel_id(s, INCIDENTS)
+    run(s, BEN, incidents, "/rollback triage because answers went vague")
+    record = wait_for(s, ANA, lambda ms: one(ms, says="Rolled back triage", ephemeral=False))
+    assert record["channel"] == incidents
+    reply = wait_for(s, ANA, lambda ms: one(ms, says="Confirmation eval passed"))
+    assert reply["thread_ts"] == record["ts"]
+    assert wait_for(s, ANA, lambda ms: [m for m in ms if m["ts"] == record["ts"]
+                                        and m["reply_count"] == 1])
+    assert production(s, "triage").startswith(prod.split("@")[1])
+    done = s.playbook("incidents", "triage")
+    assert done.returncode == 0 and "triage" in done.stdout, done.stderr
+    assert first != prod
+
+
+def test_a_low_stakes_promotion_is_announced_to_everyone_at_once(shared: SandboxServer
+                                                                 ) -> None:
+    newest = seeded(shared, "support")[0]
+    releases = channel_id(shared, RELEASES)
+    run(shared, ANA, releases, f"/promote support {newest} because shorter answers")
+    wait_for(shared, OLLY, lambda ms: one(ms, says=f"Promoted {newest}"))
+    wait_for(shared, ANA, lambda ms: one(ms, says="announced in", ephemeral=True))
+    assert one(shared.state(YOU)["messages"], says="announced in") is None
+
+
+def test_every_change_reaches_the_event_stream(shared: SandboxServer) -> None:
+    with httpx.Client(base_url=shared.base_url, timeout=20) as sse, \
+            sse.stream("GET", "/sandbox/events") as events:
+        assert events.headers["content-type"].startswith("text/event-stream")
+        lines = events.iter_lines()
+        first = json.loads(next(line for line in lines if line.startswith("data:"))[5:])
+        run(shared, YOU, channel_id(shared, INCIDENTS), "/registry help")
+        later = json.loads(next(line for line in lines if line.startswith("data:"))[5:])
+    assert later["version"] > first["version"]
+
+
+def test_the_home_tab_shows_every_model_to_whoever_opens_it(shared: SandboxServer) -> None:
+    answer = shared.http.post("/sandbox/home", json={"user": BEN})
+    assert answer.status_code == 200 and answer.json()["ok"], answer.text
+    deadline = time.monotonic() + 20
+    while shared.state(BEN)["home"] is None:
+        assert time.monotonic() < deadline, "no App Home view was published"
+        time.sleep(0.1)
+    home = shared.state(BEN)["home"]
+    assert "support" in json.dumps(home) and "triage" in json.dumps(home)
+    assert shared.state(OLLY)["home"] is None
+
+    # a Home button has no channel (the payload's container is the view): the rehearsal runs
+    # and reports in the model's incident channel
+    [(block, button)] = [(b, e) for b in home["blocks"] if b["type"] == "actions"
+                         for e in b["elements"] if e.get("value") == "support"]
+    answer = shared.http.post("/sandbox/action", json={
+        "user": BEN, "channel": None, "message_ts": None, "action_id": button["action_id"],
+        "block_id": block.get("block_id", ""), "value": button["value"]})
+    assert answer.status_code == 200 and answer.json()["status"] == 200, answer.text
+    done = wait_for(shared, YOU, lambda ms: one(ms, says="Rehearsal of support done"))
+    assert done["channel"] == channel_id(shared, INCIDENTS)
+
+
+def test_a_bad_request_says_what_to_send(shared: SandboxServer) -> None:
+    releases = channel_id(shared, RELEASES)
+    cases = [
+        ("/sandbox/command", {"user": YOU, "channel": releases, "text": "/deploy chat"},
+         "/deploy is not a command of this app"),
+        ("/sandbox/command", {"user": YOU, "text": "/promote"}, "channel"),
+        ("/sandbox/command", {"user": "UNOBODY", "channel": releases, "text": "/registry help"},
+         "no user 'UNOBODY'"),
+        ("/sandbox/command", {"user": YOU, "channel": "#nowhere", "text": "/registry help"},
+         "no channel '#nowhere'"),
+        ("/sandbox/action", {"user": YOU, "channel": releases, "message_ts": "1.000001",
+                             "action_id": "approval_approve"}, "no message 1.000001"),
+        ("/sandbox/home", {"who": YOU}, "user"),
+    ]
+    for path, body, says in cases:
+        answer = shared.http.post(path, json=body)
+        assert answer.status_code == 400, (path, body, answer.text)
+        assert answer.json()["ok"] is False and says in answer.json()["error"], answer.text
+    answer = shared.http.post("/sandbox/command", content=b"not json",
+                              headers={"content-type": "application/json"})
+    assert answer.status_code == 400 and "not JSON" in answer.json()["error"]
+    assert shared.http.get("/sandbox/state", params={"user": "UNOBODY"}).status_code == 400
+    default = shared.http.get("/sandbox/state")  # a first visit: the default user's view
+    assert default.status_code == 200 and default.json()["me"] == YOU
+
+
+def test_the_web_api_stand_in_wants_the_bot_token(shared: SandboxServer) -> None:
+    answer = shared.http.post("/sandbox/slack/api/chat.postMessage",
+                              data={"channel": "#releases", "text": "spoofed"},
+                              headers={"Authorization": "Bearer xoxb-guess"})
+    assert answer.json() == {"ok": False, "error": "invalid_auth", "detail": "invalid_auth"}
+    assert one(shared.state(YOU)["messages"], says="spoofed") is None
+
+
+def test_the_page_and_its_files_are_served(shared: SandboxServer) -> None:
+    page = shared.http.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    script = shared.http.get("/sandbox/static/app.js")
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert shared.http.get("/sandbox/static/..%2Fworkspace.py").status_code == 404
+
+
+def test_a_restart_keeps_the_registry_and_the_workspace_and_seeds_nothing_new(
+        tmp_path: Path) -> None:
+    first = start_sandbox(tmp_path)
+    try:
+        before = seeded(first, "triage"), production(first, "triage")
+        run(first, YOU, channel_id(first, RELEASES), f"/promote triage {before[0][0]}")
+        card = wait_for(first, YOU, lambda ms: one(ms, says="Promotion request"))
+    finally:
+        first.stop()
+    again = start_sandbox(tmp_path)
+    try:
+        assert (seeded(again, "triage"), production(again, "triage")) == before
+        assert "seeding refused" not in again.output()
+        assert "kept from the last run" in again.output()
+        kept = one(again.state(BEN)["messages"], says="Promotion request")
+        assert kept is not None and kept["ts"] == card["ts"]
+        assert click(again, BEN, kept, "approval_approve").json()["ok"]
+        wait_for(again, BEN, lambda ms: [m for m in ms if m["ts"] == card["ts"]
+                                         and "Approved by" in m["text"]])
+    finally:
+        again.stop()
+
+
+def test_without_secrets_serve_is_the_sandbox_and_beyond_this_machine_it_warns(
+        tmp_path: Path) -> None:
+    s = start_sandbox(tmp_path, host="0.0.0.0", flag=False)
+    try:
+        assert s.http.get("/sandbox/state", params={"user": YOU}).status_code == 200
+        assert "anyone who can reach port" in s.output()
+        assert "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set, so this is the local " \
+               "sandbox" in s.output()
+    finally:
+        s.stop()
+
+
+def test_the_sandbox_does_not_mix_with_the_real_slack_modes(tmp_path: Path) -> None:
+    base = [*playbook_command(), "--home", str(tmp_path / "home"), "--config",
+            str(EXAMPLE_CONFIG), "serve", "--port", "1"]
+    env = {**clean_env(tmp_path), "SLACK_BOT_TOKEN": "xoxb-real", "SLACK_SIGNING_SECRET": "s"}
+    mixed = subprocess.run([*base, "--sandbox", "--http-only"], capture_output=True,
+                           text=True, env=env, timeout=60, check=False)
+    assert mixed.returncode == 2 and "not allowed with argument" in mixed.stderr
+    seed = subprocess.run([*base, "--seed"], capture_output=True, text=True, env=env,
+                          timeout=60, check=False)
+    assert seed.returncode == 1 and "--seed" in seed.stderr and "add --sandbox" in seed.stderr
