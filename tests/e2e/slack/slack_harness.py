@@ -226,6 +226,14 @@ class Harness:
         promote(Promote.parse(model=model, version=version.short, actor="UANA"),
                 self.playbook.ctx)
 
+    def regressed(self, model: str = "chat") -> tuple[Version, Version]:
+        """A good version, then a worse one whose CI scores hid it, both promoted in turn."""
+        good = self.register(model, "x" * 60)
+        self.promote_now(model, good)
+        bad = self.register(model, "x" * 20, good, score=0.99)
+        self.promote_now(model, bad)
+        return good, bad
+
     def promote_approved(self, model: str, version: Version, *approvers: str) -> None:
         """A high-stakes promotion decided outside Slack (approvers from playbook.toml)."""
         request = promote(Promote.parse(model=model, version=version.short, actor="UANA"),

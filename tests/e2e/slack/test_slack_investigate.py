@@ -8,20 +8,12 @@ from slack_harness import Harness
 
 from bot.slack.blocks.home import REHEARSE
 from bot.slack.blocks.investigation import ROLLBACK
-from core.domain import REHEARSAL, Version
-
-
-def _regressed(slack: Harness) -> tuple[Version, Version]:
-    good = slack.register("chat", "x" * 60)
-    slack.promote_now("chat", good)
-    bad = slack.register("chat", "x" * 20, good, score=0.99)  # CI scores hide a regression
-    slack.promote_now("chat", bad)
-    return good, bad
+from core.domain import REHEARSAL
 
 
 def test_investigate_reports_and_its_button_rolls_back_in_the_incident_channel(
         slack: Harness) -> None:
-    good, bad = _regressed(slack)
+    good, bad = slack.regressed()
     sent = slack.command("/investigate", "chat since now", channel="CGEN",
                          channel_name="general")
     assert "Investigating chat" in str(slack.reply(sent)["text"])
@@ -55,7 +47,7 @@ def test_rehearse_rolls_back_the_rehearsal_tag_and_leaves_production(slack: Harn
     refused = slack.reply(slack.command("/rehearse", "chat"))
     assert "no production version" in str(refused["text"])
 
-    good, bad = _regressed(slack)
+    good, bad = slack.regressed()
     with slack.playbook.ctx.uow() as uow:
         production_events = len(uow.events.history("chat", "production"))
     sent = slack.command("/rehearse", "chat", channel="CGEN", channel_name="general")
@@ -80,7 +72,7 @@ def test_rehearse_rolls_back_the_rehearsal_tag_and_leaves_production(slack: Harn
 
 
 def test_app_home_shows_every_model_and_runs_a_rehearsal(slack: Harness) -> None:
-    good, bad = _regressed(slack)
+    good, bad = slack.regressed()
     candidate = slack.register("strict", "s" * 50)
     request = slack.reply(slack.command("/promote", f"strict {candidate.short}",
                                         channel="CGEN", channel_name="general"))

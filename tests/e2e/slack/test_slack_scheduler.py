@@ -12,7 +12,7 @@ from slack_harness import Harness
 from bot.scheduler.service import Scheduler
 from bot.slack.blocks.digest import REHEARSE_ACTION
 from core.commands import Register, StartExperiment
-from core.domain import PRODUCTION, REHEARSAL, Attribution, Version
+from core.domain import PRODUCTION, REHEARSAL, Attribution
 from core.plays import register, start_experiment
 from storage.repositories.claims import SqlJobClaims
 
@@ -30,16 +30,8 @@ def _text(params: dict[str, object]) -> str:
     return json.dumps(params.get("blocks")) + str(params.get("text"))
 
 
-def _shipped(slack: Harness) -> tuple[Version, Version]:
-    good = slack.register("chat", "x" * 60)
-    slack.promote_now("chat", good)
-    bad = slack.register("chat", "x" * 20, good, score=0.99)
-    slack.promote_now("chat", bad)
-    return good, bad
-
-
 def test_digest_reports_the_last_day_from_the_registry(slack: Harness) -> None:
-    _good, bad = _shipped(slack)
+    _good, bad = slack.regressed()
     slack.command("/rollback", "chat because answers got vague")
     slack.idle()
     slack.promote_now("chat", bad)
@@ -99,7 +91,7 @@ def test_a_quiet_day_still_gets_a_short_digest(slack: Harness) -> None:
 
 def test_reminder_button_runs_a_rehearsal_that_never_touches_production(
         slack: Harness) -> None:
-    good, _bad = _shipped(slack)
+    good, _bad = slack.regressed()
     with slack.playbook.ctx.uow() as uow:
         production = uow.tags.get("chat", PRODUCTION)
         production_events = len(uow.events.history("chat", PRODUCTION))
