@@ -24,10 +24,19 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from functools import cache
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    field_validator,
+)
 
 CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 DIVIDES_AN_HOUR = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)
@@ -41,21 +50,32 @@ def parse_clock(value: str) -> time:
     return time(int(m[1]), int(m[2]), int(m[3] or 0))
 
 
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones() - {"localtime", "Factory"})
+
+
 def check_zone(value: str) -> str:
+    """An IANA name. Not "localtime": replicas on hosts set to different zones would post at
+    different times, and each would claim its own."""
+    if value not in _zones() and value != "UTC":
+        raise ValueError(f"{value!r} is not a known time zone; use an IANA name such as "
+                         "\"UTC\", \"Europe/Berlin\" or \"America/New_York\"")
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not a known time zone; use an IANA name such as "
-                         "\"UTC\", \"Europe/Berlin\" or \"America/New_York\"") from None
+        raise ValueError(f"{value!r} is not a known time zone") from None
     return value
 
 
-def _check_clock(value: str) -> str:
+def _check_clock(value: object) -> str:
+    if not isinstance(value, str):  # TOML reads 09:00 unquoted as a time, not a string
+        raise ValueError(f"{value!s} must be quoted: write \"{value!s}\"")
     parse_clock(value)
     return value
 
 
-Clock = Annotated[str, AfterValidator(_check_clock)]
+Clock = Annotated[str, BeforeValidator(_check_clock)]
 Zone = Annotated[str, AfterValidator(check_zone)]
 
 
@@ -65,7 +85,7 @@ class DigestSchedule(BaseModel):
     channel: str = Field(min_length=1)
     at: Clock = "09:00"
     timezone: Zone | None = None
-    models: tuple[str, ...] | None = None  # None: every declared model
+    models: tuple[str, ...] | None = Field(default=None, min_length=1)  # None: every model
 
     @property
     def job_id(self) -> str:
@@ -78,7 +98,7 @@ class ScheduleConfig(BaseModel):
     timezone: Zone = "UTC"
     gc_at: Clock = "03:00"
     rehearsal_check_at: Clock = "10:00"
-    sweep_every_minutes: int = 5
+    sweep_every_minutes: StrictInt = 5
     catch_up_minutes: int = Field(default=180, ge=0, le=24 * 60)
     claim_timeout_minutes: int = Field(default=10, ge=1)
     digest: tuple[DigestSchedule, ...] = ()

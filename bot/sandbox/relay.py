@@ -103,6 +103,11 @@ class Relay:
     async def command(self, user: str, channel: str, line: str) -> Delivered:
         who = self._who(user)
         channel_id, channel_name = self._channel(channel)
+        found = self.ws.channel(channel_id)
+        if user not in found.members:  # Slack offers no composer before you join
+            where = "that direct message" if found.is_dm else f"#{channel_name}"
+            raise BadRequest(f"{who['name']} is not in {where}; in Slack you would join it "
+                             "first (switch to a member to type here)")
         command, _, text = line.strip().partition(" ")
         if command not in self.commands:
             raise BadRequest(f"{command or 'an empty line'} is not a command of this app; "

@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 from fastapi import APIRouter, Request, Response
@@ -59,6 +60,15 @@ def refused(error: str, status: int = 400) -> JSONResponse:
 
 
 async def parse(request: Request, model: type[T]) -> T:
+    """Only JSON from the sandbox's own page: a form or text/plain POST, which any web page
+    can make a browser send without asking, and any request from another origin, are refused
+    (the sandbox acts as anyone on a real registry)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise BadRequest(f"send Content-Type: application/json (got {kind or 'none'})")
+    origin = request.headers.get("origin")
+    if origin and urlsplit(origin).netloc != request.headers.get("host"):
+        raise BadRequest(f"requests from {origin} are refused; use the sandbox's own page")
     try:
         data = json.loads(await request.body() or b"null")
     except ValueError as exc:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -16,11 +18,12 @@ from core.ports import Clock
 from storage.repositories.claims import SqlJobClaims
 
 log = logging.getLogger("playbook.scheduler")
+FINISH_ATTEMPTS = 3
 
 
 def replica_name() -> str:
-    """Who holds a claim: host and process, so an operator can tell replicas apart."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """Who holds a claim: host, process and a random part (containers share pids)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 class Once:
@@ -44,6 +47,18 @@ class Once:
                           "; giving up" if gave_up else "; another attempt follows after "
                           f"{self.timeout}")
             return None
-        self.claims.finish(job, at, self.owner, self.clock.now(), outcome)
+        for attempt in range(FINISH_ATTEMPTS):  # posted: record it, or it is posted again
+            try:
+                if not self.claims.finish(job, at, self.owner, self.clock.now(), outcome):
+                    log.warning("%s at %s ran past the %s claim timeout and was taken over; "
+                                "it may have been posted twice (raise claim_timeout_minutes)",
+                                job, at.isoformat(), self.timeout)
+                break
+            except Exception:
+                if attempt == FINISH_ATTEMPTS - 1:
+                    log.exception("%s at %s was posted but could not be recorded; it will "
+                                  "be posted again after %s", job, at.isoformat(), self.timeout)
+                else:
+                    time.sleep(0.5 * (attempt + 1))
         log.info("%s at %s: %s", job, at.isoformat(), outcome)
         return outcome

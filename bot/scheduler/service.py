@@ -32,6 +32,7 @@ from storage.repositories.claims import SqlJobClaims
 log = logging.getLogger("playbook.scheduler")
 LOOKBACK = timedelta(days=1, hours=2)  # a daily trigger's previous fire is within this
 RECLAIM = "reclaim"
+MISSED_AFTER = timedelta(minutes=1)  # a fire not claimed a minute on never ran
 
 
 @dataclass(frozen=True)
@@ -103,12 +104,14 @@ class Scheduler:
                          timedelta(minutes=schedule.claim_timeout_minutes), owner)
         self.specs = {s.id: s for s in self._specs()}
         self._aps: BackgroundScheduler | None = None
+        self._started_at = rt.now()
 
     def _specs(self) -> list[JobSpec]:
         rt = self.rt
         runs: dict[str, Callable[[datetime], str | None]] = {
-            "gc": lambda at: self.once.run("gc", at, partial(tasks.gc_cycle, rt)),
-            "rehearsal-check": lambda at: tasks.rehearsal_check(rt, self.once, at),
+            "gc": lambda at: self.once.run("gc", at, partial(tasks.gc_cycle, rt, at)),
+            "rehearsal-check": lambda at: self.once.run(
+                "rehearsal-check", at, partial(tasks.rehearsal_check, rt, self.once, at)),
             "sweep": lambda at: tasks.sweep(rt, self.once),
         }
         return [JobSpec(t, runs.get(t.id) or partial(self._digest, t.id.split(":", 1)[1]))
@@ -134,32 +137,55 @@ class Scheduler:
 
     def catch_up(self) -> list[str]:
         """On start: the most recent missed fire of each daily job, if recent enough."""
-        now = self.rt.now()
         grace = timedelta(minutes=self.rt.config.schedule.catch_up_minutes)
+        return self._unposted(grace, since=None) if grace else []
+
+    def retry_missed(self) -> list[str]:
+        """A fire of this process that never got to claim its slot (the database was down at
+        that moment): run it now. Claims keep it to once."""
+        return self._unposted(LOOKBACK, since=self._started_at)
+
+    def _unposted(self, lookback: timedelta, since: datetime | None) -> list[str]:
+        now = self.rt.now()
         done = []
         for spec in self.specs.values():
-            at = last_fire(spec.trigger, now, grace) if spec.job.daily and grace else None
-            if at is not None and self.fire(spec.id, at) is not None:
+            at = last_fire(spec.trigger, now, lookback) if spec.job.daily else None
+            if at is None or (since is not None and (at < since or now - at < MISSED_AFTER)):
+                continue
+            at = first_occurrence(at, spec.trigger.timezone)
+            if self.claims.get(spec.id, at) is None and self.fire(spec.id, at) is not None:
                 done.append(spec.id)
         return done
 
     def reclaim(self) -> list[str]:
-        """Retry what a replica claimed and never finished (it died, or Slack failed)."""
+        """Retry what a replica claimed and never finished (it died, or Slack failed); close
+        claims nothing can retry any more (a model or channel taken out of the config)."""
         retried = []
-        for claim in self.claims.stale(self.rt.now(), self.once.timeout):
+        now = self.rt.now()
+        for claim in self.claims.stale(now, self.once.timeout):
             job, at = claim.job, claim.scheduled_at
-            if job.startswith("rehearsal-reminder:"):
-                model = job.split(":", 1)[1]
-                if model in self.rt.config.models:
-                    self.once.run(job, at, partial(tasks.remind, self.rt, model))
-            elif job.startswith("digest:") or job == "gc":
-                spec = self.specs.get(job)
-                if spec is not None:
-                    spec.run(at)
-            else:
-                continue  # experiment warnings: the next sweep takes them over
+            kind, _, subject = job.partition(":")
+            retry: Callable[[], str | None] | None = None
+            if job in self.specs:
+                retry = partial(self.specs[job].run, at)
+            elif kind == "rehearsal-reminder" and subject in self.rt.config.models:
+                retry = partial(self.once.run, job, at, partial(tasks.remind, self.rt, subject))
+            elif kind == "card-expired":
+                retry = partial(self.once.run, job, at,
+                                partial(tasks.expire_card, self.rt, subject))
+            elif kind == "experiment-warning" and at > now:
+                continue  # the sweep takes it over while the experiment still runs
+            if retry is None:
+                self.claims.close(job, at, now, "abandoned: nothing to retry it with "
+                                                "(taken out of the config, or expired)")
+                continue
+            retry()
             retried.append(job)
         return retried
+
+    def _minutely(self) -> None:
+        self.reclaim()
+        self.retry_missed()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -171,8 +197,8 @@ class Scheduler:
             aps.add_job(self._safely, spec.trigger, args=[self.tick, spec.id], id=spec.id,
                         name=spec.job.description)
         aps.add_job(self._safely, CronTrigger(second=30, timezone=UTC),
-                    args=[lambda _: self.reclaim(), RECLAIM], id=RECLAIM,
-                    name="retry posts left by a replica that died")
+                    args=[lambda _: self._minutely(), RECLAIM], id=RECLAIM,
+                    name="retry posts left unfinished or never claimed")
         # Catching up posts to Slack: in the scheduler's threads, never in the server's start-up
         # (which would hold the event loop, and every request, until Slack answered).
         aps.add_job(self._safely, "date", run_date=datetime.now(UTC),

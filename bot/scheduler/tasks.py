@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from bot.scheduler.once import Once
 from bot.slack.blocks.common import channel as channel_text
@@ -16,7 +17,6 @@ from bot.slack.blocks.digest import (
     gc_report,
     rehearsal_reminder,
 )
-from bot.slack.errors import SlackCallFailed
 from bot.slack.rehearsals import fingerprint_of
 from bot.slack.runtime import SlackRuntime
 from core.commands import CollectGarbage
@@ -24,7 +24,7 @@ from core.digest import Digest, build_digest, expiring_experiments
 from core.domain import PRODUCTION, Version
 from core.errors import Conflict
 from core.plays import collect_garbage
-from core.plays.approval import expire_overdue
+from core.plays.approval import expire_if_overdue
 from core.plays.rehearse import rehearsal_status
 
 log = logging.getLogger("playbook.scheduler")
@@ -38,22 +38,43 @@ def digest_for(rt: SlackRuntime, channel: str) -> Digest:
 
 def post_digest(rt: SlackRuntime, channel: str) -> str:
     digest = digest_for(rt, channel)
-    rt.poster.post(channel, digest_message(digest, channel_text(channel)))
+    schedule = rt.config.schedule
+    zone = next((schedule.zone_of(d) for d in schedule.digest
+                 if d.channel.lstrip("#").lower() == channel.lstrip("#").lower()),
+                schedule.timezone)
+    rt.poster.post(channel, digest_message(digest, channel_text(channel), ZoneInfo(zone)))
     return f"digest posted to {channel} ({len(digest.models)} models)"
 
 
-def gc_cycle(rt: SlackRuntime) -> str:
-    report = collect_garbage(CollectGarbage(actor=ACTOR), rt.ctx)
-    if not report.collected:
+def gc_cycle(rt: SlackRuntime, at: datetime) -> str:
+    """Play 6 over every model, then its report. A retry (the post failed, or the replica
+    died after collecting) reports the run already made for this slot instead of running GC
+    again, which would find nothing and lose the report."""
+    done = _gc_run_since(rt, at)
+    if done is None:
+        report = collect_garbage(CollectGarbage(actor=ACTOR), rt.ctx)
+        done = ([v.short for v in report.collected], report.bytes_freed)
+    collected, freed = done
+    if not collected:
         return "GC cycle: nothing to remove"
-    message = gc_report(report.collected, report.bytes_freed)
-    channels = {rt.config.models[v.model].release_channel for v in report.collected
-                if v.model in rt.config.models} - {None}
+    models = {ref.split("@", 1)[0] for ref in collected}
+    channels = {rt.config.models[m].release_channel for m in models if m in rt.config.models}
     channels |= {d.channel for d in rt.config.schedule.digest}
-    for channel in sorted(c for c in channels if c):
+    targets = sorted(c for c in channels if c)
+    message = gc_report(collected, freed)
+    for channel in targets:
         rt.poster.post(channel, message)
-    return (f"GC cycle: {len(report.collected)} versions, {report.bytes_freed} bytes freed; "
-            f"posted to {', '.join(sorted(c for c in channels if c)) or 'no channel'}")
+    return (f"GC cycle: {len(collected)} versions, {freed} bytes freed; "
+            f"posted to {', '.join(targets) or 'no channel'}")
+
+
+def _gc_run_since(rt: SlackRuntime, at: datetime) -> tuple[list[str], int] | None:
+    with rt.ctx.uow() as uow:
+        for run in uow.runs.list(play="gc", limit=20):
+            if run.actor == ACTOR and run.status == "succeeded" and run.started_at >= at \
+                    and not (run.result or {}).get("dry_run"):
+                return list(run.result.get("collected", [])), int(run.result["bytes_freed"])
+    return None
 
 
 def reminder_channel(rt: SlackRuntime, model: str) -> str | None:
@@ -72,33 +93,33 @@ def remind(rt: SlackRuntime, model: str) -> str:
     return f"{model}: rehearsal reminder posted to {channel} ({status.why})"
 
 
-def rehearsal_check(rt: SlackRuntime, once: Once, at: datetime) -> str | None:
-    """A reminder for each model due a rehearsal that has a production version to rehearse.
-    Answers what this replica posted (None: nothing, or another replica posted it)."""
+def rehearsal_check(rt: SlackRuntime, once: Once, at: datetime) -> str:
+    """A reminder for each model due a rehearsal that has a production version to rehearse,
+    each claimed on its own, so a retry of the check repeats none of them."""
     due: list[str] = []
     now = rt.now()
     for model, policy in sorted(rt.config.models.items()):
-        with rt.ctx.uow() as uow:
-            if uow.tags.get(model, PRODUCTION) is None:
-                continue
-            status = rehearsal_status(uow, policy, now, fingerprint_of(rt, model))
-        if status.due and reminder_channel(rt, model) and once.run(
-                f"rehearsal-reminder:{model}", at, partial(remind, rt, model)):
-            due.append(model)
-    return f"rehearsal reminders posted for {', '.join(due)}" if due else None
+        try:
+            with rt.ctx.uow() as uow:
+                if uow.tags.get(model, PRODUCTION) is None:
+                    continue
+                status = rehearsal_status(uow, policy, now, fingerprint_of(rt, model))
+            if status.due and reminder_channel(rt, model) and once.run(
+                    f"rehearsal-reminder:{model}", at, partial(remind, rt, model)):
+                due.append(model)
+        except Exception:  # one model's trouble must not cost the others their reminder
+            log.exception("rehearsal check of %s failed", model)
+    return f"rehearsal reminders posted for {', '.join(due) or 'no model'}"
 
 
 def sweep(rt: SlackRuntime, once: Once) -> str:
-    """Expire overdue approvals (their cards update) and warn of experiments near expiry."""
-    try:
-        expired = expire_overdue(rt.ctx)
-    except Conflict:  # another replica's sweep expired them at the same moment
-        expired = []
-    for request in expired:
-        try:
-            rt.cards.refresh(request.id)
-        except SlackCallFailed:
-            log.exception("could not update the card of expired request %s", request.id)
+    """Expire overdue approvals and update their cards, and warn of experiments near expiry.
+    Each card update is claimed like a post, so a failed one is retried, not forgotten."""
+    now = rt.now()
+    with rt.ctx.uow() as uow:
+        overdue = [r for r in uow.approvals.pending() if now >= r.expires_at]
+    expired = sum(1 for r in overdue if once.run(card_job(r.id), r.expires_at,
+                                                 partial(expire_card, rt, r.id)))
     warned = 0
     now = rt.now()
     for model, policy in sorted(rt.config.models.items()):
@@ -111,7 +132,22 @@ def sweep(rt: SlackRuntime, once: Once) -> str:
             post = _warning(rt, policy.release_channel, tag, version, now)
             if once.run(f"experiment-warning:{model}:{tag}", version.expires_at, post):
                 warned += 1
-    return f"sweep: {len(expired)} approvals expired, {warned} experiment warnings"
+    return f"sweep: {expired} approvals expired, {warned} experiment warnings"
+
+
+def card_job(request_id: str) -> str:
+    return f"card-expired:{request_id}"
+
+
+def expire_card(rt: SlackRuntime, request_id: str) -> str:
+    try:
+        request = expire_if_overdue(rt.ctx, request_id)
+    except Conflict:  # decided or expired by someone else this very moment: show that
+        request = None
+    if rt.cards.where(request_id) is None:
+        return f"request {request_id} expired; it has no card"
+    rt.cards.refresh(request_id)
+    return f"request {request_id} {request.status if request else 'changed'}; card updated"
 
 
 def _warning(rt: SlackRuntime, channel: str, tag: str, version: Version,

@@ -118,6 +118,18 @@ def reject(cmd: Reject, ctx: PlayContext) -> Decision:
         return Decision(request, None, run.id)
 
 
+def expire_if_overdue(ctx: PlayContext, request_id: str) -> ApprovalRequest | None:
+    """Expire one request if it is still pending past its expiry; answers it as it is now
+    (None if unknown). A replica that lost the race to expire it finds it expired."""
+    with ctx.uow() as uow:
+        request = uow.approvals.get(request_id)
+        if request is not None and request.status == ApprovalStatus.PENDING \
+                and ctx.clock.now() >= request.expires_at:
+            _expire(uow, request)
+            uow.commit()
+        return request
+
+
 def expire_overdue(ctx: PlayContext) -> list[ApprovalRequest]:
     """Mark every pending request past its expiry as expired (the scheduler's sweep)."""
     now = ctx.clock.now()

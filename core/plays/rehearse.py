@@ -60,6 +60,10 @@ def rehearsal_status(uow: UnitOfWork, policy: ModelPolicy, now: datetime,
         return RehearsalStatus(policy.name, None, True, "never rehearsed", None, False)
     over = last.time_to_rollback_s > policy.max_time_to_rollback_s
     due_at = last.opened_at + timedelta(days=policy.rehearsal_every_days)
+    if last.confirmation != "passed":  # the drill found the rollback target does not work
+        return RehearsalStatus(policy.name, last, True,
+                               f"the last rehearsal's confirming eval did not pass "
+                               f"({last.confirmation or 'not run'})", now, over)
     if fingerprint != last.deploy_fingerprint:
         return RehearsalStatus(policy.name, last, True,
                                "its deploy path changed since the last rehearsal", now, over)

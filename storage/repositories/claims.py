@@ -75,14 +75,17 @@ class SqlJobClaims:
 
     @translated("finishing a scheduled job")
     def finish(self, job: str, scheduled_at: datetime, owner: str, now: datetime,
-               outcome: str) -> None:
+               outcome: str) -> bool:
+        """False when another replica had taken the claim over meanwhile (the post ran past
+        the claim timeout, so it may go out twice)."""
         with self._sessions() as session:
-            session.connection().execute(
+            done = session.connection().execute(
                 update(JobClaimRow)
                 .where(JobClaimRow.job == job, JobClaimRow.scheduled_at == slot(scheduled_at),
                        JobClaimRow.claimed_by == owner)
                 .values(done_at=now, outcome=outcome))
             session.commit()
+            return bool(done.rowcount)
 
     @translated("recording a failed scheduled job")
     def failed(self, job: str, scheduled_at: datetime, owner: str, now: datetime,
@@ -107,6 +110,17 @@ class SqlJobClaims:
                 .values(outcome=outcome, done_at=now if give_up else None))
             session.commit()
             return give_up
+
+    @translated("closing a scheduled job")
+    def close(self, job: str, scheduled_at: datetime, now: datetime, outcome: str) -> None:
+        """Close an unfinished claim that nobody can finish (its job no longer exists)."""
+        with self._sessions() as session:
+            session.connection().execute(
+                update(JobClaimRow)
+                .where(JobClaimRow.job == job, JobClaimRow.scheduled_at == slot(scheduled_at),
+                       JobClaimRow.done_at.is_(None))
+                .values(done_at=now, outcome=outcome))
+            session.commit()
 
     @translated("reading job claims")
     def get(self, job: str, scheduled_at: datetime) -> Claim | None:

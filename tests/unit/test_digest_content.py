@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from fake_store import T0, FakeUnitOfWork, FakeUnitOfWorkFactory
-from fakes import FakeClock, Fakes, make_ctx
+from fakes import FakeClock, FakeEvaluator, Fakes, make_ctx
 from given import approved, chain, promoted, registered
 
 from bot.cli.schedule import plain
@@ -42,6 +42,11 @@ approvers = ["bob", "carol"]
 """
 NOW = T0 + timedelta(days=20)
 FP = "fp-1"
+
+
+def passing() -> FakeEvaluator:
+    """The eval suite confirms every rollback target (a rehearsal counts only then)."""
+    return FakeEvaluator(default={"accuracy": 0.9})
 
 
 def fingerprint(model: str) -> str | None:
@@ -92,7 +97,7 @@ class Scene:
 
 @pytest.fixture
 def scene() -> Scene:
-    ctx, fakes = make_ctx(CONFIG, clock=FakeClock(T0))
+    ctx, fakes = make_ctx(CONFIG, clock=FakeClock(T0), evaluator=passing())
     clock = fakes.clock
     v: dict[str, Version] = {}
     ids: dict[str, str] = {}
@@ -256,7 +261,7 @@ def test_attribution_coverage_against_the_week_before(scene: Scene) -> None:
 
 @pytest.mark.parametrize(("recent", "falling"), [(39, True), (40, False), (41, False)])
 def test_coverage_is_falling_under_eighty_percent(recent: int, falling: bool) -> None:
-    ctx, fakes = make_ctx(CONFIG, clock=FakeClock(NOW - timedelta(days=9)))
+    ctx, fakes = make_ctx(CONFIG, clock=FakeClock(NOW - timedelta(days=9)), evaluator=passing())
     (c1,) = chain(ctx, "chat", 0.6)
     served(ctx, "chat", c1, spread(NOW - timedelta(days=8), NOW - timedelta(days=1), 350),
            "old")
@@ -269,7 +274,7 @@ def test_coverage_is_falling_under_eighty_percent(recent: int, falling: bool) ->
 
 
 def test_no_attributions_in_the_last_day_after_a_busy_week_is_falling() -> None:
-    ctx, fakes = make_ctx(CONFIG, clock=FakeClock(NOW - timedelta(days=9)))
+    ctx, fakes = make_ctx(CONFIG, clock=FakeClock(NOW - timedelta(days=9)), evaluator=passing())
     (c1,) = chain(ctx, "chat", 0.6)
     served(ctx, "chat", c1, [NOW - timedelta(days=2)], "old")
     fakes.clock.set(NOW)
@@ -337,7 +342,7 @@ def test_the_rendered_digest_says_it(scene: Scene) -> None:
 
 
 def quiet_scene() -> tuple[PlayContext, Fakes]:
-    ctx, fakes = make_ctx(CONFIG, clock=FakeClock(NOW - timedelta(days=5)))
+    ctx, fakes = make_ctx(CONFIG, clock=FakeClock(NOW - timedelta(days=5)), evaluator=passing())
     c1, _c2 = chain(ctx, "chat", 0.6, 0.7)
     fakes.clock.set(NOW - timedelta(days=4))
     rehearse(Rehearse.parse(model="chat", actor="oncall", deploy_fingerprint=FP), ctx)
@@ -374,3 +379,18 @@ def test_a_day_is_not_quiet_when_a_rehearsal_is_due() -> None:
     text = plain(digest_message(d, "#ml"))
     assert "A quiet day" not in text
     assert "*overdue*: its deploy path changed since the last rehearsal" in text
+
+
+def test_a_digest_of_many_models_stays_within_slacks_50_blocks(scene: Scene) -> None:
+    d = digest_of(scene)
+    chat = d.models[0]
+    d.models = [replace(chat, model=f"m{i:02d}") for i in range(60)]
+
+    blocks = digest_message(d, "#ml")["blocks"]
+
+    assert len(blocks) <= 50
+    text = str(blocks)
+    assert "*m45*" in text and "*m46*" not in text
+    assert "14 more models not shown" in text and "m59" in text
+    few = digest_message(replace(d, models=d.models[:3]), "#ml")["blocks"]
+    assert [b["type"] for b in few].count("divider") == 3

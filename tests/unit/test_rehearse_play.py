@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fake_store import FakeUnitOfWork, FakeUnitOfWorkFactory
-from fakes import Fakes, make_ctx
+from fakes import FakeEvaluator, Fakes, make_ctx
 from given import BASE, chain, failed_step, promoted, registered, steps
 
 from core.commands import Rehearse, Rollback
@@ -25,9 +25,14 @@ DAYS = BASE.replace('owner = "alice"',
                     'owner = "alice"\nmin_score = 0.5\nrehearsal_every_days = 7')
 
 
+def passing() -> FakeEvaluator:
+    """The eval suite confirms every rollback target (a rehearsal counts only then)."""
+    return FakeEvaluator(default={"accuracy": 0.9})
+
+
 @pytest.fixture
 def world() -> tuple[PlayContext, Fakes]:
-    return make_ctx(STRICT)
+    return make_ctx(STRICT, evaluator=passing())
 
 
 def drill(ctx: PlayContext, model: str = "chat", **kw: Any) -> RehearsalResult:
@@ -263,7 +268,8 @@ def test_a_slow_rollback_is_over_budget(world: tuple[PlayContext, Fakes]) -> Non
 
 def test_the_same_slow_rollback_within_a_larger_budget_is_not_over() -> None:
     ctx, fakes = make_ctx(STRICT.replace("min_score = 0.5",
-                                         "min_score = 0.5\nmax_time_to_rollback_s = 3600"))
+                                         "min_score = 0.5\nmax_time_to_rollback_s = 3600"),
+                          evaluator=passing())
     history(ctx)
 
     result = rehearse(Rehearse.parse(model="chat", actor="oncall"), ctx,
@@ -317,7 +323,7 @@ def test_never_rehearsed_is_due(world: tuple[PlayContext, Fakes]) -> None:
 
 
 def test_a_fresh_rehearsal_is_not_due_until_the_cadence_has_passed() -> None:
-    ctx, fakes = make_ctx(DAYS)
+    ctx, fakes = make_ctx(DAYS, evaluator=passing())
     history(ctx)
     result = drill(ctx, deploy_fingerprint="fp")
     last = result.incident
@@ -380,3 +386,18 @@ def test_the_last_rehearsal_decides_over_budget_and_fingerprint(
     s = status(ctx, fakes, "new")
     assert (s.last, s.over_budget, s.due) == (fast, False, False)
     assert status(ctx, fakes, "old").due  # compared with the last rehearsal, not any
+
+
+@pytest.mark.parametrize("evaluator", [FakeEvaluator(default={"accuracy": 0.1}),
+                                       FakeEvaluator(fail="eval service down")])
+def test_a_rehearsal_whose_confirmation_did_not_pass_leaves_the_model_due(
+        evaluator: FakeEvaluator) -> None:
+    ctx, fakes = make_ctx(DAYS, evaluator=evaluator)
+    history(ctx)
+    last = drill(ctx).incident
+    assert last.confirmation != "passed"
+
+    s = status(ctx, fakes)
+
+    assert (s.last, s.due) == (last, True)
+    assert s.why.startswith("the last rehearsal's confirming eval did not pass")

@@ -276,9 +276,19 @@ def test_digest_models_are_the_listed_ones_or_every_model_sorted() -> None:
     assert parsed(MODELS).digest_models("#any") == ["alpha", "chat", "ranker"]
 
 
-def test_an_empty_models_list_is_kept_empty_not_every_model() -> None:
-    config = parsed(MODELS + '\n[[schedule.digest]]\nchannel = "#ml"\nmodels = []\n')
-    assert config.digest_models("#ml") == []
+def test_an_empty_models_list_is_refused_not_an_empty_digest() -> None:
+    found = problems(MODELS + '\n[[schedule.digest]]\nchannel = "#ml"\nmodels = []\n')
+    assert [p.split(":")[0] for p in found] == ["schedule.digest.0.models"]
+
+
+@pytest.mark.parametrize(("line", "says"), [
+    ("gc_at = 03:00:00", 'must be quoted: write "03:00:00"'),
+    ("sweep_every_minutes = true", "valid integer"),
+    ('timezone = "localtime"', "not a known time zone"),
+])
+def test_values_that_would_fail_quietly_are_refused(line: str, says: str) -> None:
+    found = problems(MODELS + f"\n[schedule]\n{line}\n")
+    assert len(found) == 1 and says in found[0]
 
 
 # --- the CLI refuses a bad schedule at start ----------------------------------------------

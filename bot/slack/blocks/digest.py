@@ -3,7 +3,7 @@ experiment expiry warnings."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from bot.slack.blocks.common import (
     Block,
@@ -24,6 +24,7 @@ from core.identity import short
 from core.plays.rehearse import RehearsalResult, RehearsalStatus
 
 REHEARSE_ACTION = "rehearse_now"
+MAX_MODELS = 46  # Slack refuses a message of more than 50 blocks; 4 go to header and footer
 
 
 def _age(since: datetime | None, now: datetime) -> str:
@@ -48,7 +49,8 @@ def _rehearsal_line(r: RehearsalStatus, budget_s: float) -> str:
     else:
         ttr = r.last.time_to_rollback_s
         flag = f" :warning: over the {budget_s:g} s budget" if r.over_budget else ""
-        last = f"last {at(r.last.opened_at)}, time to rollback {ttr:.2f} s{flag}"
+        last = (f"last {at(r.last.opened_at)}, time to rollback {ttr:.2f} s{flag}, "
+                f"confirmation {r.last.confirmation or 'not run'}")
     due = f" · :alarm_clock: *overdue*: {r.why}" if r.due else f" · {r.why}"
     return f"Rehearsal: {last}{due}"
 
@@ -87,13 +89,20 @@ def _model_blocks(m: ModelDigest, now: datetime) -> list[Block]:
     return [section("\n".join(lines))]
 
 
-def digest_message(d: Digest, channel_label: str) -> Message:
-    blocks: list[Block] = [header(f"Daily digest · {d.at:%Y-%m-%d}")]
+def digest_message(d: Digest, channel_label: str, zone: tzinfo | None = None) -> Message:
+    """`zone`: the digest's time zone, for the date in its header (default UTC)."""
+    blocks: list[Block] = [header(f"Daily digest · {d.at.astimezone(zone or UTC):%Y-%m-%d}")]
     if d.quiet:
         blocks.append(context("A quiet day: no moves, incidents, pending approvals or overdue "
                               "rehearsals."))
-    for m in d.models:
-        blocks += [*_model_blocks(m, d.at), divider()]
+    spaced = len(d.models) <= MAX_MODELS // 2  # dividers only while they fit
+    for m in d.models[:MAX_MODELS]:
+        blocks += [*_model_blocks(m, d.at), *([divider()] if spaced else [])]
+    if len(d.models) > MAX_MODELS:
+        rest = ", ".join(m.model for m in d.models[MAX_MODELS:])
+        blocks.append(context(f"{len(d.models) - MAX_MODELS} more models not shown (Slack takes "
+                              f"50 blocks a message): {rest}. Split them over several "
+                              "[[schedule.digest]] tables with `models = [...]`."))
     if d.last_gc is not None:
         freed = int(d.last_gc.get("bytes_freed", 0))
         count = len(d.last_gc.get("collected", []))
@@ -132,8 +141,9 @@ def rehearsal_done(result: RehearsalResult) -> Message:
         f"{verdict}. Confirmation: {i.confirmation or 'not run'}. Production was not touched.")])
 
 
-def gc_report(collected: list[Version], freed: int) -> Message:
-    names = ", ".join(f"`{v.short}`" for v in collected[:30])
+def gc_report(collected: list[str], freed: int) -> Message:
+    """`collected`: the short ids (`model@hex`) of the versions whose artifacts went."""
+    names = ", ".join(f"`{ref}`" for ref in collected[:30])
     more = f" and {len(collected) - 30} more" if len(collected) > 30 else ""
     text = f"GC cycle: removed the artifacts of {len(collected)} versions, {_bytes(freed)} freed"
     return message(text, [section(f":broom: {text}: {names}{more}. Their records, scores and "

@@ -216,6 +216,42 @@ def test_a_bad_request_says_what_to_send(shared: SandboxServer) -> None:
     assert default.status_code == 200 and default.json()["me"] == YOU
 
 
+def test_requests_another_web_page_could_make_are_refused(shared: SandboxServer) -> None:
+    """A form or text/plain POST needs no permission from the browser, and any page could send
+    it: the sandbox takes JSON from its own origin only, and changes nothing otherwise."""
+    def digests_in_releases() -> int:
+        state = shared.http.get("/sandbox/state", params={"user": YOU}).json()
+        releases = next(c["id"] for c in state["channels"] if c["name"] == "releases")
+        return sum(1 for m in state["messages"]
+                   if m["channel"] == releases and "Daily digest" in m["text"])
+
+    before = digests_in_releases()
+    body = json.dumps({"user": YOU, "channel": RELEASES, "text": "/registry digest"})
+    plain = shared.http.post("/sandbox/command", content=body,
+                             headers={"content-type": "text/plain"})
+    assert plain.status_code == 400 and "application/json" in plain.json()["error"]
+    foreign = shared.http.post("/sandbox/command", content=body, headers={
+        "content-type": "application/json", "origin": "https://evil.example"})
+    assert foreign.status_code == 400 and "evil.example" in foreign.json()["error"]
+    assert digests_in_releases() == before
+    own = shared.http.post("/sandbox/command", content=body, headers={
+        "content-type": "application/json", "origin": str(shared.http.base_url).rstrip("/")})
+    assert own.status_code == 200, own.text
+    deadline = time.monotonic() + 10
+    while digests_in_releases() == before:
+        assert time.monotonic() < deadline, "the page's own request was not delivered"
+        time.sleep(0.1)
+
+
+def test_someone_outside_a_channel_cannot_type_in_it(shared: SandboxServer) -> None:
+    answer = shared.http.post("/sandbox/command", json={
+        "user": OLLY, "channel": RELEASES, "text": "/promote triage triage@00000000"})
+    assert answer.status_code == 400 and "not in #releases" in answer.json()["error"]
+    elsewhere = shared.http.post("/sandbox/command", json={
+        "user": YOU, "channel": BEN, "text": "/registry help"})  # Ben's direct messages
+    assert elsewhere.status_code == 400 and "direct message" in elsewhere.json()["error"]
+
+
 def test_the_web_api_stand_in_wants_the_bot_token(shared: SandboxServer) -> None:
     answer = shared.http.post("/sandbox/slack/api/chat.postMessage",
                               data={"channel": "#releases", "text": "spoofed"},

@@ -230,3 +230,74 @@ def test_registry_digest_posts_the_digest_in_the_channel(slack: Harness) -> None
     assert reply["response_type"] == "in_channel"
     assert "Daily digest" in json.dumps(reply) and good.short in json.dumps(reply)
     assert "*slow*" not in json.dumps(reply)
+
+
+def test_a_gc_report_whose_post_failed_is_posted_from_the_run_on_retry(
+        slack: Harness, tmp_path: Path) -> None:
+    blob = tmp_path / "weights.bin"
+    blob.write_bytes(b"w" * 2048)
+    old = register(Register.parse(model="chat", components={"prompt": "old" * 30},
+                                  owner="UANA", reason="old", root=True,
+                                  scores={"score": 0.9}, artifacts=(str(blob),),
+                                  actor="UANA"), slack.playbook.ctx).version
+    slack.clock.advance(days=91)
+    slack.fake.fail("chat.postMessage", "service_unavailable")
+    scheduler = Scheduler(slack.rt)
+    three = _today(slack, 3)
+    assert scheduler.fire("gc", three) is None  # collected, then the post failed
+    with slack.playbook.ctx.uow() as uow:
+        assert uow.versions.get("chat", old.id).artifacts_collected_at is not None  # type: ignore[union-attr]
+
+    slack.clock.advance(minutes=11)
+    assert scheduler.reclaim() == ["gc"]
+    (post,) = _posts(slack, "CREL")[1:]  # the failed attempt, then the report
+    assert old.short in _text(post) and "2.0 KB freed" in str(post["text"])
+    with slack.playbook.ctx.uow() as uow:
+        assert len([r for r in uow.runs.list(play="gc") if r.actor == "scheduler"]) == 1
+
+
+def test_an_expired_card_whose_update_failed_is_updated_on_retry(slack: Harness) -> None:
+    risky = slack.register("risky", "r" * 50)
+    slack.reply(slack.command("/promote", f"risky {risky.short}", channel="CREL",
+                              channel_name="releases"))
+    slack.idle()
+    with slack.playbook.ctx.uow() as uow:
+        (pending,) = uow.approvals.pending("risky")
+    slack.clock.advance(hours=25)
+    slack.fake.fail("chat.update", "service_unavailable")
+    scheduler = Scheduler(slack.rt)
+    scheduler.fire("sweep", slack.clock.now())
+    with slack.playbook.ctx.uow() as uow:
+        assert uow.approvals.get(pending.id).status == "expired"  # type: ignore[union-attr]
+    scheduler.fire("sweep", slack.clock.now() + timedelta(minutes=5))  # not pending: no retry
+    assert len(slack.fake.called("chat.update")) == 1
+
+    slack.clock.advance(minutes=11)
+    assert scheduler.reclaim() == [f"card-expired:{pending.id}"]
+    _failed, updated = slack.fake.called("chat.update")
+    assert "xpired" in _text(updated.params) and "Approve" not in _text(updated.params)
+
+
+def test_a_fire_that_never_claimed_its_slot_is_run_a_minute_later(slack: Harness) -> None:
+    nine = _today(slack, 9)
+    slack.clock.offset = nine - timedelta(minutes=5) - datetime.now(UTC)
+    scheduler = Scheduler(slack.rt)  # up since 08:55; at 09:00 the database was away
+    slack.clock.advance(minutes=5, seconds=30)
+    assert scheduler.retry_missed() == []  # under a minute late: the fire may still claim it
+    slack.clock.advance(minutes=1)
+    assert "digest:CREL" in scheduler.retry_missed()
+    assert scheduler.retry_missed() == []
+    assert len([p for p in _posts(slack, "CREL") if "Daily digest" in str(p["text"])]) == 1
+
+
+def test_a_claim_nothing_can_retry_is_closed_not_retried_forever(slack: Harness) -> None:
+    claims = SqlJobClaims(slack.playbook.engine)
+    nine = _today(slack, 9)
+    claims.claim("digest:#gone", nine, "dead", slack.clock.now(), timedelta(minutes=10))
+    slack.clock.advance(minutes=11)
+    scheduler = Scheduler(slack.rt)
+    assert scheduler.reclaim() == []
+    claim = claims.get("digest:#gone", nine)
+    assert claim is not None and claim.done_at is not None
+    assert str(claim.outcome).startswith("abandoned")
+    assert claims.stale(slack.clock.now(), timedelta(minutes=10)) == []
