@@ -7,6 +7,7 @@ bounded pool (see bot.slack.background), so acks never queue behind eval runs.
 
 from __future__ import annotations
 
+import logging
 from urllib.error import URLError
 
 from slack_bolt import App
@@ -36,8 +37,20 @@ def web_client(settings: SlackSettings) -> WebClient:
         RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)])
 
 
+class _TokenGivenTwice(logging.Filter):
+    """Bolt also reads SLACK_BOT_TOKEN from the environment and then warns, at every start,
+    that the client's token wins; both are the same token here, so the line only confuses."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+TOKEN_GIVEN_TWICE = _TokenGivenTwice()
+
+
 def build_slack_app(playbook: Playbook, settings: SlackSettings) -> tuple[App, SlackRuntime]:
     """The token reaches Bolt through the client (Bolt takes it from there)."""
+    logging.getLogger("slack_bolt.App").addFilter(TOKEN_GIVEN_TWICE)
     client = web_client(settings)
     listeners = CountingExecutor(LISTENER_THREADS, "slack-listener")
     try:  # Bolt checks the token with auth.test right here: a bad token stops start-up
