@@ -26,6 +26,7 @@ from bot.sandbox import Sandbox, create_sandbox
 from bot.sandbox.directory import REQUESTER
 from bot.sandbox.persist import Keeper
 from bot.sandbox.seed import Seeded, seed
+from bot.sandbox.workspace import Workspace
 from core.domain import PRODUCTION
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -110,7 +111,8 @@ class _Server(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
-def tell_seeded(app: App, seeded: Seeded) -> None:
+def tell_seeded(app: App, seeded: Seeded, ws: Workspace) -> None:
+    """Say what to try, in the terminal and as tips on the page."""
     for problem in seeded.problems:
         print(f"playbook: seeding refused: {problem}", file=sys.stderr, flush=True)
     for model, versions in seeded.versions.items():
@@ -121,6 +123,12 @@ def tell_seeded(app: App, seeded: Seeded) -> None:
         say(f"  {model} ({policy.stakes} stakes): production {prod}; try "
             f"`/promote {model} {versions[-1].short}` in {policy.release_channel or 'a channel'}"
             f", `/rollback {model}` in {policy.incident_channel or 'a channel'}")
+        if policy.release_channel:
+            ws.suggest(policy.release_channel, f"/promote {model} {versions[-1].short}")
+        if policy.incident_channel:
+            ws.suggest(policy.incident_channel, f"/rollback {model} because answers got worse")
+    for digest in app.config.schedule.digest:
+        ws.suggest(digest.channel, "/registry digest")
 
 
 def serve_sandbox(app: App, *, host: str, port: int, with_seed: bool, why: str) -> None:
@@ -135,7 +143,7 @@ def serve_sandbox(app: App, *, host: str, port: int, with_seed: bool, why: str) 
         say(why)
         warn_if_exposed(host, int(sock.getsockname()[1]))
         if with_seed:
-            tell_seeded(app, seed(app.ctx, sandbox.workspace))
+            tell_seeded(app, seed(app.ctx, sandbox.workspace), sandbox.workspace)
         standin = StandinServer(sandbox.standin(), slack_sock).start()
         try:
             _serve(app, sandbox, sock)

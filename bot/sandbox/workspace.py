@@ -39,6 +39,7 @@ class Workspace:
         self.handles = dict(handles or {})  # user group handle -> id
         self.messages: list[Message] = []
         self.homes: dict[str, dict[str, Any]] = {}
+        self.tips: dict[str, list[str]] = {}  # channel id -> command lines worth trying there
         self.files: dict[str, StoredFile] = {}
         self.responses: dict[str, ResponseTarget] = {}
         self.version = 1
@@ -48,6 +49,14 @@ class Workspace:
         self._epoch = int(time.time())
 
     # -- changes ----------------------------------------------------------------------------
+
+    def suggest(self, channel_ref: str, line: str) -> None:
+        """A command line the page offers to try in that channel (a newcomer's first steps)."""
+        with self._lock:
+            tips = self.tips.setdefault(self.channel(channel_ref).id, [])
+            if line not in tips:
+                tips.append(line)
+                self._bump()
 
     def _bump(self) -> None:
         self.version += 1
@@ -247,4 +256,5 @@ class Workspace:
                 "users": [u.to_json() for u in self.users.values()],
                 "channels": [c.to_json() for c in channels],
                 "messages": [m.to_json(replies.get((m.channel, m.ts), 0)) for m in seen],
-                "home": self.homes.get(user_id)}
+                "home": self.homes.get(user_id),
+                "tips": {c: list(lines) for c, lines in self.tips.items() if c in ids}}

@@ -184,8 +184,29 @@ function renderPane() {
   $("messages").hidden = showHome;
   $("composer-form").hidden = showHome || !channel;
   renderHeader(isApp, channel);
+  renderTips(showHome || !channel ? [] : (state.tips || {})[channel.id] || []);
   if (showHome) renderHome();
   else if (channel) renderChannel(channel, isApp ? "Playbook" : `#${channel.name}`);
+}
+
+/* Lines worth trying in this channel (the seeded versions to promote, the model to roll
+   back): a click puts one in the box, to read and send. */
+function renderTips(lines) {
+  const box = $("channel-tips");
+  if (!changed(box, [lines])) return;
+  box.hidden = !lines.length;
+  box.replaceChildren(el("span", "hints-lead", "Try here:"));
+  for (const line of lines) {
+    const button = el("button", "hint", line);
+    button.type = "button";
+    button.setAttribute("aria-label", `Put "${line}" in the message box`);
+    button.addEventListener("click", () => {
+      $("composer").value = line;
+      $("composer").focus();
+      $("composer").dispatchEvent(new Event("input"));
+    });
+    box.append(button);
+  }
 }
 
 function renderChannel(channel, where) {
@@ -203,8 +224,12 @@ function renderChannel(channel, where) {
   if (!messages.length) {
     box.append(el("p", "empty", channel.is_dm
       ? "No messages from Playbook yet: buttons in the App Home answer here."
-      : `This is the very beginning of #${channel.name}. Type /registry help for every ` +
-        "command, or /registry versions <model> to pick a version to /promote."));
+      : `This is the very beginning of #${channel.name}. ` +
+        (((state.tips || {})[channel.id] || []).length
+          ? "Pick a line under \u201cTry here\u201d below to start, or type /registry help " +
+            "for every command."
+          : "Type /registry help for every command, or /registry versions <model> to pick " +
+            "a version to /promote.")));
   }
 }
 

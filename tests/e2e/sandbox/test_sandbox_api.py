@@ -313,3 +313,12 @@ def test_the_sandbox_does_not_mix_with_the_real_slack_modes(tmp_path: Path) -> N
     seed = subprocess.run([*base, "--seed"], capture_output=True, text=True, env=env,
                           timeout=60, check=False)
     assert seed.returncode == 1 and "--seed" in seed.stderr and "add --sandbox" in seed.stderr
+
+
+def test_the_page_is_told_what_to_try_in_each_channel(shared: SandboxServer) -> None:
+    state = shared.http.get("/sandbox/state", params={"user": YOU}).json()
+    by_name = {c["name"]: c["id"] for c in state["channels"]}
+    tips = state["tips"]
+    assert any(t.startswith("/promote triage triage@") for t in tips[by_name["releases"]])
+    assert any(t.startswith("/rollback triage") for t in tips[by_name["incidents"]])
+    assert tips[by_name["ml-digest"]] == ["/registry digest"]

@@ -86,6 +86,14 @@ def test_promote_approve_and_roll_back_in_the_browser(sandbox_server: SandboxSer
          "Olly (outside the channel)"])
     screenshot(page, "01-workspace")
 
+    # A newcomer knows no version id: the channel offers the seeded one to promote.
+    tips = page.get_by_role("group", name="Try in this channel")
+    tips.get_by_role("button", name=f'Put "/promote triage {version}" in the message box') \
+        .click()
+    composer = page.get_by_role("textbox", name="Message #releases")
+    expect(composer).to_have_value(f"/promote triage {version}")
+    expect(composer).to_be_focused()
+
     # Play 2 on a high-stakes model: the approval card in #releases.
     run(page, "releases", f"/promote triage {version} because better recall")
     card = message(page, f"Promotion to production: {version}")
