@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 
 from fastapi import FastAPI
 
 from bot import api, slack
 from bot.bootstrap import App
+from bot.slack.incidents import post_incident
 from bot.slack.runtime import SlackRuntime
-from core.domain import ApprovalRequest
+from core.domain import ApprovalRequest, Incident
 
 log = logging.getLogger(__name__)
 
@@ -28,15 +30,27 @@ def create_asgi(app: App, *, with_slack: bool = True,
     asgi = FastAPI(title="Playbook", version="0.1.0",
                    description="AI model version control: registry, plays, audit.")
     listeners: list[Callable[[ApprovalRequest], None]] = []
-    asgi.include_router(api.build_router(app, approval_listeners=listeners))
+    incidents: list[Callable[[Incident], None]] = []
+    asgi.include_router(api.build_router(app, approval_listeners=listeners,
+                                         incident_listeners=incidents))
     if with_slack:
         slack.mount(asgi, app)
         slack_runtime = asgi.state.slack
     if slack_runtime is not None:
         listeners.append(card_poster(app, slack_runtime))
+        incidents.append(incident_poster(slack_runtime))
         if scheduler:
             _run_scheduler(asgi, slack_runtime)
     return asgi
+
+
+def incident_poster(runtime: SlackRuntime) -> Callable[[Incident], None]:
+    """A rollback over HTTP (a pager script, a CI job) gets the same incident record in the
+    model's incident channel as `/rollback`, posted in the background."""
+    def post(incident: Incident) -> None:
+        runtime.work.submit(partial(post_incident, runtime, incident), None)
+
+    return post
 
 
 def _run_scheduler(asgi: FastAPI, runtime: SlackRuntime) -> None:

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.bootstrap import App
 from core.canary import Thresholds
-from core.domain import ApprovalRequest
+from core.domain import ApprovalRequest, Incident
 from storage.api_uow import ApiUnitOfWorkFactory, api_uow_factory
 
 from .access import Principal, TokenCache, bearer, check, hash_token
@@ -116,6 +116,8 @@ class ApiContext:
     metrics: Metrics = field(default_factory=Metrics)
     # Called with each approval request a promotion over HTTP opens (Slack posts its card).
     approval_listeners: list[Callable[[ApprovalRequest], None]] = field(default_factory=list)
+    # Called with each incident a rollback over HTTP opened (Slack posts its record).
+    incident_listeners: list[Callable[[Incident], None]] = field(default_factory=list)
     route_class: type[APIRoute] = APIRoute  # replaced by routing.route_class(api)
 
     @classmethod
@@ -140,6 +142,15 @@ class ApiContext:
                 listener(request)
             except Exception:
                 log.exception("approval listener failed for request %s", request.id)
+
+    def incident_opened(self, incident: Incident) -> None:
+        """Tell the listeners of an incident; the rollback is committed, so a failing listener
+        is logged and never fails or undoes it."""
+        for listener in self.incident_listeners:
+            try:
+                listener(incident)
+            except Exception:
+                log.exception("incident listener failed for %s", incident.id)
 
     def router(self, area: str, prefix: str = "/v1") -> APIRouter:
         """A router of one area; routes carry their full path, so metrics label them so."""

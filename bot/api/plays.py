@@ -83,6 +83,7 @@ def router(api: ApiContext) -> APIRouter:
         result = rollback(Rollback.parse(model=model, actor=who.name, to=body.to,
                                          symptom=body.symptom, tag=body.tag,
                                          expected_revision=body.expected_revision), ctx)
+        api.incident_opened(result.incident)
         return serialize.incident(result.incident) | {
             "run": result.run_id, "event": serialize.event(result.event)}
 

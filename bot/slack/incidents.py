@@ -9,6 +9,7 @@ Slack outage never hides or undoes a tag move.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 from bot.slack.blocks.common import channel as channel_text
@@ -25,6 +26,7 @@ from core.plays.rollback import RollbackResult
 from core.ports import Evaluator
 
 KIND = "incident"
+log = logging.getLogger("playbook.slack")
 
 
 def require_incident_channel(policy: ModelPolicy, channel_id: str | None,
@@ -99,3 +101,19 @@ def roll_back_and_report(rt: SlackRuntime, order: Rollback, channel: str) -> Rol
     rt.poster.post(where, confirmation(result.incident), thread_ts=ts,
                    done=f"{done}; its record is posted")
     return result
+
+
+def post_incident(rt: SlackRuntime, incident: Incident) -> None:
+    """The record of an incident opened elsewhere (the HTTP API), its confirmation already
+    known: the record in the incident channel (else the release channel), the confirmation in
+    its thread."""
+    policy = rt.config.model(incident.model)
+    channel = policy.incident_channel or policy.release_channel
+    if channel is None:
+        log.warning("incident %s: %s names no incident or release channel; not posted",
+                    incident.id, incident.model)
+        return
+    where, ts = rt.poster.post(channel, incident_record(incident,
+                                                        policy.max_time_to_rollback_s))
+    rt.store.remember(KIND, incident.id, where, ts, rt.now())
+    rt.poster.post(where, confirmation(incident), thread_ts=ts)
