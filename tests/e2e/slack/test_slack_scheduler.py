@@ -12,7 +12,7 @@ from slack_harness import Harness
 from bot.scheduler.service import Scheduler
 from bot.slack.blocks.digest import REHEARSE_ACTION
 from core.commands import Register, StartExperiment
-from core.domain import PRODUCTION, REHEARSAL, Attribution
+from core.domain import PRODUCTION, REHEARSAL, Attribution, Version
 from core.plays import register, start_experiment
 from storage.repositories.claims import SqlJobClaims
 
@@ -154,13 +154,18 @@ def test_sweep_updates_expired_cards_and_warns_of_experiments_once(slack: Harnes
     assert len(warnings) == 1 and "expires" in str(warnings[0]["text"])
 
 
-def test_gc_cycle_posts_what_it_removed(slack: Harness, tmp_path: Path) -> None:
+def _with_weights(slack: Harness, tmp_path: Path, size: int) -> Version:
+    """A version with a heavy artifact that never serves: GC's candidate once retention ends."""
     blob = tmp_path / "weights.bin"
-    blob.write_bytes(b"w" * 4096)
-    old = register(Register.parse(model="chat", components={"prompt": "old" * 30},
-                                  owner="UANA", reason="old", root=True,
-                                  scores={"score": 0.9}, artifacts=(str(blob),),
-                                  actor="UANA"), slack.playbook.ctx).version
+    blob.write_bytes(b"w" * size)
+    return register(Register.parse(model="chat", components={"prompt": "old" * 30},
+                                   owner="UANA", reason="old", root=True,
+                                   scores={"score": 0.9}, artifacts=(str(blob),),
+                                   actor="UANA"), slack.playbook.ctx).version
+
+
+def test_gc_cycle_posts_what_it_removed(slack: Harness, tmp_path: Path) -> None:
+    old = _with_weights(slack, tmp_path, 4096)
     scheduler = Scheduler(slack.rt)
     scheduler.fire("gc", _today(slack, 3))
     assert not _posts(slack, "CREL")  # within retention: nothing removed, nothing posted
@@ -234,12 +239,7 @@ def test_registry_digest_posts_the_digest_in_the_channel(slack: Harness) -> None
 
 def test_a_gc_report_whose_post_failed_is_posted_from_the_run_on_retry(
         slack: Harness, tmp_path: Path) -> None:
-    blob = tmp_path / "weights.bin"
-    blob.write_bytes(b"w" * 2048)
-    old = register(Register.parse(model="chat", components={"prompt": "old" * 30},
-                                  owner="UANA", reason="old", root=True,
-                                  scores={"score": 0.9}, artifacts=(str(blob),),
-                                  actor="UANA"), slack.playbook.ctx).version
+    old = _with_weights(slack, tmp_path, 2048)
     slack.clock.advance(days=91)
     slack.fake.fail("chat.postMessage", "service_unavailable")
     scheduler = Scheduler(slack.rt)
