@@ -7,94 +7,42 @@ found at commit (a tag moved, a request saved, a version added by another transa
 raises the same error the statement would have raised, and nothing of the transaction is
 applied. Leaving the `with` block without commit discards it. Stored mutable objects (requests,
 incidents, runs) are copied on the way in and out.
+
+This module has the registry's repositories (versions, tags, events) and the unit of work; the
+committed state and the repository base are in fake_state.py, the record repositories
+(approvals, incidents, attributions, runs) in fake_records.py.
 """
 
 from __future__ import annotations
 
 import builtins
-import copy
-import itertools
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from collections.abc import Collection
+from dataclasses import replace
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 
-from core import ports
-from core.domain import (
-    ApprovalRequest,
-    ApprovalStatus,
-    Attribution,
-    Incident,
-    PlayRun,
-    Tag,
-    TagMoved,
-    Version,
+from fake_records import (
+    FakeApprovalRepository,
+    FakeAttributionRepository,
+    FakeIncidentRepository,
+    FakeRunRepository,
 )
+from fake_state import T0, FakeRepo, FakeStore, Op, State
+
+from core import ports
+from core.domain import Tag, TagMoved, Version
 from core.errors import AlreadyExists, Conflict, NotFound, TagMovedMeanwhile
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-Op = Callable[["State"], None]
-
-
-# --- the committed state --------------------------------------------------------------------
+__all__ = ["T0", "FakeApprovalRepository", "FakeAttributionRepository", "FakeEventLog",
+           "FakeIncidentRepository", "FakeRunRepository", "FakeStore", "FakeTagRepository",
+           "FakeUnitOfWork", "FakeUnitOfWorkFactory", "FakeVersionRepository", "State"]
 
 
-@dataclass
-class State:
-    """One database's worth of rows. Containers are copied per transaction; the objects in
-    them are immutable or copied on every read and write, so sharing them is safe."""
-
-    versions: dict[tuple[str, str], Version] = field(default_factory=dict)
-    tags: dict[tuple[str, str], Tag] = field(default_factory=dict)
-    events: dict[int, TagMoved] = field(default_factory=dict)  # seq -> event
-    approvals: dict[str, ApprovalRequest] = field(default_factory=dict)
-    incidents: dict[str, Incident] = field(default_factory=dict)
-    attributions: dict[str, Attribution] = field(default_factory=dict)
-    runs: dict[str, PlayRun] = field(default_factory=dict)
-
-    def copy(self) -> State:
-        return State(dict(self.versions), dict(self.tags), dict(self.events),
-                     dict(self.approvals), dict(self.incidents), dict(self.attributions),
-                     dict(self.runs))
+# --- the registry's repositories ------------------------------------------------------------
 
 
-class FakeStore:
-    """The shared "database" behind every FakeUnitOfWork."""
-
-    def __init__(self) -> None:
-        self.state = State()
-        self.seq = itertools.count(1)  # like a database sequence: never reused, gaps allowed
-        self._before: dict[str, list[Callable[[], object]]] = {}
-
-    def before_next(self, operation: str, fn: Callable[[], object]) -> None:
-        """Run `fn` once, just before the next call of a repository write such as
-        "tags.compare_and_set" or "versions.add" (to stage a race with another writer)."""
-        self._before.setdefault(operation, []).append(fn)
-
-    def fire(self, operation: str) -> None:
-        for fn in self._before.pop(operation, []):
-            fn()
-
-
-# --- repositories ---------------------------------------------------------------------------
-
-
-class _Repo:
-    def __init__(self, uow: FakeUnitOfWork) -> None:
-        self._uow = uow
-
-    @property
-    def _s(self) -> State:
-        return self._uow.staged()
-
-    def _write(self, name: str, op: Op) -> None:
-        self._uow.store.fire(name)
-        self._uow.do(op)
-
-
-class FakeVersionRepository(_Repo, ports.VersionRepository):
+class FakeVersionRepository(FakeRepo, ports.VersionRepository):
     def add(self, version: Version) -> None:
         key = (version.model, version.id)
 
@@ -136,7 +84,7 @@ class FakeVersionRepository(_Repo, ports.VersionRepository):
         self._write("versions.mark_artifacts_collected", op)
 
 
-class FakeTagRepository(_Repo, ports.TagRepository):
+class FakeTagRepository(FakeRepo, ports.TagRepository):
     def get(self, model: str, tag: str) -> Tag | None:
         return self._s.tags.get((model, tag))
 
@@ -158,7 +106,7 @@ class FakeTagRepository(_Repo, ports.TagRepository):
         return moved
 
 
-class FakeEventLog(_Repo, ports.EventLog):
+class FakeEventLog(FakeRepo, ports.EventLog):
     def append(self, event: TagMoved) -> TagMoved:
         stored = replace(event, seq=next(self._uow.store.seq))
 
@@ -198,138 +146,6 @@ class FakeEventLog(_Repo, ports.EventLog):
     def ever_pointed(self, model: str, tag: str, version_id: str) -> bool:
         return any(e.model == model and e.tag == tag and e.to_version == version_id
                    for e in self._s.events.values())
-
-
-class FakeApprovalRepository(_Repo, ports.ApprovalRepository):
-    def add(self, request: ApprovalRequest) -> None:
-        stored = copy.deepcopy(request)
-
-        def op(s: State) -> None:
-            if request.id in s.approvals:
-                raise AlreadyExists(f"approval request {request.id} exists")
-            s.approvals[request.id] = stored
-
-        self._write("approvals.add", op)
-
-    def get(self, request_id: str) -> ApprovalRequest | None:
-        found = self._s.approvals.get(request_id)
-        return copy.deepcopy(found) if found else None
-
-    def save(self, request: ApprovalRequest) -> None:
-        """Optimistic concurrency: fails when someone saved since `request` was read."""
-        read_at = request.revision
-        stored = copy.deepcopy(request)
-        stored.revision = read_at + 1
-
-        def op(s: State) -> None:
-            now = s.approvals.get(request.id)
-            if now is None:
-                raise NotFound(f"no approval request {request.id!r}")
-            if now.revision != read_at:
-                raise Conflict(f"approval request {request.id} was changed meanwhile",
-                               hint="re-read it and decide again")
-            s.approvals[request.id] = stored
-
-        self._write("approvals.save", op)
-        request.revision = read_at + 1
-
-    def pending(self, model: str | None = None) -> builtins.list[ApprovalRequest]:
-        return [copy.deepcopy(r) for r in sorted(self._s.approvals.values(),
-                                                 key=lambda r: r.created_at)
-                if r.status == ApprovalStatus.PENDING and (model is None or r.model == model)]
-
-    def for_version(self, model: str, version_id: str) -> builtins.list[ApprovalRequest]:
-        return [copy.deepcopy(r) for r in sorted(self._s.approvals.values(),
-                                                 key=lambda r: r.created_at)
-                if r.model == model and r.version_id == version_id]
-
-
-class FakeIncidentRepository(_Repo, ports.IncidentRepository):
-    def add(self, incident: Incident) -> None:
-        stored = copy.deepcopy(incident)
-
-        def op(s: State) -> None:
-            if incident.id in s.incidents:
-                raise AlreadyExists(f"incident {incident.id} exists")
-            s.incidents[incident.id] = stored
-
-        self._write("incidents.add", op)
-
-    def get(self, incident_id: str) -> Incident | None:
-        found = self._s.incidents.get(incident_id)
-        return copy.deepcopy(found) if found else None
-
-    def save(self, incident: Incident) -> None:
-        stored = copy.deepcopy(incident)
-
-        def op(s: State) -> None:
-            if incident.id not in s.incidents:
-                raise NotFound(f"no incident {incident.id!r}")
-            s.incidents[incident.id] = stored
-
-        self._write("incidents.save", op)
-
-    def list(self, model: str | None = None, *, limit: int = 50,
-             since: datetime | None = None,
-             rehearsal: bool | None = None) -> builtins.list[Incident]:
-        found = [copy.deepcopy(i) for i in self._s.incidents.values()
-                 if (model is None or i.model == model)
-                 and (since is None or i.opened_at >= since)
-                 and (rehearsal is None or i.rehearsal == rehearsal)]
-        found.reverse()
-        found.sort(key=lambda i: i.opened_at, reverse=True)
-        return found[:limit]
-
-    def for_version(self, model: str, version_id: str) -> builtins.list[Incident]:
-        return [copy.deepcopy(i) for i in self._s.incidents.values() if i.model == model
-                and version_id in (i.bad_version, i.restored_version)]
-
-
-class FakeAttributionRepository(_Repo, ports.AttributionRepository):
-    def add_many(self, records: Sequence[Attribution]) -> int:
-        new: dict[str, Attribution] = {}
-        for r in records:
-            if r.request_id not in self._s.attributions and r.request_id not in new:
-                new[r.request_id] = r
-
-        def op(s: State) -> None:
-            for rid, r in new.items():
-                s.attributions.setdefault(rid, r)
-
-        self._write("attributions.add_many", op)
-        return len(new)
-
-    def get(self, request_id: str) -> Attribution | None:
-        return self._s.attributions.get(request_id)
-
-    def served_by(self, request_ids: Collection[str]) -> dict[str, tuple[str, str]]:
-        return {rid: (a.model, a.version_id) for rid in request_ids
-                if (a := self._s.attributions.get(rid)) is not None}
-
-    def count(self, model: str, since: datetime, until: datetime) -> int:
-        return sum(1 for a in self._s.attributions.values()
-                   if a.model == model and since <= a.served_at < until)
-
-
-class FakeRunRepository(_Repo, ports.RunRepository):
-    def add(self, run: PlayRun) -> None:
-        stored = copy.deepcopy(run)
-
-        def op(s: State) -> None:
-            if run.id in s.runs:
-                raise AlreadyExists(f"run {run.id} exists")
-            s.runs[run.id] = stored
-
-        self._write("runs.add", op)
-
-    def get(self, run_id: str) -> PlayRun | None:
-        found = self._s.runs.get(run_id)
-        return copy.deepcopy(found) if found else None
-
-    def list(self, *, play: str | None = None, limit: int = 20) -> builtins.list[PlayRun]:
-        found = [copy.deepcopy(r) for r in self._s.runs.values() if play is None or r.play == play]
-        found.reverse()
-        return found[:limit]
 
 
 # --- the unit of work -----------------------------------------------------------------------

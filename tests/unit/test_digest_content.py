@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import pytest
-from fake_store import T0, FakeUnitOfWork, FakeUnitOfWorkFactory
-from fakes import FakeClock, FakeEvaluator, Fakes, make_ctx
+from fake_store import T0
+from fakes import FakeClock, Fakes, make_ctx
 from given import approved, chain, promoted, registered
+from rehearsal_given import passing, slow_rollback
 
 from bot.cli.schedule import plain
 from bot.slack.blocks.digest import digest_message
@@ -22,7 +22,7 @@ from core.plays.attribute import attribute
 from core.plays.experiment import start_experiment
 from core.plays.gc import collect_garbage
 from core.plays.rehearse import rehearse
-from core.plays.rollback import RollbackResult, rollback
+from core.plays.rollback import rollback
 
 CONFIG = """
 [defaults]
@@ -44,30 +44,8 @@ NOW = T0 + timedelta(days=20)
 FP = "fp-1"
 
 
-def passing() -> FakeEvaluator:
-    """The eval suite confirms every rollback target (a rehearsal counts only then)."""
-    return FakeEvaluator(default={"accuracy": 0.9})
-
-
 def fingerprint(model: str) -> str | None:
     return FP
-
-
-class SlowDatabase(FakeUnitOfWorkFactory):
-    """Every transaction takes two minutes on the fake clock (a slow rollback, for real)."""
-
-    def __init__(self, fakes: Fakes) -> None:
-        super().__init__(fakes.store)
-        self.fakes = fakes
-
-    def __call__(self) -> FakeUnitOfWork:
-        self.fakes.clock.advance(minutes=2)
-        return super().__call__()
-
-
-def slow_rollback(ctx: PlayContext, fakes: Fakes) -> Callable[[Rollback], RollbackResult]:
-    slow = replace(ctx, uow=SlowDatabase(fakes))
-    return lambda order: rollback(order, slow)
 
 
 def served(ctx: PlayContext, model: str, version: Version, when: list[datetime],

@@ -1,84 +1,32 @@
 """Play 3 rehearsed: the `rehearsal` tag is staged at production and rolled back, timed, while
-`production` never moves; and when a model is due its next rehearsal."""
+`production` never moves (when a model is due a rehearsal: test_rehearsal_status.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
-from datetime import datetime, timedelta
-from typing import Any
-
 import pytest
-from fake_store import FakeUnitOfWork, FakeUnitOfWorkFactory
-from fakes import FakeEvaluator, Fakes, make_ctx
-from given import BASE, chain, failed_step, promoted, registered, steps
+from fakes import Fakes, make_ctx
+from given import chain, failed_step, registered, steps
+from rehearsal_given import (
+    STRICT,
+    drill,
+    history,
+    passing,
+    production_events,
+    slow_rollback,
+    status,
+)
 
 from core.commands import Rehearse, Rollback
-from core.domain import PRODUCTION, REHEARSAL, RunStatus, StepStatus, TagMoved, Version
+from core.domain import PRODUCTION, REHEARSAL, RunStatus, StepStatus
 from core.engine import PlayContext
 from core.errors import InvalidState, Refused
-from core.plays.rehearse import RehearsalResult, RehearsalStatus, rehearsal_status, rehearse
+from core.plays.rehearse import rehearse
 from core.plays.rollback import RollbackResult, last_known_good, rollback
-
-STRICT = BASE.replace('owner = "alice"', 'owner = "alice"\nmin_score = 0.5')
-DAYS = BASE.replace('owner = "alice"',
-                    'owner = "alice"\nmin_score = 0.5\nrehearsal_every_days = 7')
-
-
-def passing() -> FakeEvaluator:
-    """The eval suite confirms every rollback target (a rehearsal counts only then)."""
-    return FakeEvaluator(default={"accuracy": 0.9})
 
 
 @pytest.fixture
 def world() -> tuple[PlayContext, Fakes]:
     return make_ctx(STRICT, evaluator=passing())
-
-
-def drill(ctx: PlayContext, model: str = "chat", **kw: Any) -> RehearsalResult:
-    kw.setdefault("actor", "oncall")
-    return rehearse(Rehearse.parse(model=model, **kw), ctx)
-
-
-def production_events(fakes: Fakes, model: str = "chat") -> list[TagMoved]:
-    return [e for e in fakes.events if e.model == model and e.tag == PRODUCTION]
-
-
-def status(ctx: PlayContext, fakes: Fakes, fingerprint: str | None = None,
-           model: str = "chat", now: datetime | None = None) -> RehearsalStatus:
-    with fakes.uow() as uow:
-        return rehearsal_status(uow, ctx.config.model(model), now or fakes.clock.now(),
-                                fingerprint)
-
-
-def history(ctx: PlayContext) -> tuple[Version, Version, Version]:
-    """Production went v1 -> v2, v2 was rolled back (a real incident), then v3 shipped:
-    a rollback now would go to v1, not to the tainted v2."""
-    v1, v2 = chain(ctx, "chat", 0.6, 0.7)
-    rollback(Rollback.parse(model="chat", actor="oncall", symptom="real trouble"), ctx)
-    v3 = registered(ctx, "chat", "chat prompt v3", 0.8, parent=v2)
-    promoted(ctx, v3)
-    return v1, v2, v3
-
-
-class SlowDatabase(FakeUnitOfWorkFactory):
-    """Every transaction opened takes `delay` on the fake clock: a rollback that is slow
-    for real, measured by the rollback play's own clock readings."""
-
-    def __init__(self, fakes: Fakes, delay: timedelta) -> None:
-        super().__init__(fakes.store)
-        self.fakes = fakes
-        self.delay = delay
-
-    def __call__(self) -> FakeUnitOfWork:
-        self.fakes.clock.advance(self.delay)
-        return super().__call__()
-
-
-def slow_rollback(ctx: PlayContext, fakes: Fakes, delay: timedelta = timedelta(minutes=2)
-                  ) -> Callable[[Rollback], RollbackResult]:
-    slow = replace(ctx, uow=SlowDatabase(fakes, delay))
-    return lambda order: rollback(order, slow)
 
 
 # --- refusals ------------------------------------------------------------------------------
@@ -296,108 +244,3 @@ def test_roll_back_is_given_the_order_for_the_rehearsal_tag(
     assert (order.tag, order.to, order.expected_revision, order.symptom, order.actor) == (
         REHEARSAL, v1.id, 1, "quarterly drill", "oncall")
     assert fakes.tag("chat") == v3.id
-
-
-# --- when a rehearsal is due ---------------------------------------------------------------
-
-
-def test_nothing_to_rehearse_without_production(world: tuple[PlayContext, Fakes]) -> None:
-    ctx, fakes = world
-    registered(ctx, "chat", "v1", 0.6)
-
-    s = status(ctx, fakes, "fp")
-
-    assert (s.model, s.last, s.due, s.due_at, s.over_budget) == ("chat", None, False, None,
-                                                                 False)
-    assert "until a version reaches production" in s.why
-
-
-def test_never_rehearsed_is_due(world: tuple[PlayContext, Fakes]) -> None:
-    ctx, fakes = world
-    history(ctx)  # with a real incident: it is no rehearsal
-
-    s = status(ctx, fakes)
-
-    assert (s.last, s.due, s.why, s.due_at, s.over_budget) == (None, True, "never rehearsed",
-                                                               None, False)
-
-
-def test_a_fresh_rehearsal_is_not_due_until_the_cadence_has_passed() -> None:
-    ctx, fakes = make_ctx(DAYS, evaluator=passing())
-    history(ctx)
-    result = drill(ctx, deploy_fingerprint="fp")
-    last = result.incident
-    due_at = last.opened_at + timedelta(days=7)
-
-    fresh = status(ctx, fakes, "fp")
-    assert (fresh.last, fresh.due, fresh.due_at, fresh.over_budget) == (last, False, due_at,
-                                                                         False)
-    assert fresh.why == f"next due {due_at:%Y-%m-%d}"
-
-    almost = status(ctx, fakes, "fp", now=due_at - timedelta(seconds=1))
-    assert (almost.due, almost.due_at) == (False, due_at)
-
-    due = status(ctx, fakes, "fp", now=due_at)
-    assert (due.last, due.due, due.due_at) == (last, True, due_at)
-    assert due.why == "last rehearsed 7 days ago (every 7 days)"
-
-    later = status(ctx, fakes, "fp", now=due_at + timedelta(days=3))
-    assert later.due and later.why == "last rehearsed 10 days ago (every 7 days)"
-
-
-def test_the_default_cadence_is_ninety_days(world: tuple[PlayContext, Fakes]) -> None:
-    ctx, fakes = world
-    history(ctx)
-    last = drill(ctx).incident
-
-    assert status(ctx, fakes).due_at == last.opened_at + timedelta(days=90)
-    assert not status(ctx, fakes, now=last.opened_at + timedelta(days=89)).due
-    assert status(ctx, fakes, now=last.opened_at + timedelta(days=90)).due
-
-
-@pytest.mark.parametrize(("rehearsed_with", "now_with"), [
-    (None, "fp-x"), ("fp-x", "fp-y"), ("fp-x", None)])
-def test_a_changed_deploy_path_makes_it_due_at_once(
-        world: tuple[PlayContext, Fakes], rehearsed_with: str | None,
-        now_with: str | None) -> None:
-    ctx, fakes = world
-    history(ctx)
-    last = drill(ctx, deploy_fingerprint=rehearsed_with).incident
-    now = fakes.clock.advance(minutes=1)
-
-    s = status(ctx, fakes, now_with, now=now)
-
-    assert (s.last, s.due, s.due_at) == (last, True, now)
-    assert s.why == "its deploy path changed since the last rehearsal"
-    assert not status(ctx, fakes, rehearsed_with, now=now).due  # unchanged: not due
-
-
-def test_the_last_rehearsal_decides_over_budget_and_fingerprint(
-        world: tuple[PlayContext, Fakes]) -> None:
-    ctx, fakes = world
-    history(ctx)
-    rehearse(Rehearse.parse(model="chat", actor="oncall", deploy_fingerprint="old"), ctx,
-             slow_rollback(ctx, fakes))
-    assert status(ctx, fakes, "old").over_budget is True
-    fakes.clock.advance(hours=1)
-
-    fast = drill(ctx, deploy_fingerprint="new").incident
-
-    s = status(ctx, fakes, "new")
-    assert (s.last, s.over_budget, s.due) == (fast, False, False)
-    assert status(ctx, fakes, "old").due  # compared with the last rehearsal, not any
-
-
-@pytest.mark.parametrize("evaluator", [FakeEvaluator(default={"accuracy": 0.1}),
-                                       FakeEvaluator(fail="eval service down")])
-def test_a_rehearsal_whose_confirmation_did_not_pass_leaves_the_model_due(
-        evaluator: FakeEvaluator) -> None:
-    ctx, fakes = make_ctx(DAYS, evaluator=evaluator)
-    history(ctx)
-    last = drill(ctx).incident
-    assert last.confirmation != "passed"
-
-    s = status(ctx, fakes)
-
-    assert (s.last, s.due) == (last, True)
-    assert s.why.startswith("the last rehearsal's confirming eval did not pass")

@@ -1,0 +1,147 @@
+"""The fake record repositories: approvals, incidents, attributions and play runs (as
+storage/repositories/approvals.py and records.py are to the SQL ones)."""
+
+from __future__ import annotations
+
+import builtins
+import copy
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from fake_state import FakeRepo, State
+
+from core import ports
+from core.domain import ApprovalRequest, ApprovalStatus, Attribution, Incident, PlayRun
+from core.errors import AlreadyExists, Conflict, NotFound
+
+
+class FakeApprovalRepository(FakeRepo, ports.ApprovalRepository):
+    def add(self, request: ApprovalRequest) -> None:
+        stored = copy.deepcopy(request)
+
+        def op(s: State) -> None:
+            if request.id in s.approvals:
+                raise AlreadyExists(f"approval request {request.id} exists")
+            s.approvals[request.id] = stored
+
+        self._write("approvals.add", op)
+
+    def get(self, request_id: str) -> ApprovalRequest | None:
+        found = self._s.approvals.get(request_id)
+        return copy.deepcopy(found) if found else None
+
+    def save(self, request: ApprovalRequest) -> None:
+        """Optimistic concurrency: fails when someone saved since `request` was read."""
+        read_at = request.revision
+        stored = copy.deepcopy(request)
+        stored.revision = read_at + 1
+
+        def op(s: State) -> None:
+            now = s.approvals.get(request.id)
+            if now is None:
+                raise NotFound(f"no approval request {request.id!r}")
+            if now.revision != read_at:
+                raise Conflict(f"approval request {request.id} was changed meanwhile",
+                               hint="re-read it and decide again")
+            s.approvals[request.id] = stored
+
+        self._write("approvals.save", op)
+        request.revision = read_at + 1
+
+    def pending(self, model: str | None = None) -> builtins.list[ApprovalRequest]:
+        return [copy.deepcopy(r) for r in sorted(self._s.approvals.values(),
+                                                 key=lambda r: r.created_at)
+                if r.status == ApprovalStatus.PENDING and (model is None or r.model == model)]
+
+    def for_version(self, model: str, version_id: str) -> builtins.list[ApprovalRequest]:
+        return [copy.deepcopy(r) for r in sorted(self._s.approvals.values(),
+                                                 key=lambda r: r.created_at)
+                if r.model == model and r.version_id == version_id]
+
+
+class FakeIncidentRepository(FakeRepo, ports.IncidentRepository):
+    def add(self, incident: Incident) -> None:
+        stored = copy.deepcopy(incident)
+
+        def op(s: State) -> None:
+            if incident.id in s.incidents:
+                raise AlreadyExists(f"incident {incident.id} exists")
+            s.incidents[incident.id] = stored
+
+        self._write("incidents.add", op)
+
+    def get(self, incident_id: str) -> Incident | None:
+        found = self._s.incidents.get(incident_id)
+        return copy.deepcopy(found) if found else None
+
+    def save(self, incident: Incident) -> None:
+        stored = copy.deepcopy(incident)
+
+        def op(s: State) -> None:
+            if incident.id not in s.incidents:
+                raise NotFound(f"no incident {incident.id!r}")
+            s.incidents[incident.id] = stored
+
+        self._write("incidents.save", op)
+
+    def list(self, model: str | None = None, *, limit: int = 50,
+             since: datetime | None = None,
+             rehearsal: bool | None = None) -> builtins.list[Incident]:
+        found = [copy.deepcopy(i) for i in self._s.incidents.values()
+                 if (model is None or i.model == model)
+                 and (since is None or i.opened_at >= since)
+                 and (rehearsal is None or i.rehearsal == rehearsal)]
+        found.reverse()
+        found.sort(key=lambda i: i.opened_at, reverse=True)
+        return found[:limit]
+
+    def for_version(self, model: str, version_id: str) -> builtins.list[Incident]:
+        return [copy.deepcopy(i) for i in self._s.incidents.values() if i.model == model
+                and version_id in (i.bad_version, i.restored_version)]
+
+
+class FakeAttributionRepository(FakeRepo, ports.AttributionRepository):
+    def add_many(self, records: Sequence[Attribution]) -> int:
+        new: dict[str, Attribution] = {}
+        for r in records:
+            if r.request_id not in self._s.attributions and r.request_id not in new:
+                new[r.request_id] = r
+
+        def op(s: State) -> None:
+            for rid, r in new.items():
+                s.attributions.setdefault(rid, r)
+
+        self._write("attributions.add_many", op)
+        return len(new)
+
+    def get(self, request_id: str) -> Attribution | None:
+        return self._s.attributions.get(request_id)
+
+    def served_by(self, request_ids: Collection[str]) -> dict[str, tuple[str, str]]:
+        return {rid: (a.model, a.version_id) for rid in request_ids
+                if (a := self._s.attributions.get(rid)) is not None}
+
+    def count(self, model: str, since: datetime, until: datetime) -> int:
+        return sum(1 for a in self._s.attributions.values()
+                   if a.model == model and since <= a.served_at < until)
+
+
+class FakeRunRepository(FakeRepo, ports.RunRepository):
+    def add(self, run: PlayRun) -> None:
+        stored = copy.deepcopy(run)
+
+        def op(s: State) -> None:
+            if run.id in s.runs:
+                raise AlreadyExists(f"run {run.id} exists")
+            s.runs[run.id] = stored
+
+        self._write("runs.add", op)
+
+    def get(self, run_id: str) -> PlayRun | None:
+        found = self._s.runs.get(run_id)
+        return copy.deepcopy(found) if found else None
+
+    def list(self, *, play: str | None = None, limit: int = 20) -> builtins.list[PlayRun]:
+        found = [copy.deepcopy(r) for r in self._s.runs.values() if play is None or r.play == play]
+        found.reverse()
+        return found[:limit]
