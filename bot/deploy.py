@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from bot.bootstrap import App
 from core.config import ModelPolicy
 
 
@@ -25,3 +26,8 @@ def deploy_fingerprint(policy: ModelPolicy, base_dir: Path) -> str | None:
     except (OSError, ValueError):  # a command line, not a path: the value alone counts
         pass
     return digest.hexdigest()[:16]
+
+
+def fingerprint_for(app: App, model: str) -> str | None:
+    """The fingerprint of `model`'s deploy path, relative paths read beside playbook.toml."""
+    return deploy_fingerprint(app.config.model(model), app.settings.config_path.resolve().parent)

@@ -110,12 +110,10 @@ class PlaybookConfig(BaseModel):
 
     def digest_models(self, channel: str) -> list[str]:
         """The models the digest of `channel` covers (every model when it names none)."""
-        for digest in self.schedule.digest:
-            if digest.channel.lstrip("#").lower() == channel.lstrip("#").lower():
-                if digest.models is None:
-                    return sorted(self.models)
-                return list(dict.fromkeys(digest.models))  # each model once
-        return sorted(self.models)
+        digest = self.schedule.digest_for(channel)
+        if digest is None or digest.models is None:
+            return sorted(self.models)
+        return list(dict.fromkeys(digest.models))  # each model once
 
     def model(self, name: str) -> ModelPolicy:
         policy = self.models.get(name)

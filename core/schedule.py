@@ -126,3 +126,8 @@ class ScheduleConfig(BaseModel):
 
     def zone_of(self, digest: DigestSchedule) -> str:
         return digest.timezone or self.timezone
+
+    def digest_for(self, channel: str) -> DigestSchedule | None:
+        """The digest scheduled for `channel` ("#name" and "name" are the same channel)."""
+        want = channel.lstrip("#").lower()
+        return next((d for d in self.digest if d.channel.lstrip("#").lower() == want), None)

@@ -14,9 +14,9 @@ from typing import Any
 
 from bot.bootstrap import App
 from bot.cli.render import Out, block, table, when
+from bot.deploy import fingerprint_for
 from bot.scheduler.service import job_triggers
 from bot.slack.blocks.common import Message
-from bot.slack.blocks.common import channel as channel_text
 from bot.slack.runtime import SlackRuntime
 from core import serialize
 from core.commands import Rehearse
@@ -74,7 +74,6 @@ def plain(msg: Message) -> str:
 
 def cmd_digest(args: argparse.Namespace, app: App) -> Out:
     from bot.scheduler import tasks
-    from bot.slack.blocks.digest import digest_message
 
     channels = [args.channel] if args.channel else [d.channel for d in
                                                     app.config.schedule.digest]
@@ -82,13 +81,9 @@ def cmd_digest(args: argparse.Namespace, app: App) -> Out:
         raise ConfigError("no digest channel: playbook.toml has no [[schedule.digest]]",
                           hint="pass --channel '#name', or add a [[schedule.digest]] table")
     if args.print:
-        from core.digest import build_digest
-
         texts, data = [], []
         for ch in channels:
-            d = build_digest(app.ctx, app.config.digest_models(ch),
-                             lambda m: _fingerprint(app, m))
-            msg = digest_message(d, channel_text(ch))
+            msg = tasks.compose_digest(app, ch)[1]
             texts.append(f"# {ch}\n{plain(msg)}")
             data.append({"channel": ch, "text": msg["text"], "blocks": msg["blocks"]})
         return Out(data, "\n\n".join(texts))
@@ -98,13 +93,6 @@ def cmd_digest(args: argparse.Namespace, app: App) -> Out:
     finally:
         rt.close()
     return Out({"posted": channels}, "\n".join(done))
-
-
-def _fingerprint(app: App, model: str) -> str | None:
-    from bot.deploy import deploy_fingerprint
-
-    return deploy_fingerprint(app.config.model(model),
-                              app.settings.config_path.resolve().parent)
 
 
 def cmd_rehearse(args: argparse.Namespace, app: App) -> Out:
@@ -122,7 +110,7 @@ def cmd_rehearse(args: argparse.Namespace, app: App) -> Out:
             rt.close()
     else:
         result = rehearse(Rehearse.parse(model=args.model, actor=app.settings.actor,
-                                         deploy_fingerprint=_fingerprint(app, args.model)),
+                                         deploy_fingerprint=fingerprint_for(app, args.model)),
                           app.ctx)
     return _rehearsal_out(result, channel if post else None)
 

@@ -132,8 +132,8 @@ class Scheduler:
         """APScheduler's entry: run the fire time that is due now."""
         spec = self.specs[job_id]
         now = self.rt.now()
-        at = last_fire(spec.trigger, now, LOOKBACK if spec.job.daily else timedelta(hours=1))
-        return self.fire(job_id, at or now)
+        at = last_fire(spec.trigger, now, LOOKBACK) if spec.job.daily else None
+        return self.fire(job_id, at or now)  # the sweep keys nothing on its fire time
 
     def catch_up(self) -> list[str]:
         """On start: the most recent missed fire of each daily job, if recent enough."""

@@ -9,7 +9,10 @@ from datetime import datetime
 from functools import partial
 from zoneinfo import ZoneInfo
 
+from bot.bootstrap import App
+from bot.deploy import fingerprint_for
 from bot.scheduler.once import Once
+from bot.slack.blocks.common import Message
 from bot.slack.blocks.common import channel as channel_text
 from bot.slack.blocks.digest import (
     digest_message,
@@ -17,7 +20,6 @@ from bot.slack.blocks.digest import (
     gc_report,
     rehearsal_reminder,
 )
-from bot.slack.rehearsals import fingerprint_of
 from bot.slack.runtime import SlackRuntime
 from core.commands import CollectGarbage
 from core.digest import Digest, build_digest, expiring_experiments
@@ -31,18 +33,20 @@ log = logging.getLogger("playbook.scheduler")
 ACTOR = "scheduler"
 
 
-def digest_for(rt: SlackRuntime, channel: str) -> Digest:
-    return build_digest(rt.ctx, rt.config.digest_models(channel),
-                        lambda model: fingerprint_of(rt, model))
+def compose_digest(app: App, channel: str, label: str | None = None) -> tuple[Digest, Message]:
+    """Today's digest for `channel`: the models its [[schedule.digest]] covers (else every
+    model), dated in its zone. Used by the schedule, `digest --now` and `/registry digest`."""
+    schedule = app.config.schedule
+    scheduled = schedule.digest_for(channel)
+    zone = schedule.zone_of(scheduled) if scheduled else schedule.timezone
+    digest = build_digest(app.ctx, app.config.digest_models(channel),
+                          partial(fingerprint_for, app))
+    return digest, digest_message(digest, label or channel_text(channel), ZoneInfo(zone))
 
 
 def post_digest(rt: SlackRuntime, channel: str) -> str:
-    digest = digest_for(rt, channel)
-    schedule = rt.config.schedule
-    zone = next((schedule.zone_of(d) for d in schedule.digest
-                 if d.channel.lstrip("#").lower() == channel.lstrip("#").lower()),
-                schedule.timezone)
-    rt.poster.post(channel, digest_message(digest, channel_text(channel), ZoneInfo(zone)))
+    digest, message = compose_digest(rt.playbook, channel)
+    rt.poster.post(channel, message)
     return f"digest posted to {channel} ({len(digest.models)} models)"
 
 
@@ -88,7 +92,7 @@ def remind(rt: SlackRuntime, model: str) -> str:
         return f"{model}: no incident or release channel to remind in"
     policy = rt.config.model(model)
     with rt.ctx.uow() as uow:
-        status = rehearsal_status(uow, policy, rt.now(), fingerprint_of(rt, model))
+        status = rehearsal_status(uow, policy, rt.now(), fingerprint_for(rt.playbook, model))
     rt.poster.post(channel, rehearsal_reminder(status, policy.max_time_to_rollback_s))
     return f"{model}: rehearsal reminder posted to {channel} ({status.why})"
 
@@ -103,7 +107,7 @@ def rehearsal_check(rt: SlackRuntime, once: Once, at: datetime) -> str:
             with rt.ctx.uow() as uow:
                 if uow.tags.get(model, PRODUCTION) is None:
                     continue
-                status = rehearsal_status(uow, policy, now, fingerprint_of(rt, model))
+                status = rehearsal_status(uow, policy, now, fingerprint_for(rt.playbook, model))
             if status.due and reminder_channel(rt, model) and once.run(
                     f"rehearsal-reminder:{model}", at, partial(remind, rt, model)):
                 due.append(model)

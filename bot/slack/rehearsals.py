@@ -4,7 +4,7 @@ confirmation and the verdict against the time budget follow in its thread."""
 
 from __future__ import annotations
 
-from bot.deploy import deploy_fingerprint
+from bot.deploy import fingerprint_for
 from bot.slack.blocks.digest import rehearsal_done
 from bot.slack.incidents import KIND, roll_back_and_report
 from bot.slack.runtime import SlackRuntime
@@ -12,15 +12,11 @@ from core.commands import Rehearse
 from core.plays.rehearse import RehearsalResult, rehearse
 
 
-def fingerprint_of(rt: SlackRuntime, model: str) -> str | None:
-    base = rt.playbook.settings.config_path.resolve().parent
-    return deploy_fingerprint(rt.config.model(model), base)
-
-
 def rehearse_and_report(rt: SlackRuntime, model: str, actor: str,
                         channel: str) -> RehearsalResult:
     """Run play 3 as a drill and post it in `channel` (slow: run it after the ack)."""
-    order = Rehearse.parse(model=model, actor=actor, deploy_fingerprint=fingerprint_of(rt, model))
+    order = Rehearse.parse(model=model, actor=actor,
+                           deploy_fingerprint=fingerprint_for(rt.playbook, model))
     result = rehearse(order, rt.ctx,
                       roll_back=lambda rollback: roll_back_and_report(rt, rollback, channel))
     where = rt.store.message(KIND, result.incident.id)

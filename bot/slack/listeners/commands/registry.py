@@ -8,10 +8,10 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.scheduler.tasks import compose_digest
 from bot.slack import parse
 from bot.slack.blocks.common import Message
 from bot.slack.blocks.common import channel as channel_text
-from bot.slack.blocks.digest import digest_message
 from bot.slack.blocks.registry import (
     diff_message,
     gc_message,
@@ -22,11 +22,9 @@ from bot.slack.blocks.registry import (
 )
 from bot.slack.channels import is_channel
 from bot.slack.errors import reports_errors
-from bot.slack.rehearsals import fingerprint_of
 from bot.slack.runtime import SlackRuntime
 from core.commands import CollectGarbage
 from core.diff import diff_versions
-from core.digest import build_digest
 from core.identity import parse_version_ref
 from core.plays import collect_garbage
 from core.plays.common import resolve
@@ -68,11 +66,9 @@ def _gc(rt: SlackRuntime, q: parse.RegistryQuery, actor: str, respond: Respond) 
 
 def digest_here(rt: SlackRuntime, channel_id: str | None, channel_name: str | None) -> Message:
     """Today's digest for the models this channel's scheduled digest covers (else all)."""
-    digests = [d.channel for d in rt.config.schedule.digest
-               if is_channel(d.channel, channel_id, channel_name)]
-    models = rt.config.digest_models(digests[0]) if digests else sorted(rt.config.models)
-    digest = build_digest(rt.ctx, models, lambda model: fingerprint_of(rt, model))
-    return digest_message(digest, channel_text(channel_id or channel_name))
+    here = next((d.channel for d in rt.config.schedule.digest
+                 if is_channel(d.channel, channel_id, channel_name)), channel_id or "")
+    return compose_digest(rt.playbook, here, channel_text(channel_id or channel_name))[1]
 
 
 def register(app: App, rt: SlackRuntime) -> None:
