@@ -226,6 +226,16 @@ class Harness:
         promote(Promote.parse(model=model, version=version.short, actor="UANA"),
                 self.playbook.ctx)
 
+    def bearer(self, name: str) -> dict[str, str]:
+        """Headers of an HTTP API client with an admin token whose actor is `name`."""
+        from bot.api.access import create_token
+        from storage.api_uow import api_uow_factory
+
+        _, secret = create_token(api_uow_factory(self.playbook.engine), name=name,
+                                 scopes=["admin"], created_by="test", now=self.clock.now(),
+                                 make_id=self.playbook.ctx.make_id)
+        return {"Authorization": f"Bearer {secret}"}
+
     def regressed(self, model: str = "chat") -> tuple[Version, Version]:
         """A good version, then a worse one whose CI scores hid it, both promoted in turn."""
         good = self.register(model, "x" * 60)

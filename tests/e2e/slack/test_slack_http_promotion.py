@@ -7,22 +7,18 @@ import json
 import pytest
 from slack_harness import Harness
 
-from bot.api.access import create_token
 from bot.slack.blocks.approval import APPROVE
-from storage.api_uow import api_uow_factory
 
 
 def test_an_http_promotion_posts_the_card_and_the_button_decides_it(slack: Harness) -> None:
     old = slack.register("risky", "p" * 40)
     slack.promote_approved("risky", old, "UBEN")
     candidate = slack.register("risky", "p" * 55, old)
-    _, secret = create_token(api_uow_factory(slack.playbook.engine), name="ci-deploy",
-                             scopes=["admin"], created_by="test", now=slack.clock.now(),
-                             make_id=slack.playbook.ctx.make_id)
+    auth = slack.bearer("ci-deploy")
     posts = len(slack.fake.called("chat.postMessage"))
 
     answer = slack.http.post("/v1/models/risky/promote", json={"version": candidate.short},
-                             headers={"Authorization": f"Bearer {secret}"})
+                             headers=auth)
     assert answer.status_code == 202, answer.text
     request_id = answer.json()["request"]["id"]
     assert slack.production("risky") == old.id  # nothing moves before an approver says so
@@ -44,10 +40,7 @@ def test_a_request_decided_over_http_updates_its_card(slack: Harness) -> None:
     candidate = slack.register("risky", "p" * 55, old)
     auth = {}
     for name in ("ci-deploy", "UCHO"):
-        _, secret = create_token(api_uow_factory(slack.playbook.engine), name=name,
-                                 scopes=["admin"], created_by="test", now=slack.clock.now(),
-                                 make_id=slack.playbook.ctx.make_id)
-        auth[name] = {"Authorization": f"Bearer {secret}"}
+        auth[name] = slack.bearer(name)
     asked = slack.http.post("/v1/models/risky/promote", json={"version": candidate.short},
                             headers=auth["ci-deploy"])
     request_id = asked.json()["request"]["id"]
@@ -66,10 +59,7 @@ def test_a_clearly_worse_canary_shows_on_the_card_and_refuses_the_button(
     old = slack.register("risky", "p" * 40)
     slack.promote_approved("risky", old, "UBEN")
     candidate = slack.register("risky", "p" * 55, old)
-    _, secret = create_token(api_uow_factory(slack.playbook.engine), name="ci-deploy",
-                             scopes=["admin"], created_by="test", now=slack.clock.now(),
-                             make_id=slack.playbook.ctx.make_id)
-    auth = {"Authorization": f"Bearer {secret}"}
+    auth = slack.bearer("ci-deploy")
     answer = slack.http.post("/v1/models/risky/promote", headers=auth,
                              json={"version": candidate.short, "canary_fraction": 0.05})
     assert answer.status_code == 202, answer.text

@@ -7,21 +7,11 @@ import json
 
 from slack_harness import Harness
 
-from bot.api.access import create_token
-from storage.api_uow import api_uow_factory
-
-
-def _token(slack: Harness) -> dict[str, str]:
-    _, secret = create_token(api_uow_factory(slack.playbook.engine), name="pager",
-                             scopes=["admin"], created_by="test", now=slack.clock.now(),
-                             make_id=slack.playbook.ctx.make_id)
-    return {"Authorization": f"Bearer {secret}"}
-
 
 def test_an_http_rollback_posts_its_incident_record(slack: Harness) -> None:
     good, _bad = slack.regressed()
     answer = slack.http.post("/v1/models/chat/rollback", json={"symptom": "pager: 5xx"},
-                             headers=_token(slack))
+                             headers=slack.bearer("pager"))
     assert answer.status_code == 200, answer.text
     incident = answer.json()["id"]
     assert slack.production("chat") == good.id
@@ -35,7 +25,7 @@ def test_an_http_rollback_posts_its_incident_record(slack: Harness) -> None:
 def test_slack_down_never_fails_or_undoes_an_http_rollback(slack: Harness) -> None:
     good, _bad = slack.regressed()
     slack.fake.fail("chat.postMessage", "service_unavailable", times=5)
-    answer = slack.http.post("/v1/models/chat/rollback", headers=_token(slack))
+    answer = slack.http.post("/v1/models/chat/rollback", headers=slack.bearer("pager"))
     assert answer.status_code == 200, answer.text
     slack.idle()
     assert slack.production("chat") == good.id
