@@ -9,7 +9,7 @@ SANDBOX := .playbook-sandbox
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run walkthrough test lint bench clean
+.PHONY: run walkthrough test test-faketime test-loaded lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# The suite with the clock at hostile instants (year end, 02:50 UTC, a DST change) and zones.
+test-faketime: $(STAMP)
+	$(BIN)/python .ci/suite_at_instants.py
+
+# The suite while one busy loop per core keeps the machine loaded.
+test-loaded: $(STAMP)
+	$(BIN)/python .ci/suite_under_load.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all

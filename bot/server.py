@@ -23,15 +23,16 @@ log = logging.getLogger(__name__)
 
 
 def create_asgi(app: App, *, with_slack: bool = True,
-                slack_runtime: SlackRuntime | None = None, scheduler: bool = True) -> FastAPI:
+                slack_runtime: SlackRuntime | None = None, scheduler: bool = True,
+                api_settings: api.ApiSettings | None = None) -> FastAPI:
     """`with_slack` mounts /slack/events; `slack_runtime` (socket mode) is one built apart.
     With Slack, the scheduler (digests, reminders, GC cycle, expiry sweep) runs while the app
-    is up, unless `scheduler` is False."""
+    is up, unless `scheduler` is False. `api_settings` default to the environment's."""
     asgi = FastAPI(title="Playbook", version="0.1.0",
                    description="AI model version control: registry, plays, audit.")
     listeners: list[Callable[[ApprovalRequest], None]] = []
     incidents: list[Callable[[Incident], None]] = []
-    asgi.include_router(api.build_router(app, approval_listeners=listeners,
+    asgi.include_router(api.build_router(app, api_settings, approval_listeners=listeners,
                                          incident_listeners=incidents))
     if with_slack:
         slack.mount(asgi, app)

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -17,6 +19,12 @@ if TYPE_CHECKING:
     from storage.uow import SqlUnitOfWork
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+# Property tests judge the code, not the machine: no per-example deadline, and no health check
+# that fails because a loaded machine generated examples slowly.
+hypothesis_settings.register_profile(
+    "playbook", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("playbook")
 
 
 @pytest.fixture(scope="session")

@@ -68,16 +68,18 @@ def create_token(uow: ApiUnitOfWorkFactory, *, name: str, scopes: list[str], cre
 class TokenCache:
     """token hash -> principal (or None for unknown), each for `ttl` seconds."""
 
-    def __init__(self, uow: ApiUnitOfWorkFactory, ttl: float) -> None:
+    def __init__(self, uow: ApiUnitOfWorkFactory, ttl: float,
+                 ticks: Callable[[], float] = time.monotonic) -> None:
         self._uow = uow
         self._ttl = ttl
+        self._ticks = ticks
         self._lock = threading.Lock()
         self._seen: dict[str, tuple[float, Principal | None]] = {}
 
     def cached(self, token_hash: str) -> tuple[bool, Principal | None]:
         with self._lock:
             hit = self._seen.get(token_hash)
-        if hit is not None and hit[0] > time.monotonic():
+        if hit is not None and hit[0] > self._ticks():
             return True, hit[1]
         return False, None
 
@@ -91,7 +93,7 @@ class TokenCache:
         with self._lock:
             if len(self._seen) > 10_000:  # bounded: unknown tokens must not grow it forever
                 self._seen.clear()
-            self._seen[token_hash] = (time.monotonic() + self._ttl, principal)
+            self._seen[token_hash] = (self._ticks() + self._ttl, principal)
         return principal
 
 

@@ -54,8 +54,9 @@ class AnswerCache:
     `ttl` (1 s by default), well inside the few seconds serving polls at anyway.
     """
 
-    def __init__(self, ttl: float) -> None:
+    def __init__(self, ttl: float, ticks: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
+        self._ticks = ticks
         self._lock = threading.Lock()
         self._answers: dict[tuple[str, ...], tuple[float, str, bytes]] = {}
         self.generation = 0  # bumped by clear(): an answer read before it is not kept
@@ -63,7 +64,7 @@ class AnswerCache:
     def get(self, key: tuple[str, ...]) -> tuple[str, bytes] | None:
         with self._lock:
             hit = self._answers.get(key)
-        if hit is None or hit[0] < time.monotonic():
+        if hit is None or hit[0] < self._ticks():
             return None
         return hit[1], hit[2]
 
@@ -76,7 +77,7 @@ class AnswerCache:
                 return
             if len(self._answers) > 10_000:
                 self._answers.clear()
-            self._answers[key] = (time.monotonic() + self.ttl, etag, body)
+            self._answers[key] = (self._ticks() + self.ttl, etag, body)
 
     def clear(self) -> None:
         with self._lock:
@@ -92,6 +93,7 @@ class ApiSettings:
     idempotency_ttl_s: float = 24 * 3600.0  # how long a key's answer is replayed
     idempotency_stale_s: float = 120.0  # an unfinished claim older than this is taken over
     canary: Thresholds = field(default_factory=Thresholds)
+    ticks: Callable[[], float] = time.monotonic  # what the caches measure their lifetimes by
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
@@ -124,8 +126,8 @@ class ApiContext:
     def build(cls, app: App, settings: ApiSettings) -> ApiContext:
         uow = api_uow_factory(app.engine)
         return cls(app=app, settings=settings, uow=uow,
-                   tokens=TokenCache(uow, settings.token_cache_s),
-                   answers=AnswerCache(settings.resolve_cache_s))
+                   tokens=TokenCache(uow, settings.token_cache_s, settings.ticks),
+                   answers=AnswerCache(settings.resolve_cache_s, settings.ticks))
 
     async def principal(self, authorization: str | None) -> Principal | None:
         token_hash = hash_token(bearer(authorization))

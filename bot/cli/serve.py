@@ -39,12 +39,34 @@ def sandbox_reason(args: argparse.Namespace) -> str | None:
     return None
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def configure_logging(env: dict[str, str] | None = None) -> None:
+    """Playbook's own logs on stderr at PLAYBOOK_LOG_LEVEL (WARNING by default; INFO shows
+    every scheduled post and which replica made it)."""
+    import logging
+
+    level = (os.environ if env is None else env).get("PLAYBOOK_LOG_LEVEL", "").strip().upper()
+    if level and level not in LOG_LEVELS:
+        raise InvalidInput("PLAYBOOK_LOG_LEVEL", f"{level!r} is not a log level",
+                           hint="use one of " + ", ".join(LOG_LEVELS))
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for name in ("playbook", "bot"):
+        logger = logging.getLogger(name)
+        logger.setLevel(level or "WARNING")
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
 def cmd_serve(args: argparse.Namespace, app: App) -> Out:
     import uvicorn
 
     from bot.server import create_asgi
     from bot.slack import load_slack_settings, start_socket_mode
 
+    configure_logging()
     why = sandbox_reason(args)
     if why is not None:
         from bot.sandbox.serving import serve_sandbox

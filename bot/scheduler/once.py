@@ -38,6 +38,8 @@ class Once:
         """`post()` answers what it did; None when another replica has (or is doing) it, or
         when it failed (logged, and retried later through the open claim)."""
         if not self.claims.claim(job, at, self.owner, self.clock.now(), self.timeout):
+            log.info("%s at %s: claimed by another replica, not posted by %s", job,
+                     at.isoformat(), self.owner)
             return None
         try:
             outcome = post()
@@ -60,5 +62,5 @@ class Once:
                                   "be posted again after %s", job, at.isoformat(), self.timeout)
                 else:
                     time.sleep(0.5 * (attempt + 1))
-        log.info("%s at %s: %s", job, at.isoformat(), outcome)
+        log.info("%s at %s: posted by %s: %s", job, at.isoformat(), self.owner, outcome)
         return outcome

@@ -153,7 +153,12 @@ class Scheduler:
             if at is None or (since is not None and (at < since or now - at < MISSED_AFTER)):
                 continue
             at = first_occurrence(at, spec.trigger.timezone)
-            if self.claims.get(spec.id, at) is None and self.fire(spec.id, at) is not None:
+            claim = self.claims.get(spec.id, at)
+            if claim is not None:
+                if since is None:
+                    log.info("%s at %s: claimed by %s, not caught up by %s", spec.id,
+                             at.isoformat(), claim.claimed_by, self.once.owner)
+            elif self.fire(spec.id, at) is not None:
                 done.append(spec.id)
         return done
 

@@ -3,21 +3,24 @@ registry of the parametrized database kind, and one token per kind of caller."""
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import textwrap
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
 from fastapi import FastAPI
+from testkit.clock import TestClock, Ticks
+from testkit.ports import bind_free
+from testkit.waiting import until
 
 from bot import bootstrap
+from bot.api import ApiSettings
 from bot.api.access import create_token
 from bot.server import create_asgi
 from bot.settings import Settings
@@ -70,28 +73,11 @@ class PromptLengthEvaluator:
         return "prompt-length"
 
 
-class ShiftClock:
-    """The real time plus an offset the test can move (approval expiry, audit times)."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-
-def free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 class Server:
     """uvicorn in a background thread, on a socket bound before it starts."""
 
     def __init__(self, asgi: FastAPI) -> None:
-        self.sock = free_socket()
+        self.sock = bind_free()
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.server = uvicorn.Server(uvicorn.Config(asgi, log_level="warning", lifespan="off"))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
@@ -99,16 +85,14 @@ class Server:
 
     def start(self) -> Server:
         self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
+        until(lambda: self.server.started or not self.thread.is_alive(), "uvicorn to start")
+        if not self.server.started:
+            raise RuntimeError("uvicorn stopped before it started")
         return self
 
     def stop(self) -> None:
         self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.thread.join(timeout=30)
         self.sock.close()
 
 
@@ -118,7 +102,8 @@ class Api:
 
     app: bootstrap.App
     server: Server
-    clock: ShiftClock
+    clock: TestClock
+    ticks: Ticks  # what the token and answer caches measure their lifetimes by
     tokens: dict[str, str]
     root: Path
     clients: dict[str, httpx.Client] = field(default_factory=dict)
@@ -155,13 +140,14 @@ def serve(root: Path, database_url: str,
           add_tokens: Callable[[bootstrap.App], dict[str, str]] | None = None) -> Api:
     config = root / "playbook.toml"
     config.write_text(CONFIG)
-    clock = ShiftClock()
+    clock, ticks = TestClock(), Ticks()
     app = bootstrap.build(Settings(config_path=config, home=root / "home",
                                    database_url=database_url, actor="test"),
                           clock=clock, evaluator_for=PromptLengthEvaluator)
     tokens = (add_tokens or make_tokens)(app)
-    server = Server(create_asgi(app, with_slack=False)).start()
-    return Api(app, server, clock, tokens, root)
+    settings = dataclasses.replace(ApiSettings.from_env(), ticks=ticks)
+    server = Server(create_asgi(app, with_slack=False, api_settings=settings)).start()
+    return Api(app, server, clock, ticks, tokens, root)
 
 
 def make_tokens(app: bootstrap.App) -> dict[str, str]:
@@ -194,7 +180,7 @@ class FlakyProxy:
         self.upstream = (host, int(port))
         self.drop, self.fail = drop, fail
         self.seen: list[str] = []
-        self.sock = free_socket()
+        self.sock = bind_free()
         self.sock.listen(16)
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self._stop = threading.Event()

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +128,9 @@ def test_tokens_are_shown_once_stored_hashed_and_revocable(pb: Playbook) -> None
     assert revoked[0]["revoked_at"] is not None
     assert "deploy" not in [t["name"] for t in pb.local("token", "list")]
     assert "deploy" in [t["name"] for t in pb.local("token", "list", "--all")]
-    time.sleep(0.3)  # the server's token cache is 0.2 s in these tests
+    assert "not registered" in pb.remote("gate", "chat", "chat@deadbeef", token=secret,
+                                         ok=False)  # the server still has it cached
+    pb.api.ticks.advance(0.21)  # the server's token cache is 0.2 s in these tests
     assert "unknown or revoked" in pb.remote("gate", "chat", "chat@deadbeef", token=secret,
                                              ok=False)
     assert "no live token" in pb.local("token", "revoke", "deploy", ok=False)
@@ -178,8 +179,6 @@ def test_idempotency_keys_replay_and_refuse_reuse(api: Api) -> None:
 def test_an_unreachable_server_fails_after_bounded_retries(
         pb: Playbook, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLAYBOOK_REMOTE_ATTEMPTS", "2")
-    started = time.monotonic()
     err = pb.remote("gate", "chat", "chat@deadbeef", server="http://127.0.0.1:9", ok=False)
     assert "did not answer after 2 attempts" in err
-    assert time.monotonic() - started < 5
     assert httpx.get(pb.api.url + "/healthz").status_code == 200

@@ -8,7 +8,6 @@ restart, another --host) call `start_sandbox`. The page under test is `base_url 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,16 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from testkit.ports import free_port
+from testkit.waiting import LIMIT_S
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE_CONFIG = ROOT / "examples" / "sandbox.toml"
-START_TIMEOUT_S = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+START_TIMEOUT_S = LIMIT_S
 
 
 def playbook_command() -> list[str]:

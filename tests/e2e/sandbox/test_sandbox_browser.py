@@ -20,12 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from browser_support import VIEWPORT, chromium, fail_on_page_errors, screenshot
+from testkit.waiting import LIMIT_S
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
     from sandbox_process import SandboxServer
 
-EVAL_TIMEOUT_MS = 20_000  # a rollback's confirmation runs the real eval suite in a subprocess
+EVAL_TIMEOUT_MS = int(LIMIT_S * 1000)  # a rollback's confirmation runs the real eval suite
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(LIMIT_S * 1000)  # a loaded machine is slow, not wrong
     errors = fail_on_page_errors(page)
     yield page
     context.close()

@@ -11,10 +11,10 @@ from slack_harness import (
     TOKEN,
     Harness,
     Server,
-    ShiftClock,
     workspace_fake,
     write_workspace,
 )
+from testkit.clock import TestClock
 
 from bot import bootstrap
 from bot.server import create_asgi
@@ -29,7 +29,7 @@ def slack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
     monkeypatch.setenv("SLACK_API_URL", fake.api_url)
     monkeypatch.setenv("SLACK_WORKERS", "8")
     config = write_workspace(tmp_path)
-    clock = ShiftClock()
+    clock = TestClock()
     home = tmp_path / "home"
     playbook = bootstrap.build(Settings(config_path=config, home=home,
                                         database_url=f"sqlite:///{home / 'playbook.db'}",

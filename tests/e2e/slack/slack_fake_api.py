@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from testkit.waiting import LIMIT_S
 
 BOT_USER = "UBOT"
 
@@ -26,8 +29,8 @@ class Call:
     method: str  # a Web API method, "response" (a response_url post) or "upload"
     params: dict[str, Any]
     key: str = ""  # the response_url token (the request's trigger_id), or the file id
-    at: float = field(default_factory=time.monotonic)
     token: str | None = None
+    refused: str | None = None  # the error Slack answered instead (ratelimited, ...)
 
 
 @dataclass
@@ -45,6 +48,7 @@ class FakeSlack:
         self.groups: dict[str, list[str]] = {}  # user group id -> user ids
         self.handles: dict[str, str] = {}  # user group handle -> id
         self._failures: dict[str, list[Failure]] = {}
+        self._limited_until: dict[str, float] = {}  # method -> when Retry-After has passed
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
@@ -95,7 +99,7 @@ class FakeSlack:
         with self._lock:
             return [c.params for c in self.calls if c.method == "response" and c.key == key]
 
-    def wait_for(self, what: Callable[[], Any], timeout: float = 10.0) -> Any:
+    def wait_for(self, what: Callable[[], Any], timeout: float = LIMIT_S) -> Any:
         """Wait until `what()` is truthy (it is re-checked whenever a call arrives)."""
         deadline = time.monotonic() + timeout
         while True:
@@ -120,9 +124,18 @@ class FakeSlack:
             self._changed.notify_all()
 
     def _failure(self, method: str) -> Failure | None:
+        """A queued failure, or 429 for a call made before an earlier Retry-After had passed
+        (Slack limits the method, not the single call)."""
         with self._lock:
+            now = time.monotonic()
+            until = self._limited_until.get(method, 0.0)
+            if now < until:
+                return Failure("ratelimited", 429, max(1, math.ceil(until - now)))
             queue = self._failures.get(method)
-            return queue.pop(0) if queue else None
+            failure = queue.pop(0) if queue else None
+            if failure is not None and failure.retry_after is not None:
+                self._limited_until[method] = now + failure.retry_after
+            return failure
 
     def _next_ts(self) -> str:
         return f"1700000000.{next(self._ts):06d}"
@@ -221,8 +234,10 @@ class FakeSlack:
                     return self._reply(200, b"OK")
                 method = path.removeprefix("/api/")
                 params = self._params(raw)
-                fake._record(Call(method, params, token=token or None))
+                call = Call(method, params, token=token or None)
                 failure = fake._failure(method)
+                call.refused = failure.error if failure is not None else None
+                fake._record(call)
                 if failure is not None:
                     extra = {"Retry-After": str(failure.retry_after)} \
                         if failure.retry_after is not None else None

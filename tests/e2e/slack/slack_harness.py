@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import socket
 import sys
 import textwrap
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -20,6 +18,9 @@ import httpx
 import uvicorn
 from slack_fake_api import FakeSlack
 from slack_sdk.signature import SignatureVerifier
+from testkit.clock import TestClock
+from testkit.ports import bind_free
+from testkit.waiting import LIMIT_S, until
 
 from bot.bootstrap import App
 from bot.slack.runtime import SlackRuntime
@@ -30,13 +31,15 @@ from core.plays import approve, promote, register
 SECRET = "test-signing-secret-0123456789abcdef"
 TOKEN = "xoxb-test-token"
 
-EVAL = textwrap.dedent("""
-    import json, sys, time
-    if "--sleep" in sys.argv:
-        time.sleep(float(sys.argv[sys.argv.index("--sleep") + 1]))
+GATE = "slow-evals.open"  # the `slow` model's evals wait until the test creates this file
+EVAL = textwrap.dedent(f"""
+    import json, os, sys, time
+    if "--gate" in sys.argv:  # a slow eval: it finishes when the test says so
+        while not os.path.exists("{GATE}"):
+            time.sleep(0.02)
     v = json.load(sys.stdin)
     prompt = v["components"].get("prompt") or ""
-    print(json.dumps({"scores": {"score": round(min(1.0, len(prompt) / 100), 4)}}))
+    print(json.dumps({{"scores": {{"score": round(min(1.0, len(prompt) / 100), 4)}}}}))
 """)
 
 CONFIG = textwrap.dedent(f"""
@@ -69,7 +72,7 @@ CONFIG = textwrap.dedent(f"""
 
     [models.slow]
     stakes = "low"
-    evaluator = {{ command = "{sys.executable} eval.py --sleep 1.5", timeout_s = 30 }}
+    evaluator = {{ command = "{sys.executable} eval.py --gate", timeout_s = 600 }}
 
     [schedule]
     timezone = "UTC"
@@ -80,19 +83,6 @@ CONFIG = textwrap.dedent(f"""
     at = "09:00"
     models = ["chat", "risky"]
 """)
-
-
-class ShiftClock:
-    """Real time, shifted on demand (approval expiry without waiting a day)."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def advance(self, **delta: float) -> None:
-        self.offset += timedelta(**delta)
 
 
 def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
@@ -106,15 +96,13 @@ def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[
 class Sent:
     response: httpx.Response
     trigger: str
-    elapsed: float
 
 
 class Server:
     """uvicorn in a thread, on a socket bound to a free port first."""
 
     def __init__(self, asgi: Any) -> None:
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
+        self._sock = bind_free()
         self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
         self._server = uvicorn.Server(uvicorn.Config(asgi, log_level="warning"))
         self._thread = threading.Thread(target=self._server.run,
@@ -122,10 +110,8 @@ class Server:
 
     def start(self) -> Server:
         self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.01)
+        until(lambda: self._server.started or not self._thread.is_alive(), "uvicorn to start")
+        assert self._server.started, "uvicorn stopped before it started"
         return self
 
     def stop(self) -> None:
@@ -135,7 +121,7 @@ class Server:
 
 
 class Harness:
-    def __init__(self, playbook: App, fake: FakeSlack, url: str, clock: ShiftClock,
+    def __init__(self, playbook: App, fake: FakeSlack, url: str, clock: TestClock,
                  runtime: SlackRuntime) -> None:
         self.playbook = playbook
         self.fake = fake
@@ -160,10 +146,9 @@ class Harness:
             "channel_name": channel_name, "user_id": user, "user_name": user.lower(),
             "command": command, "text": text, "api_app_id": "A1", "is_enterprise_install":
             "false", "response_url": self.fake.response_url(trigger), "trigger_id": trigger})
-        started = time.monotonic()
         answer = self.post(body, "application/x-www-form-urlencoded",
                            {**sign(body), **(headers or {})})
-        return Sent(answer, trigger, time.monotonic() - started)
+        return Sent(answer, trigger)
 
     def click(self, action_id: str, value: str, *, user: str, channel: str = "CREL",
               channel_name: str = "releases", message_ts: str = "1700000000.000001",
@@ -180,10 +165,9 @@ class Harness:
             "actions": [{"type": "button", "action_id": action_id, "block_id": "b",
                          "value": value, "action_ts": f"{time.time():.6f}"}]}
         body = urlencode({"payload": json.dumps(payload)})
-        started = time.monotonic()
         answer = self.post(body, "application/x-www-form-urlencoded",
                            {**sign(body), **(headers or {})})
-        return Sent(answer, trigger, time.monotonic() - started)
+        return Sent(answer, trigger)
 
     def event(self, event: dict[str, Any], event_id: str | None = None,
               headers: dict[str, str] | None = None) -> httpx.Response:
@@ -196,22 +180,23 @@ class Harness:
 
     # -- waiting ---------------------------------------------------------------------------
 
-    def reply(self, sent: Sent, n: int = 1, timeout: float = 10) -> dict[str, Any]:
+    def reply(self, sent: Sent, n: int = 1) -> dict[str, Any]:
         """The n-th response_url post for a request (waits for it)."""
         found: list[dict[str, Any]] = self.fake.wait_for(
             lambda: len(self.fake.responses(sent.trigger)) >= n and
-            self.fake.responses(sent.trigger), timeout)
+            self.fake.responses(sent.trigger))
         return found[n - 1]
 
-    def idle(self, timeout: float = 30) -> None:
-        assert self.rt.wait_idle(timeout), "listeners or background work did not finish"
-
-    def quiet(self, seconds: float = 0.0) -> None:
-        """Let listeners and background work finish before asserting nothing (more) happened."""
-        time.sleep(seconds)
-        self.idle()
+    def idle(self) -> None:
+        """Every listener and the background work they handed on have finished: what a
+        request was going to do, it has done (so asserting that nothing more happened holds)."""
+        assert self.rt.wait_idle(LIMIT_S), "listeners or background work did not finish"
 
     # -- registry state --------------------------------------------------------------------
+
+    def open_gate(self) -> None:
+        """Let the `slow` model's evals (waiting, or still to come) finish."""
+        (Path(self.playbook.settings.config_path).parent / GATE).touch()
 
     def register(self, model: str, prompt: str, parent: Version | None = None,
                  score: float | None = None) -> Version:

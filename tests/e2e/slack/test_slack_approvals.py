@@ -36,9 +36,9 @@ def _click(slack: Harness, action: str, request_id: str, user: str) -> dict[str,
     """Click a card button; answers the ephemeral refusal, if any (None when accepted)."""
     before = len(slack.fake.called("chat.update"))
     sent = slack.click(action, request_id, user=user)
-    assert sent.response.status_code == 200 and sent.elapsed < 3
+    assert sent.response.status_code == 200
     slack.fake.wait_for(lambda: len(slack.fake.called("chat.update")) > before)
-    slack.quiet(0.2)
+    slack.idle()
     replies = slack.fake.responses(sent.trigger)
     return replies[0] if replies else None
 
@@ -131,7 +131,7 @@ def test_simultaneous_double_clicks_have_one_effect(slack: Harness) -> None:
     for t in clicks:
         t.join()
     slack.fake.wait_for(lambda: len(slack.fake.called("chat.update")) >= 2)
-    slack.quiet(0.5)
+    slack.idle()
     assert slack.production("risky") == candidate.id
     assert slack.events("risky") == events + 1
 
@@ -143,7 +143,7 @@ def test_a_replayed_click_is_dropped(slack: Harness) -> None:
     replay = slack.click(APPROVE, request_id, user="UBEN", trigger="click-once",
                          headers={"X-Slack-Retry-Num": "1"})
     assert replay.response.status_code == 200
-    slack.quiet()
+    slack.idle()
     assert slack.production("risky") == candidate.id
     assert slack.fake.responses("click-once") == []  # no refusal either: dropped unseen
     assert len(slack.fake.called("chat.update")) == 1

@@ -1,5 +1,6 @@
-"""20 requests at once, each starting an eval run: every one is acknowledged within Slack's
-3 s, none waits for another, and the slow work still finishes and reports."""
+"""20 requests at once, each starting an eval run: every one is acknowledged while no eval can
+finish (the evals wait at a gate the test opens afterwards), so no ack waits for slow work,
+and the slow work still finishes and reports once let through."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from slack_harness import Harness, Sent
 N = 20
 
 
-def test_twenty_concurrent_slow_requests_are_each_acked_within_3_s(slack: Harness) -> None:
+def test_twenty_concurrent_slow_requests_are_each_acked_before_any_eval_ends(
+        slack: Harness) -> None:
     parent = slack.register("slow", "z" * 40)
 
     def start(i: int) -> Sent:
@@ -20,10 +22,13 @@ def test_twenty_concurrent_slow_requests_are_each_acked_within_3_s(slack: Harnes
 
     with ThreadPoolExecutor(N) as pool:
         sent = list(pool.map(start, range(N)))
-    acks = sorted(s.elapsed for s in sent)
-    assert all(s.response.status_code == 200 for s in sent)
-    assert acks[-1] < 3.0, acks  # each eval alone sleeps 1.5 s; 20 of them, 8 at a time
-    slack.idle(60)
+    assert all(s.response.status_code == 200 for s in sent)  # acked, every eval still held
+    assert not any(slack.fake.responses(s.trigger) for s in sent)
+    with slack.playbook.ctx.uow() as uow:
+        assert not [t for t in uow.tags.list("slow") if t.name.startswith("experiment/")]
+
+    slack.open_gate()
+    slack.idle()
     for s in sent:
         reply = slack.reply(s)
         assert reply["response_type"] == "in_channel", reply

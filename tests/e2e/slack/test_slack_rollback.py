@@ -27,7 +27,7 @@ def test_rollback_moves_the_tag_posts_the_record_then_confirms_in_its_thread(
         slack: Harness) -> None:
     v1, v2 = _history(slack)
     sent = slack.command("/rollback", "chat because answers are empty")
-    assert sent.response.status_code == 200 and sent.elapsed < 3
+    assert sent.response.status_code == 200
     slack.idle()
     assert slack.production("chat") == v1.id
     record, confirm = slack.fake.called("chat.postMessage", channel="CINC")
@@ -59,7 +59,7 @@ def test_rollback_outside_the_incident_channel_is_refused_naming_it(slack: Harne
                                       channel_name="general"))
     assert reply["response_type"] == "ephemeral"
     assert "only in <#CINC>" in reply["text"] and "How to fix" in json.dumps(reply["blocks"])
-    slack.quiet()
+    slack.idle()
     assert slack.production("chat") == v2.id
     assert not slack.fake.called("chat.postMessage")
 
@@ -95,19 +95,26 @@ def test_a_rate_limited_post_is_retried_after_retry_after(slack: Harness) -> Non
     slack.command("/rollback", "chat")
     slack.idle()
     assert slack.production("chat") == v1.id
+    # The stand-in refuses, as Slack does, any post before Retry-After has passed: a retry
+    # that did not wait would have been refused again and the record lost.
     first, again, confirm = slack.fake.called("chat.postMessage")
-    assert again.at - first.at >= 0.9  # waited as Slack asked
+    assert first.refused == "ratelimited" and again.refused is None
     assert first.params["blocks"] == again.params["blocks"]
-    assert confirm.params.get("thread_ts")
+    assert confirm.params.get("thread_ts") and confirm.refused is None
 
 
 def test_the_record_is_posted_before_the_slow_confirmation_eval(slack: Harness) -> None:
     v1, _ = _history(slack, "slow")
     sent = slack.command("/rollback", "slow", channel="CGEN", channel_name="general")
-    assert sent.elapsed < 3
+    assert sent.response.status_code == 200  # acked while the confirming eval is held
     record = slack.fake.wait_for(lambda: slack.fake.called("chat.postMessage"))[0]
     assert slack.production("slow") == v1.id
-    assert not slack.fake.called("chat.postMessage", thread_ts=None)[1:]
+    assert "thread_ts" not in record.params or not record.params["thread_ts"]
+    with slack.playbook.ctx.uow() as uow:
+        (incident,) = uow.incidents.list("slow", limit=5, rehearsal=False)
+    assert incident.confirmed_at is None  # the eval is still running
+    slack.open_gate()
     slack.idle()
-    confirm = slack.fake.called("chat.postMessage")[1]
-    assert confirm.params["thread_ts"] and confirm.at - record.at >= 1.4  # the eval sleeps 1.5 s
+    record_again, confirm = slack.fake.called("chat.postMessage")
+    assert record_again is record
+    assert confirm.params["thread_ts"] and "Confirmation eval passed" in str(confirm.params)

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from serve_process import ROOT
 from slack_fake_api import FakeSlack
 from slack_harness import TOKEN, workspace_fake, write_workspace
-from test_slack_serve_cli import ROOT
 
 from bot.cli.main import main
 

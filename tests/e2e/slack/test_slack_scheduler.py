@@ -4,7 +4,7 @@ the test's control: jobs are fired for a chosen scheduled time, never waited for
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from slack_harness import Harness
@@ -182,13 +182,13 @@ def test_after_downtime_one_digest_goes_out_on_start(slack: Harness) -> None:
     schedule = slack.playbook.config.schedule.model_copy(update={"catch_up_minutes": 120})
     slack.playbook.config = slack.playbook.config.model_copy(update={"schedule": schedule})
     nine = _today(slack, 9)
-    slack.clock.offset = nine + timedelta(minutes=90) - datetime.now(UTC)  # down since 08:00
+    slack.clock.set(nine + timedelta(minutes=90))  # down since 08:00
 
     assert "digest:CREL" in Scheduler(slack.rt, owner="replica-a").catch_up()
     assert Scheduler(slack.rt, owner="replica-b").catch_up() == []  # another replica starts
     assert len([p for p in _posts(slack, "CREL") if "Daily digest" in str(p["text"])]) == 1
 
-    slack.clock.offset += timedelta(days=3, hours=2)  # three days down, past the window
+    slack.clock.advance(days=3, hours=2)  # three days down, past the window
     assert "digest:CREL" not in Scheduler(slack.rt).catch_up()
     assert len([p for p in _posts(slack, "CREL") if "Daily digest" in str(p["text"])]) == 1
 
@@ -280,7 +280,7 @@ def test_an_expired_card_whose_update_failed_is_updated_on_retry(slack: Harness)
 
 def test_a_fire_that_never_claimed_its_slot_is_run_a_minute_later(slack: Harness) -> None:
     nine = _today(slack, 9)
-    slack.clock.offset = nine - timedelta(minutes=5) - datetime.now(UTC)
+    slack.clock.set(nine - timedelta(minutes=5))
     scheduler = Scheduler(slack.rt)  # up since 08:55; at 09:00 the database was away
     slack.clock.advance(minutes=5, seconds=30)
     assert scheduler.retry_missed() == []  # under a minute late: the fire may still claim it

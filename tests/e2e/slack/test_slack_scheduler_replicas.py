@@ -1,23 +1,28 @@
 """Two `playbook serve` processes on one PostgreSQL database, the Slack Web API served locally:
 each scheduled digest and reminder is posted once, and a rehearsal's time-to-rollback shows in
-the digest. The schedule is set a few seconds ahead (times take seconds), so the test waits
-seconds, not for a cron minute."""
+the digest.
+
+The test tells both replicas when "now" is: each runs under libfaketime, its clock starting a
+few seconds before an explicit fire time, so nothing depends on the hour the suite runs at.
+Nothing races either: a replica that is slow to start and comes up after the fire time catches
+the slot up on start (catch_up_minutes), through the same claim. The test waits until each
+replica's log says what it did with each slot (posted it, or found it claimed), then counts.
+"""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
+from serve_process import serve, stop, wait_answering
 from slack_fake_api import FakeSlack
 from slack_harness import SECRET, TOKEN, workspace_fake, write_workspace
-from test_slack_serve_cli import ROOT, _free_port
+from testkit.clock import TestClock
+from testkit.ports import free_port
+from testkit.waiting import until
 
 from bot import bootstrap
 from bot.settings import Settings
@@ -26,7 +31,9 @@ from core.plays import approve, promote, register, rehearse
 from storage.database import make_engine
 from storage.repositories.claims import SqlJobClaims
 
-LEAD = timedelta(seconds=14)  # two processes start well within this
+FIRE = datetime(2026, 3, 10, 9, 0, 0, tzinfo=UTC)
+START = FIRE - timedelta(seconds=6)  # what the replicas' clocks say when they start
+JOBS = ("digest:CREL", "rehearsal-check")
 
 
 @pytest.fixture
@@ -37,10 +44,11 @@ def fake() -> Iterator[FakeSlack]:
 
 
 def _seed(config: Path, home: Path, database: str) -> str:
-    """chat: two versions in production, one rehearsal; risky: in production, never
-    rehearsed (so the rehearsal check reminds about it). Answers the rehearsal's incident."""
+    """An hour before the fire time: chat has two versions in production and one rehearsal;
+    risky is in production, never rehearsed (so the rehearsal check reminds about it).
+    Answers the rehearsal's incident."""
     app = bootstrap.build(Settings(config_path=config, home=home, database_url=database,
-                                   actor="UANA"))
+                                   actor="UANA"), clock=TestClock(FIRE - timedelta(hours=1)))
     try:
         ctx = app.ctx
         versions = []
@@ -61,74 +69,57 @@ def _seed(config: Path, home: Path, database: str) -> str:
         app.close()
 
 
-def _serve(tmp: Path, config: Path, name: str, port: int, env: dict[str, str]
-           ) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli.main", "--config", str(config), "--home",
-         str(tmp / name), "--as", name, "serve", "--port", str(port)],
-        env={**os.environ, "PYTHONPATH": ROOT, **env}, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, cwd=tmp)
+def _handled(log: Path, job: str) -> bool:
+    """The replica has posted the slot, or found it claimed by the other (log lines of
+    bot/scheduler: "<job> at <time>: posted by ..." / ": claimed by ...")."""
+    return f"{job} at {FIRE.isoformat()}: " in log.read_text(errors="replace")
 
 
 def test_two_replicas_post_each_digest_and_reminder_once(
         tmp_path: Path, fake: FakeSlack, postgres_url: str) -> None:
     config = write_workspace(tmp_path)
-    fire = (datetime.now(UTC) + LEAD).replace(microsecond=0)
-    clock = fire.strftime("%H:%M:%S")
-    text = config.read_text().replace('at = "09:00"', f'at = "{clock}"').replace(
-        'timezone = "UTC"', f'timezone = "UTC"\nrehearsal_check_at = "{clock}"')
-    config.write_text(text)
+    at = FIRE.strftime("%H:%M:%S")
+    config.write_text(config.read_text()
+                      .replace('at = "09:00"', f'at = "{at}"')
+                      .replace("catch_up_minutes = 0", "catch_up_minutes = 10")
+                      .replace('timezone = "UTC"',
+                               f'timezone = "UTC"\nrehearsal_check_at = "{at}"'))
     incident = _seed(config, tmp_path / "seed", postgres_url)
 
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
-           "SLACK_API_URL": fake.api_url, "DATABASE_URL": postgres_url}
-    ports = [_free_port(), _free_port()]
-    procs = [_serve(tmp_path, config, f"replica{i}", port, env)
-             for i, port in enumerate(ports)]
+           "SLACK_API_URL": fake.api_url, "DATABASE_URL": postgres_url,
+           "PLAYBOOK_LOG_LEVEL": "INFO"}
+    ports = [free_port(), free_port()]
+    logs = [tmp_path / f"replica{i}.log" for i in range(2)]
+    procs: list[subprocess.Popen[str]] = []
     try:
+        for i, port in enumerate(ports):
+            with logs[i].open("w") as err:
+                procs.append(serve(config, tmp_path / f"replica{i}", f"replica{i}", env,
+                                   "--port", str(port), clock=START, stderr=err))
         for proc, port in zip(procs, ports, strict=True):
-            deadline = time.monotonic() + 20
-            while True:
-                assert proc.poll() is None, proc.communicate()[1][-2000:]
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "playbook serve did not start"
-                time.sleep(0.1)
-        assert datetime.now(UTC) < fire, "the replicas started after the fire time; raise LEAD"
+            wait_answering(proc, f"http://127.0.0.1:{port}/healthz")
+        until(lambda: all(_handled(log, job) for log in logs for job in JOBS),
+              lambda: "both replicas to handle both slots; their logs:\n" + "\n".join(
+                  log.read_text(errors="replace")[-3000:] for log in logs))
 
-        def digests() -> list[dict[str, object]]:
-            return [c.params for c in fake.called("chat.postMessage", channel="CREL")
-                    if "Daily digest" in str(c.params.get("text"))]
-
-        def reminders() -> list[dict[str, object]]:
-            return [c.params for c in fake.called("chat.postMessage", channel="#incidents")
-                    if "due a rollback rehearsal" in str(c.params.get("text"))]
-
-        fake.wait_for(lambda: digests() and reminders(), timeout=LEAD.seconds + 20)
-        time.sleep(3)  # the other replica's fire has long happened by now
-        assert len(digests()) == 1, fake.summary()
-        assert len(reminders()) == 1, fake.summary()
-        (digest,) = digests()
-        body = str(digest["blocks"])
+        digests = [c.params for c in fake.called("chat.postMessage", channel="CREL")
+                   if "Daily digest" in str(c.params.get("text"))]
+        reminders = [c.params for c in fake.called("chat.postMessage", channel="#incidents")
+                     if "due a rollback rehearsal" in str(c.params.get("text"))]
+        assert len(digests) == 1, fake.summary()
+        assert len(reminders) == 1, fake.summary()
+        body = str(digests[0]["blocks"])
         assert incident in body and "time to rollback" in body
-        assert "risky" in str(reminders()[0]["text"])
+        assert "risky" in str(reminders[0]["text"])
 
         engine = make_engine(postgres_url)
         try:
-            claim = SqlJobClaims(engine).get("digest:CREL", fire)
+            claim = SqlJobClaims(engine).get("digest:CREL", FIRE)
         finally:
             engine.dispose()
         assert claim is not None and claim.done_at is not None and claim.attempts == 1
         assert claim.claimed_by.split(":")[1] in {str(p.pid) for p in procs}
     finally:
         for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.communicate(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.communicate()
+            stop(proc)

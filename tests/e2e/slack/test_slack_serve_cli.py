@@ -3,38 +3,21 @@ errors that name the missing secret."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from serve_process import serve, stop, wait_answering
 from slack_fake_api import FakeSlack
 from slack_harness import SECRET, TOKEN, sign, workspace_fake, write_workspace
-
-import bot
-
-ROOT = str(Path(bot.__file__).resolve().parent.parent)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from testkit.ports import free_port
+from testkit.waiting import LIMIT_S
 
 
 def _serve(tmp_path: Path, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
-    config = write_workspace(tmp_path)
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli.main", "--config", str(config), "--home",
-         str(tmp_path / "home"), "--as", "ops", "serve", *extra],
-        env={**os.environ, "PYTHONPATH": ROOT, **env}, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    return serve(write_workspace(tmp_path), tmp_path / "home", "ops", env, *extra)
 
 
 @pytest.fixture
@@ -45,20 +28,12 @@ def fake() -> Iterator[FakeSlack]:
 
 
 def test_playbook_serve_answers_signed_slack_requests(tmp_path: Path, fake: FakeSlack) -> None:
-    port = _free_port()
+    port = free_port()
     proc = _serve(tmp_path, {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
                              "SLACK_API_URL": fake.api_url}, "--port", str(port))
     try:
         url = f"http://127.0.0.1:{port}/slack/events"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.post(url, content=b"")
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, proc.communicate()
-                assert time.monotonic() < deadline, "playbook serve did not start"
-                time.sleep(0.1)
+        wait_answering(proc, f"http://127.0.0.1:{port}/healthz")
         body = ("command=%2Fregistry&text=help&user_id=UANA&channel_id=CGEN&team_id=T1"
                 f"&trigger_id=t-serve&response_url={fake.response_url('t-serve')}")
         assert httpx.post(url, content=body.encode(), headers={
@@ -70,8 +45,7 @@ def test_playbook_serve_answers_signed_slack_requests(tmp_path: Path, fake: Fake
             "Content-Type": "application/x-www-form-urlencoded",
             **sign(body, secret="wrong")}).status_code == 401
     finally:
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=20)
+        err = stop(proc)
     assert proc.returncode == 0, err
 
 
@@ -82,8 +56,8 @@ def test_playbook_serve_answers_signed_slack_requests(tmp_path: Path, fake: Fake
 def test_serve_names_a_missing_secret(tmp_path: Path, flags: tuple[str, ...],
                                       missing: str) -> None:
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": "", "SLACK_APP_TOKEN": ""}
-    proc = _serve(tmp_path, env, "--port", str(_free_port()), *flags)
-    _, err = proc.communicate(timeout=30)
+    proc = _serve(tmp_path, env, "--port", str(free_port()), *flags)
+    _, err = proc.communicate(timeout=LIMIT_S)
     assert proc.returncode == 1
     assert err.startswith("playbook: ") and missing in err
 
@@ -94,30 +68,21 @@ def test_socket_mode_asks_slack_for_a_websocket_with_the_app_token(tmp_path: Pat
     apps.connections.open, and serve stops with an error naming the token."""
     proc = _serve(tmp_path, {"SLACK_BOT_TOKEN": TOKEN, "SLACK_APP_TOKEN": "xapp-test",
                              "SLACK_SIGNING_SECRET": "", "SLACK_API_URL": fake.api_url},
-                  "--port", str(_free_port()), "--socket-mode")
-    _, err = proc.communicate(timeout=30)
+                  "--port", str(free_port()), "--socket-mode")
+    _, err = proc.communicate(timeout=LIMIT_S)
     assert proc.returncode == 1 and "Slack refused SLACK_APP_TOKEN: invalid_auth" in err
     (opened,) = fake.called("apps.connections.open")
     assert opened.token == "xapp-test"
 
 
 def test_http_only_serves_the_api_without_any_slack_secret(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {"SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": "", "SLACK_APP_TOKEN": ""}
     proc = _serve(tmp_path, env, "--port", str(port), "--http-only")
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/healthz")
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, proc.communicate()
-                assert time.monotonic() < deadline, "playbook serve did not start"
-                time.sleep(0.1)
+        health = wait_answering(proc, f"http://127.0.0.1:{port}/healthz")
         assert health.status_code == 200
         assert httpx.post(f"http://127.0.0.1:{port}/slack/events").status_code == 404
     finally:
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=20)
+        err = stop(proc)
     assert proc.returncode == 0, err

@@ -42,7 +42,7 @@ def test_a_bad_or_stale_signature_gets_401_and_changes_nothing(slack: Harness,
     answer = slack.post(body, "application/x-www-form-urlencoded",
                         headers(body))  # type: ignore[operator]
     assert answer.status_code == 401
-    slack.quiet()
+    slack.idle()
     assert (slack.production("chat"), slack.events("chat"), len(slack.fake.calls)) == before
 
 
@@ -74,7 +74,7 @@ def test_malformed_input_gets_a_usage_line_and_changes_nothing(slack: Harness) -
         assert expected in reply["text"], reply["text"]
         if expected not in ("not declared", "is not a time"):
             assert "usage:" in reply["text"] and "e.g." in reply["text"]
-    slack.quiet()
+    slack.idle()
     assert slack.events("chat") == before
     assert not slack.fake.called("chat.postMessage")
 
@@ -90,7 +90,7 @@ def test_url_verification_and_a_retried_event_is_handled_once(slack: Harness) ->
                                                   "X-Slack-Retry-Reason": "http_timeout"}
                        ).status_code == 200
     slack.fake.wait_for(lambda: slack.fake.called("views.publish"))
-    slack.quiet()
+    slack.idle()
     assert len(slack.fake.called("views.publish")) == 1
 
 
@@ -104,7 +104,6 @@ def test_a_retried_command_has_exactly_one_effect(slack: Harness) -> None:
                           headers={"X-Slack-Retry-Num": "1"})
     assert first.response.status_code == retry.response.status_code == 200
     slack.idle()
-    slack.quiet()
     assert slack.production("chat") == v1.id, (slack.fake.responses("t-once"), slack.fake.summary())
     assert slack.events("chat") == 3  # two promotions, one rollback
     assert len(slack.fake.called("chat.postMessage", channel="CINC")) == 2  # record + thread

@@ -1,0 +1,41 @@
+"""Running a process at another instant, with libfaketime.
+
+libfaketime comes from PyPI's `libfaketime` package (a dev dependency), not from Debian's
+`faketime` 0.9.10: with that one Python hangs on any lock or Event with a timeout (its
+monotonic clock is faked, and glibc's sem_clockwait is not intercepted), or, with the monotonic
+clock left real, `time.sleep` fails with EINVAL. The build PyPI ships leaves the monotonic clock
+real and sleeps correctly, so only the calendar moves: exactly what a test of "what time is it"
+needs.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+def library() -> Path:
+    import libfaketime
+
+    found = Path(libfaketime.__file__).parent / "vendor" / "libfaketime" / "src" / \
+        "libfaketime.so.1"
+    if not found.exists():
+        raise FileNotFoundError(f"the libfaketime package has no {found}")
+    return found
+
+
+def environment(spec: str, base: dict[str, str] | None = None) -> dict[str, str]:
+    """`base` (the current environment by default) with the clock set by `spec`:
+    "@2026-12-31 23:59:30" starts each process at that instant, "+3600" shifts it."""
+    env = {k: v for k, v in (os.environ if base is None else base).items()
+           if not k.startswith("FAKETIME") and k != "DONT_FAKE_MONOTONIC"}
+    preload = [str(library())]
+    preload += [p for p in env.get("LD_PRELOAD", "").split(":") if p and "faketime" not in p]
+    env.update({"LD_PRELOAD": ":".join(preload), "FAKETIME": spec,
+                "FAKETIME_DONT_FAKE_MONOTONIC": "1", "DONT_FAKE_MONOTONIC": "1"})
+    return env
+
+
+def starting_at(when: datetime) -> str:
+    return "@" + when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
