@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 
+from testkit.waiting import LIMIT_S
+
 from storage.database import make_engine
 from storage.uow import uow_factory
 
@@ -23,7 +25,7 @@ def test_two_processes_racing_on_one_tag_keep_one_chain(engine_url: str) -> None
     for p in procs:
         p.start()
     try:
-        outcome = dict(results.get(timeout=120) for _ in procs)
+        outcome = dict(results.get(timeout=2 * LIMIT_S) for _ in procs)
     finally:
         for p in procs:
             p.join(timeout=30)

@@ -11,8 +11,9 @@ needs.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 
 def library() -> Path:
@@ -27,7 +28,8 @@ def library() -> Path:
 
 def environment(spec: str, base: dict[str, str] | None = None) -> dict[str, str]:
     """`base` (the current environment by default) with the clock set by `spec`:
-    "@2026-12-31 23:59:30" starts each process at that instant, "+3600" shifts it."""
+    "@2026-12-31 23:59:30" starts each process at that local time (see `starting_at`),
+    "+3600" shifts the real clock by an hour."""
     env = {k: v for k, v in (os.environ if base is None else base).items()
            if not k.startswith("FAKETIME") and k != "DONT_FAKE_MONOTONIC"}
     preload = [str(library())]
@@ -37,5 +39,10 @@ def environment(spec: str, base: dict[str, str] | None = None) -> dict[str, str]
     return env
 
 
-def starting_at(when: datetime) -> str:
-    return "@" + when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+def starting_at(when: datetime, env: dict[str, str]) -> str:
+    """The "@" spec of instant `when` for a process with environment `env`: libfaketime reads
+    it as a local time (mktime, in the process's TZ), so it is written in that zone. (An
+    instant in the hour a DST change repeats cannot be written this way; ours are not.)"""
+    zone = env.get("TZ")
+    local = when.astimezone(ZoneInfo(zone.removeprefix(":"))) if zone else when.astimezone()
+    return "@" + local.strftime("%Y-%m-%d %H:%M:%S")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from testkit.waiting import LIMIT_S
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, ViewportSize
@@ -41,9 +42,10 @@ def chromium() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         skip_or_fail(f"{CHROMIUM} is missing (Debian: apt-get install chromium)")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         skip_or_fail("the playwright package is missing (pip install -e '.[dev]')")
+    expect.set_options(timeout=LIMIT_S * 1000)  # a loaded machine is slow, not wrong
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:

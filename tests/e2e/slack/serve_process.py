@@ -27,7 +27,7 @@ def serve(config: Path, home: Path, actor: str, env: dict[str, str], *extra: str
     base = dict(os.environ)
     if clock is not None:
         try:
-            base = faketime.environment(faketime.starting_at(clock), base)
+            base = faketime.environment(faketime.starting_at(clock, base), base)
         except (ImportError, FileNotFoundError) as exc:
             needs.missing(f"libfaketime ({exc}; pip install -e '.[dev]')")
     return subprocess.Popen(
