@@ -47,7 +47,12 @@ def chromium() -> Iterator[Browser]:
         skip_or_fail("the playwright package is missing (pip install -e '.[dev]')")
     expect.set_options(timeout=LIMIT_S * 1000)  # a loaded machine is slow, not wrong
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        # The browser is the user's machine, not ours: under `make test-faketime` it keeps
+        # the real clock (libfaketime slows Chromium down past any sensible wait).
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("FAKETIME") and k not in ("LD_PRELOAD", "DONT_FAKE_MONOTONIC")}
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                    env=env)
         try:
             yield browser
         finally:

@@ -239,6 +239,7 @@ def test_changes_made_elsewhere_show_up_live_even_without_the_event_stream(
     expect(page.get_by_role("heading", level=1)).to_have_text("#releases")
     # A second person whose page gets no server-sent events: it falls back to polling.
     other = browser.new_context(viewport=VIEWPORT).new_page()
+    other.set_default_timeout(LIMIT_S * 1000)
     errors = fail_on_page_errors(other)
     other.route("**/sandbox/events", lambda route: route.abort())
     other.goto(sandbox_server.base_url + "/?user=U0ANA")
