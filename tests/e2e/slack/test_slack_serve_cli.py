@@ -86,3 +86,12 @@ def test_http_only_serves_the_api_without_any_slack_secret(tmp_path: Path) -> No
     finally:
         err = stop(proc)
     assert proc.returncode == 0, err
+
+
+def test_a_bad_log_level_stops_serve_naming_it(tmp_path: Path) -> None:
+    env = {"SLACK_BOT_TOKEN": "", "SLACK_SIGNING_SECRET": "", "SLACK_APP_TOKEN": "",
+           "PLAYBOOK_LOG_LEVEL": "loud"}
+    proc = _serve(tmp_path, env, "--port", str(free_port()), "--http-only")
+    _, err = proc.communicate(timeout=LIMIT_S)
+    assert proc.returncode == 1
+    assert err.startswith("playbook: ") and "PLAYBOOK_LOG_LEVEL" in err and "INFO" in err
