@@ -5,7 +5,8 @@ Nothing is built at import time; every entry point (CLI, server, tests) calls th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
@@ -19,12 +20,31 @@ from storage.database import make_engine, migrate
 from storage.uow import uow_factory
 
 
+class Signal:
+    """Callbacks to run when something happened (events written: wake the dispatcher)."""
+
+    def __init__(self) -> None:
+        self._callbacks: list[Callable[[], None]] = []
+
+    def connect(self, callback: Callable[[], None]) -> None:
+        self._callbacks.append(callback)
+
+    def disconnect(self, callback: Callable[[], None]) -> None:
+        if callback in self._callbacks:
+            self._callbacks.remove(callback)
+
+    def fire(self) -> None:
+        for callback in list(self._callbacks):
+            callback()
+
+
 @dataclass
 class App:
     settings: Settings
     config: PlaybookConfig
     engine: Engine
     ctx: PlayContext
+    events_written: Signal = field(default_factory=Signal)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -43,12 +63,14 @@ def build(settings: Settings, *, clock: Clock | None = None,
         engine.dispose()
         raise
     base_dir = settings.config_path.resolve().parent
+    events_written = Signal()
     ctx = PlayContext(
         config=config,
-        uow=uow_factory(engine),
+        uow=uow_factory(engine, events_written.fire),
         evaluator_for=evaluator_for or evaluators.factory(base_dir),
         artifacts=FileArtifactStore(settings.artifacts_dir),
     )
     if clock is not None:
         ctx.clock = clock
-    return App(settings=settings, config=config, engine=engine, ctx=ctx)
+    return App(settings=settings, config=config, engine=engine, ctx=ctx,
+               events_written=events_written)

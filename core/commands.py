@@ -107,6 +107,8 @@ class Promote(Command):
     actor: str = NonEmpty
     reason: str = ""
     expected_revision: int | None = Field(default=None, ge=0)  # refuse if the tag moved since
+    channel: str | None = None  # where it was asked for (Slack): its card or announcement
+    # goes there when the model names no release channel
 
 
 class Approve(Command):
@@ -127,6 +129,8 @@ class Rollback(Command):
     symptom: str = ""
     tag: str = Field(default="production", pattern=r"^(production|rehearsal)$")
     expected_revision: int | None = Field(default=None, ge=0)  # refuse if the tag moved since
+    channel: str | None = None  # where it was ordered (Slack): the incident record goes there
+    # when the model names no incident channel
 
 
 class Rehearse(Command):

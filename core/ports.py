@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 from core.config import ModelPolicy
 from core.domain import (
@@ -20,6 +20,10 @@ from core.domain import (
     TagMoved,
     Version,
 )
+
+if TYPE_CHECKING:
+    from core.events import Event, Promoted
+    from core.outbox import Delivery, DeliveryState
 
 
 class VersionRepository(Protocol):
@@ -105,6 +109,39 @@ class RunRepository(Protocol):
     def list(self, *, play: str | None = None, limit: int = 20) -> builtins.list[PlayRun]: ...
 
 
+class Outbox(Protocol):
+    """Events on their way to their handlers; written in the play's own transaction."""
+
+    def add(self, event: Event) -> None:
+        """Store the event and one pending delivery per handler subscribed to it."""
+        ...
+    def claim(self, handlers: Collection[str], owner: str, now: datetime,
+              lease_until: datetime, limit: int) -> builtins.list[Delivery]:
+        """Due deliveries of these handlers, leased to `owner`, oldest event first; per
+        handler and model, none while an earlier one is still pending. A delivery never tried
+        is due whatever the clocks say (the writer's clock may run ahead of ours); a retry is
+        due at its next_attempt_at."""
+        ...
+    def done(self, event_seq: int, handler: str, owner: str, at: datetime) -> None: ...
+    def failed(self, event_seq: int, handler: str, owner: str, error: str,
+               retry_at: datetime | None, at: datetime) -> None:
+        """Pending again from `retry_at`, or dead when it is None."""
+        ...
+    def skip(self, handlers: Collection[str], at: datetime) -> int:
+        """Close the pending deliveries of handlers this deployment does not run."""
+        ...
+    def retry(self, event_seq: int | None, at: datetime) -> int:
+        """Dead deliveries (of one event, or all) pending again, due at once."""
+        ...
+    def list(self, *, states: Collection[DeliveryState] = ("pending", "dead"),
+             limit: int = 100) -> builtins.list[Delivery]:
+        """Oldest event first."""
+        ...
+    def counts(self) -> dict[tuple[str, str], int]:
+        """(handler, state) -> how many deliveries."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything done through it commits together or not at all."""
 
@@ -115,6 +152,7 @@ class UnitOfWork(Protocol):
     incidents: IncidentRepository
     attributions: AttributionRepository
     runs: RunRepository
+    outbox: Outbox
 
     def __enter__(self) -> Self: ...
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -159,4 +197,22 @@ class ApproverDirectory(Protocol):
 
     def may_approve(self, policy: ModelPolicy, user: str) -> tuple[bool, str]:
         """(allowed, why not)."""
+        ...
+
+
+class Notifier(Protocol):
+    """Tells people what a play did (Slack implements it). Every method is idempotent: a
+    delivery that runs twice must not post twice."""
+
+    def approval_requested(self, request_id: str, channel: str | None) -> None:
+        """Post the request's card (in the release channel, else `channel`)."""
+        ...
+    def approval_changed(self, request_id: str) -> None:
+        """Show the request as it is now wherever its card is."""
+        ...
+    def incident_opened(self, incident_id: str, channel: str | None) -> None: ...
+    def incident_confirmed(self, incident_id: str) -> None: ...
+    def promoted(self, event: Promoted) -> None: ...
+    def canary_judged(self, model: str, version_id: str) -> None:
+        """Show the canary's comparison on the open requests for this version."""
         ...

@@ -38,6 +38,7 @@ class ApiUnitOfWork(SqlUnitOfWork):
 ApiUnitOfWorkFactory = Callable[[], ApiUnitOfWork]
 
 
-def api_uow_factory(engine: Engine) -> ApiUnitOfWorkFactory:
+def api_uow_factory(engine: Engine,
+                    on_events: Callable[[], None] | None = None) -> ApiUnitOfWorkFactory:
     sessions = sessionmaker(engine, autoflush=False, expire_on_commit=False)
-    return lambda: ApiUnitOfWork(sessions)
+    return lambda: ApiUnitOfWork(sessions, on_events)

@@ -109,7 +109,7 @@ def migrate(engine: Engine) -> None:
                         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                                      {"key": MIGRATION_LOCK})
                     cfg.attributes["connection"] = conn
-                    command.upgrade(cfg, "heads")  # API and Slack tables are separate branches
+                    command.upgrade(cfg, "head")  # one linear history (0003 merged the branches)
                 return
             except OperationalError as exc:
                 # Two processes opening a brand-new SQLite file at once: switching it to WAL

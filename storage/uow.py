@@ -20,6 +20,7 @@ from core.ports import (
     AttributionRepository,
     EventLog,
     IncidentRepository,
+    Outbox,
     RunRepository,
     TagRepository,
     UnitOfWork,
@@ -35,6 +36,7 @@ from storage.repositories import (
     SqlTagRepository,
     SqlVersionRepository,
 )
+from storage.repositories.outbox import SqlOutbox
 
 
 class SqlUnitOfWork:
@@ -47,10 +49,13 @@ class SqlUnitOfWork:
     incidents: IncidentRepository
     attributions: AttributionRepository
     runs: RunRepository
+    outbox: Outbox
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session],
+                 on_events: Callable[[], None] | None = None) -> None:
         self._sessions = sessions
         self._session: Session | None = None
+        self._on_events = on_events
 
     def __enter__(self) -> Self:
         if self._session is not None:
@@ -64,6 +69,7 @@ class SqlUnitOfWork:
         self.incidents = SqlIncidentRepository(session)
         self.attributions = SqlAttributionRepository(session)
         self.runs = SqlRunRepository(session)
+        self.outbox = self._outbox = SqlOutbox(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -82,12 +88,15 @@ class SqlUnitOfWork:
             self._require().commit()
         except SQLAlchemyError as error:
             raise storage_error("committing", error) from error
+        if self._outbox.take_written() and self._on_events is not None:
+            self._on_events()
 
     def rollback(self) -> None:
         try:
             self._require().rollback()
         except SQLAlchemyError as error:
             raise storage_error("rolling back", error) from error
+        self._outbox.take_written()  # rolled back: nothing to deliver
 
     def _require(self) -> Session:
         if self._session is None:
@@ -95,10 +104,12 @@ class SqlUnitOfWork:
         return self._session
 
 
-def uow_factory(engine: Engine) -> Callable[[], SqlUnitOfWork]:
-    """What the composition root hands to the play engine as its UnitOfWorkFactory."""
+def uow_factory(engine: Engine, on_events: Callable[[], None] | None = None,
+                ) -> Callable[[], SqlUnitOfWork]:
+    """What the composition root hands to the play engine as its UnitOfWorkFactory.
+    `on_events` is called after a commit that wrote events (to wake the dispatcher)."""
     sessions = sessionmaker(engine, autoflush=False, expire_on_commit=False)
-    return lambda: SqlUnitOfWork(sessions)
+    return lambda: SqlUnitOfWork(sessions, on_events)
 
 
 if TYPE_CHECKING:  # mypy proves the SQL unit of work implements the port

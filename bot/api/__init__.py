@@ -6,12 +6,9 @@ its routes around one ApiContext, so nothing is created at import time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fastapi import APIRouter, Request
 
 from bot.bootstrap import App
-from core.domain import ApprovalRequest, Incident
 from core.errors import NotFound
 
 from . import attributions, audit, canary, health, plays, tags, versions
@@ -19,21 +16,10 @@ from .context import ApiContext, ApiSettings
 from .routing import route_class
 
 
-def build_router(app: App, settings: ApiSettings | None = None, *,
-                 approval_listeners: list[Callable[[ApprovalRequest], None]] | None = None,
-                 incident_listeners: list[Callable[[Incident], None]] | None = None
-                 ) -> APIRouter:
-    """All /v1 routes and /healthz, /metrics, bound to one composed App.
-
-    `approval_listeners` hear of every approval request a promotion over HTTP opens (the
-    Slack app posts its card), `incident_listeners` of every incident a rollback over HTTP
-    opens (the Slack app posts its record); the lists may be filled after this returns.
-    """
+def build_router(app: App, settings: ApiSettings | None = None) -> APIRouter:
+    """All /v1 routes and /healthz, /metrics, bound to one composed App. What a play over
+    HTTP means for Slack (cards, records) travels as its events, like from any surface."""
     api = ApiContext.build(app, settings or ApiSettings.from_env())
-    if approval_listeners is not None:
-        api.approval_listeners = approval_listeners
-    if incident_listeners is not None:
-        api.incident_listeners = incident_listeners
     api.route_class = route_class(api)
     root = APIRouter(route_class=api.route_class)
     for area in (versions, tags, attributions, audit, plays, canary, health):

@@ -21,6 +21,7 @@ from core.commands import Promote
 from core.domain import CANARY, PRODUCTION, ApprovalRequest, ApprovalStatus, TagMoved, Version
 from core.engine import PlayContext
 from core.errors import InvalidInput, NotFound, PlaybookError
+from core.events import CanaryJudgedWorse
 from core.plays import promote
 from core.plays.common import check_expected, current, gate, move_tag, resolve
 from storage.api_uow import ApiUnitOfWorkFactory
@@ -139,6 +140,12 @@ def guard(ctx: PlayContext, uow: ApiUnitOfWorkFactory, *, model: str, version_id
     if not seen.active or seen.comparison is None or not seen.comparison.worse:
         return False
     inputs = {"model": model, "version": version_id, "override_reason": override_reason}
+    if not (override_reason and override_reason.strip()):  # refused: the card says why
+        with ctx.uow() as u:
+            u.outbox.add(CanaryJudgedWorse(model=model, version_id=version_id,
+                                           reasons=seen.comparison.reasons,
+                                           at=ctx.clock.now()))
+            u.commit()
     with ctx.run("canary-check", actor, inputs) as run:
         with run.step("compare canary with production") as out:
             out.update(seen.comparison.to_json())

@@ -17,7 +17,6 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.bootstrap import App
 from core.canary import Thresholds
-from core.domain import ApprovalRequest, Incident
 from storage.api_uow import ApiUnitOfWorkFactory, api_uow_factory
 
 from .access import Principal, TokenCache, bearer, check, hash_token
@@ -116,15 +115,11 @@ class ApiContext:
     tokens: TokenCache
     answers: AnswerCache
     metrics: Metrics = field(default_factory=Metrics)
-    # Called with each approval request a promotion over HTTP opens (Slack posts its card).
-    approval_listeners: list[Callable[[ApprovalRequest], None]] = field(default_factory=list)
-    # Called with each incident a rollback over HTTP opened (Slack posts its record).
-    incident_listeners: list[Callable[[Incident], None]] = field(default_factory=list)
     route_class: type[APIRoute] = APIRoute  # replaced by routing.route_class(api)
 
     @classmethod
     def build(cls, app: App, settings: ApiSettings) -> ApiContext:
-        uow = api_uow_factory(app.engine)
+        uow = api_uow_factory(app.engine, app.events_written.fire)
         return cls(app=app, settings=settings, uow=uow,
                    tokens=TokenCache(uow, settings.token_cache_s, settings.ticks),
                    answers=AnswerCache(settings.resolve_cache_s, settings.ticks))
@@ -135,24 +130,6 @@ class ApiContext:
         if not hit:
             principal = await run_in_threadpool(self.tokens.load, token_hash)
         return principal
-
-    def approval_requested(self, request: ApprovalRequest) -> None:
-        """Tell the listeners of a new or decided request; it is committed, so a failing
-        listener (Slack down) is logged and does not fail the promotion."""
-        for listener in self.approval_listeners:
-            try:
-                listener(request)
-            except Exception:
-                log.exception("approval listener failed for request %s", request.id)
-
-    def incident_opened(self, incident: Incident) -> None:
-        """Tell the listeners of an incident; the rollback is committed, so a failing listener
-        is logged and never fails or undoes it."""
-        for listener in self.incident_listeners:
-            try:
-                listener(incident)
-            except Exception:
-                log.exception("incident listener failed for %s", incident.id)
 
     def router(self, area: str, prefix: str = "/v1") -> APIRouter:
         """A router of one area; routes carry their full path, so metrics label them so."""

@@ -51,8 +51,6 @@ def router(api: ApiContext) -> APIRouter:
                 ctx, api.uow, model=model, version=body.version,
                 fraction=body.canary_fraction, actor=who.name, reason=body.reason,
                 expected_revision=body.expected_revision)
-            if started.request is not None:
-                api.approval_requested(started.request)
             view = canary_play.CanaryView(started.state, True, None)
             data: dict[str, Any] = {
                 "version": started.version.short, "gate": started.gate, "run": started.run_id,
@@ -66,8 +64,6 @@ def router(api: ApiContext) -> APIRouter:
         result = promote(Promote.parse(model=model, version=body.version, actor=who.name,
                                        reason=body.reason,
                                        expected_revision=body.expected_revision), ctx)
-        if result.request is not None:
-            api.approval_requested(result.request)
         data = {"version": result.version.short, "gate": result.gate, "run": result.run_id,
                 "event": serialize.event(result.event) if result.event else None,
                 "request": serialize.approval(result.request) if result.request else None,
@@ -83,7 +79,6 @@ def router(api: ApiContext) -> APIRouter:
         result = rollback(Rollback.parse(model=model, actor=who.name, to=body.to,
                                          symptom=body.symptom, tag=body.tag,
                                          expected_revision=body.expected_revision), ctx)
-        api.incident_opened(result.incident)
         return serialize.incident(result.incident) | {
             "run": result.run_id, "event": serialize.event(result.event)}
 
@@ -108,7 +103,6 @@ def router(api: ApiContext) -> APIRouter:
                                                 actor=who.name, override_reason=override,
                                                 thresholds=thresholds)
         decision = approve(Approve.parse(request_id=request_id, approver=who.name), ctx)
-        api.approval_requested(decision.request)  # the Slack card shows the decision
         return serialize.approval(decision.request) | {
             "run": decision.run_id, "overridden": overridden,
             "event": serialize.event(decision.event) if decision.event else None}
@@ -119,7 +113,6 @@ def router(api: ApiContext) -> APIRouter:
         """Turn a promotion down; production stays as it is."""
         decision = reject(Reject.parse(request_id=request_id, actor=who.name,
                                        reason=body.reason if body else ""), ctx)
-        api.approval_requested(decision.request)
         return serialize.approval(decision.request) | {"run": decision.run_id}
 
     return r

@@ -16,6 +16,7 @@ from bot.cli import (
     audit,
     canary,
     incident,
+    outbox,
     promotion,
     registry,
     remote,
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     tokens.add_parsers(sub)
     canary.add_parsers(sub)
     schedule.add_parsers(sub)
+    outbox.add_parsers(sub)
     return parser
 
 

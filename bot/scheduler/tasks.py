@@ -148,10 +148,8 @@ def expire_card(rt: SlackRuntime, request_id: str) -> str:
         request = expire_if_overdue(rt.ctx, request_id)
     except Conflict:  # decided or expired by someone else this very moment: show that
         request = None
-    if rt.cards.where(request_id) is None:
-        return f"request {request_id} expired; it has no card"
-    rt.cards.refresh(request_id)
-    return f"request {request_id} {request.status if request else 'changed'}; card updated"
+    # Its card is updated by the notifier, from the RequestExpired event the play wrote.
+    return f"request {request_id} {request.status if request else 'changed'}"
 
 
 def _warning(rt: SlackRuntime, channel: str, tag: str, version: Version,

@@ -1,10 +1,9 @@
-"""Play 3 from Slack: move the tag, post the incident record, confirm in its thread.
+"""Play 3 from Slack: the incident-channel rule, and the posting flow of rehearsals.
 
-The core rollback play moves the tag and then runs the confirming eval before it returns. The
-incident record must reach the channel at once, not after a slow eval, so the play gets an
-evaluator that first posts the record (the tag move has committed by then) and then runs the
-real one. A failed post is carried to the end and reported with what already happened: a
-Slack outage never hides or undoes a tag move.
+A real rollback's record and confirmation are the notifier's (bot/slack/notifier.py), from the
+play's events. A rehearsal still posts its own record here, before its confirming eval: the
+core rollback play gets an evaluator that first posts the record (the tag move has committed by
+then) and then runs the real one. Moving rehearsals onto events too is left for later.
 """
 
 from __future__ import annotations
@@ -101,19 +100,3 @@ def roll_back_and_report(rt: SlackRuntime, order: Rollback, channel: str) -> Rol
     rt.poster.post(where, confirmation(result.incident), thread_ts=ts,
                    done=f"{done}; its record is posted")
     return result
-
-
-def post_incident(rt: SlackRuntime, incident: Incident) -> None:
-    """The record of an incident opened elsewhere (the HTTP API), its confirmation already
-    known: the record in the incident channel (else the release channel), the confirmation in
-    its thread."""
-    policy = rt.config.model(incident.model)
-    channel = policy.incident_channel or policy.release_channel
-    if channel is None:
-        log.warning("incident %s: %s names no incident or release channel; not posted",
-                    incident.id, incident.model)
-        return
-    where, ts = rt.poster.post(channel, incident_record(incident,
-                                                        policy.max_time_to_rollback_s))
-    rt.store.remember(KIND, incident.id, where, ts, rt.now())
-    rt.poster.post(where, confirmation(incident), thread_ts=ts)

@@ -14,6 +14,7 @@ from core.commands import Approve, Reject
 from core.domain import Approval, ApprovalRequest, ApprovalStatus, TagMoved
 from core.engine import PlayContext
 from core.errors import InvalidState, NotFound, Refused
+from core.events import ApprovalGiven, RequestDecided, RequestExpired
 from core.plays.common import current, gate, move_tag
 from core.ports import UnitOfWork
 
@@ -50,6 +51,8 @@ def _expire(uow: UnitOfWork, request: ApprovalRequest) -> None:
     request.decided_at = request.expires_at
     request.decision_note = f"expired at {request.expires_at.isoformat()}"
     uow.approvals.save(request)
+    uow.outbox.add(RequestExpired(model=request.model, request_id=request.id,
+                                  at=request.expires_at))
 
 
 def approve(cmd: Approve, ctx: PlayContext) -> Decision:
@@ -90,6 +93,14 @@ def approve(cmd: Approve, ctx: PlayContext) -> Decision:
                 request.decided_by = cmd.approver
                 request.decided_at = now
             uow.approvals.save(request)
+            uow.outbox.add(ApprovalGiven(model=request.model, request_id=request.id,
+                                         approver=cmd.approver,
+                                         approvals=len(request.approvals),
+                                         required=request.required, at=now))
+            if event is not None:
+                uow.outbox.add(RequestDecided(model=request.model, request_id=request.id,
+                                              status=str(request.status),
+                                              decided_by=cmd.approver, at=now))
             uow.commit()
             out.update(approvals=list(request.approvers), status=str(request.status),
                        revision=event.revision if event else None)
@@ -113,6 +124,9 @@ def reject(cmd: Reject, ctx: PlayContext) -> Decision:
             request.decided_at = ctx.clock.now()
             request.decision_note = cmd.reason or None
             uow.approvals.save(request)
+            uow.outbox.add(RequestDecided(model=request.model, request_id=request.id,
+                                          status=str(request.status), decided_by=cmd.actor,
+                                          at=request.decided_at))
             uow.commit()
         run.run.result = {"request": request.id, "status": "rejected"}
         return Decision(request, None, run.id)

@@ -41,12 +41,15 @@ def check_expected(model: str, tag: str, expected: int | None, actual: int) -> N
 def move_tag(uow: UnitOfWork, *, model: str, tag: str, to: Version, expected_revision: int,
              from_version: str | None, actor: str, play: str, reason: str, at: datetime,
              approvers: tuple[str, ...] = ()) -> TagMoved:
-    """Compare-and-set the tag and append its event, in the caller's transaction."""
+    """Compare-and-set the tag and append its event (history and outbox), in the caller's
+    transaction."""
     moved = uow.tags.compare_and_set(model, tag, expected_revision, to.id, at)
-    return uow.events.append(TagMoved(
+    event = uow.events.append(TagMoved(
         model=model, tag=tag, from_version=from_version, to_version=to.id,
         revision=moved.revision, actor=actor, approvers=approvers, play=play, reason=reason,
         at=at))
+    uow.outbox.add(event)
+    return event
 
 
 def primary(policy: ModelPolicy, version: Version) -> float | None:

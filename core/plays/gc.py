@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from core.commands import CollectGarbage
 from core.domain import EXPERIMENT_PREFIX, PRODUCTION, Version
 from core.engine import PlayContext
+from core.events import ArtifactsCollected
 
 
 @dataclass
@@ -66,7 +67,10 @@ def collect_garbage(cmd: CollectGarbage, ctx: PlayContext) -> GcReport:
                     # Record first: a crash after this leaves unreferenced blobs, never a
                     # version that claims artifacts it no longer has.
                     with ctx.uow() as uow:
-                        uow.versions.mark_artifacts_collected(v.model, v.id, ctx.clock.now())
+                        at = ctx.clock.now()
+                        uow.versions.mark_artifacts_collected(v.model, v.id, at)
+                        uow.outbox.add(ArtifactsCollected(model=v.model, version_id=v.id,
+                                                          at=at))
                         uow.commit()
                     report.bytes_freed += ctx.artifacts.delete(v.model, v.id)
                     report.collected.append(v)

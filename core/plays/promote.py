@@ -8,6 +8,7 @@ from datetime import timedelta
 from core.commands import Promote
 from core.domain import PRODUCTION, ApprovalRequest, ApprovalStatus, TagMoved, Version
 from core.engine import PlayContext
+from core.events import Promoted, PromotionRequested, RequestSuperseded
 from core.plays.common import check_expected, current, gate, move_tag, resolve
 
 
@@ -40,6 +41,10 @@ def promote(cmd: Promote, ctx: PlayContext) -> PromoteResult:
                                  expected_revision=revision,
                                  from_version=production.id if production else None,
                                  actor=cmd.actor, play="promote", reason=cmd.reason, at=now)
+                uow.outbox.add(Promoted(
+                    model=cmd.model, version_id=candidate.id, from_version=event.from_version,
+                    revision=event.revision, actor=cmd.actor, reason=cmd.reason,
+                    channel=cmd.channel, at=now))
                 uow.commit()
                 out.update(revision=event.revision)
             run.run.result = {"promoted": candidate.short, "revision": event.revision}
@@ -59,8 +64,14 @@ def promote(cmd: Promote, ctx: PlayContext) -> PromoteResult:
                     old.decided_at = now
                     old.decision_note = f"superseded by {request.id}"
                     uow.approvals.save(old)
+                    uow.outbox.add(RequestSuperseded(model=cmd.model, request_id=old.id,
+                                                     by_request=request.id, at=now))
                     superseded.append(old.id)
             uow.approvals.add(request)
+            uow.outbox.add(PromotionRequested(
+                model=cmd.model, request_id=request.id, version_id=candidate.id,
+                requester=cmd.actor, required=request.required, channel=cmd.channel,
+                at=now))
             uow.commit()
             out.update(request=request.id, required=request.required,
                        expires_at=request.expires_at.isoformat(), superseded=superseded)

@@ -10,6 +10,7 @@ from core.commands import Register, StartExperiment
 from core.domain import Artifact, Version
 from core.engine import PlayContext, RunRecorder
 from core.errors import AlreadyExists, InvalidInput
+from core.events import VersionRegistered
 from core.identity import short, version_id
 from core.plays.common import resolve, run_eval
 
@@ -78,6 +79,9 @@ def register_steps(cmd: Register, ctx: PlayContext, run: RunRecorder, *,
         try:
             with ctx.uow() as uow:
                 uow.versions.add(draft)
+                uow.outbox.add(VersionRegistered(
+                    model=draft.model, version_id=draft.id, owner=draft.owner, kind=draft.kind,
+                    parent_id=draft.parent_id, at=draft.created_at))
                 uow.commit()
         except AlreadyExists:
             # Someone registered the same content a moment ago: same id, same version.

@@ -14,6 +14,7 @@ from core.config import ModelPolicy
 from core.domain import Incident, TagMoved, Version
 from core.engine import PlayContext
 from core.errors import InvalidState, PlaybookError, Refused
+from core.events import IncidentConfirmed, IncidentOpened
 from core.plays.common import check_expected, current, move_tag, resolve, run_eval
 from core.ports import UnitOfWork
 
@@ -99,6 +100,10 @@ def rollback(cmd: Rollback, ctx: PlayContext) -> RollbackResult:
                 time_to_rollback_s=(rolled_back_at - opened_at).total_seconds(),
                 rehearsal=cmd.tag != "production")
             uow.incidents.add(incident)
+            uow.outbox.add(IncidentOpened(
+                model=cmd.model, incident_id=incident.id, tag=cmd.tag, bad_version=bad.id,
+                restored_version=target.id, opened_by=cmd.actor, rehearsal=incident.rehearsal,
+                channel=cmd.channel, at=rolled_back_at))
             uow.commit()
             out.update(incident=incident.id, revision=event.revision,
                        time_to_rollback_s=incident.time_to_rollback_s)
@@ -113,6 +118,9 @@ def rollback(cmd: Rollback, ctx: PlayContext) -> RollbackResult:
         incident.confirmed_at = ctx.clock.now()
         with ctx.uow() as uow:
             uow.incidents.save(incident)
+            uow.outbox.add(IncidentConfirmed(
+                model=cmd.model, incident_id=incident.id, confirmation=incident.confirmation,
+                rehearsal=incident.rehearsal, at=incident.confirmed_at))
             uow.commit()
         run.record("confirm with eval suite", confirm_started,
                    {"confirmation": incident.confirmation, "scores": incident.confirm_scores},

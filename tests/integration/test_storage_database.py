@@ -16,7 +16,8 @@ TABLES = {"versions", "tags", "tag_events", "approval_requests", "incidents", "a
           "play_runs", "alembic_version",
           "slack_deliveries", "slack_messages",  # 0002_slack
           "api_tokens", "api_idempotency", "canaries",  # 0002_api
-          "job_claims"}  # 0003_scheduler
+          "job_claims",  # 0003_scheduler
+          "outbox_events", "outbox_deliveries"}  # 0004_outbox
 
 
 def test_postgres_urls_use_psycopg_3() -> None:

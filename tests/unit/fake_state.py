@@ -8,7 +8,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.domain import ApprovalRequest, Attribution, Incident, PlayRun, Tag, TagMoved, Version
 
@@ -35,11 +35,13 @@ class State:
     incidents: dict[str, Incident] = field(default_factory=dict)
     attributions: dict[str, Attribution] = field(default_factory=dict)
     runs: dict[str, PlayRun] = field(default_factory=dict)
+    outbox: dict[int, Any] = field(default_factory=dict)  # seq -> event
+    deliveries: dict[tuple[int, str], Any] = field(default_factory=dict)  # -> Delivery
 
     def copy(self) -> State:
         return State(dict(self.versions), dict(self.tags), dict(self.events),
                      dict(self.approvals), dict(self.incidents), dict(self.attributions),
-                     dict(self.runs))
+                     dict(self.runs), dict(self.outbox), dict(self.deliveries))
 
 
 class FakeStore:

@@ -22,6 +22,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+from fake_outbox import FakeOutbox
 from fake_records import (
     FakeApprovalRepository,
     FakeAttributionRepository,
@@ -166,6 +167,7 @@ class FakeUnitOfWork(ports.UnitOfWork):
         self.incidents = FakeIncidentRepository(self)
         self.attributions = FakeAttributionRepository(self)
         self.runs = FakeRunRepository(self)
+        self.outbox = FakeOutbox(self)
 
     def __enter__(self) -> Self:
         if self._staged is not None:

@@ -267,7 +267,15 @@ class Fakes:
         return {"versions": dict(s.versions), "tags": dict(s.tags), "events": dict(s.events),
                 "approvals": copy.deepcopy(s.approvals),
                 "incidents": copy.deepcopy(s.incidents),
-                "attributions": dict(s.attributions)}
+                "attributions": dict(s.attributions), "outbox": dict(s.outbox)}
+
+    def domain_events(self, model: str | None = None) -> list[Any]:
+        """The domain events written so far (committed), oldest first."""
+        return [e for _, e in sorted(self.state.outbox.items())
+                if model is None or e.model == model]
+
+    def event_names(self, model: str | None = None) -> list[str]:
+        return [type(e).__name__ for e in self.domain_events(model)]
 
     # Setting the scene without running a play.
     def add_version(self, model: str, prompt: str, scores: Mapping[str, float] | None = None,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.slack.blocks.common import Message, at, context, fields, header, message, section, user
-from core.domain import Incident, TagMoved
+from core.domain import Incident
+from core.events import Promoted
 from core.identity import short
 
 
@@ -55,8 +56,8 @@ def confirmation(incident: Incident) -> Message:
     return message(text, [section(text)])
 
 
-def promoted(event: TagMoved, gate: dict[str, Any]) -> Message:
-    target = short(event.model, event.to_version)
+def promoted(event: Promoted, gate: dict[str, Any]) -> Message:
+    target = short(event.model, event.version_id)
     before = short(event.model, event.from_version) if event.from_version else "nothing"
     metric = gate.get("metric", "score")
     numbers = f"{metric} {gate.get('candidate_score', 0):g}"

@@ -79,7 +79,7 @@ class Server:
     def __init__(self, asgi: FastAPI) -> None:
         self.sock = bind_free()
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(asgi, log_level="warning", lifespan="off"))
+        self.server = uvicorn.Server(uvicorn.Config(asgi, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
                                        daemon=True)
 

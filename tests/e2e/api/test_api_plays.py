@@ -7,14 +7,13 @@ from pathlib import Path
 
 import httpx
 from api_harness import Api, PromptLengthEvaluator, Server, error
-from fastapi import FastAPI
+from testkit.waiting import until
 
 from bot import bootstrap
-from bot.api import build_router
 from bot.api.schemas import ApprovalOut, DecisionOut, PromoteOut, RollbackOut
 from bot.server import create_asgi
 from bot.settings import Settings
-from core.domain import ApprovalRequest
+from core.outbox import Delivery
 from storage.database import make_engine
 
 
@@ -110,22 +109,22 @@ def test_healthz_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None
         app.close()
 
 
-def test_approval_listeners_hear_of_requests_and_cannot_fail_them(api: Api) -> None:
-    """The hook the Slack app posts its approval card from."""
-    heard: list[str] = []
-
-    def broken(request: ApprovalRequest) -> None:
-        raise RuntimeError("slack is down")
-
-    asgi = FastAPI()
-    asgi.include_router(build_router(api.app, approval_listeners=[
-        broken, lambda request: heard.append(request.id)]))
+def test_an_http_promotion_writes_its_event_and_a_server_without_slack_skips_it(
+        api: Api) -> None:
+    """The card is a consequence of the play's event; a server that runs no Slack closes
+    that delivery as skipped (visible in `playbook outbox --all`) instead of keeping it
+    pending forever."""
     r1 = api.register("risky", "z" * 30)
-    server = Server(asgi).start()
-    try:
-        asked = httpx.post(server.url + "/v1/models/risky/promote", json={"version": r1["id"]},
-                           headers={"Authorization": f"Bearer {api.tokens['ci']}"})
-    finally:
-        server.stop()
+    asked = api.call("ci").post("/v1/models/risky/promote", json={"version": r1["id"]})
     assert asked.status_code == 202
-    assert heard == [asked.json()["request"]["id"]]
+    request_id = asked.json()["request"]["id"]
+
+    def card_delivery() -> list[Delivery]:
+        with api.app.ctx.uow() as uow:
+            return [d for d in uow.outbox.list(states=("pending", "skipped"))
+                    if d.name == "PromotionRequested"]
+
+    until(lambda: [d.state for d in card_delivery()] == ["skipped"], "the delivery skipped")
+    (skipped,) = card_delivery()
+    assert skipped.event.request_id == request_id  # type: ignore[union-attr]
+    assert "does not run this handler" in str(skipped.last_error)

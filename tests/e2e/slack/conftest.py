@@ -36,7 +36,7 @@ def slack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
                                         actor="test"), clock=clock)
     asgi = create_asgi(playbook, scheduler=False)
     server = Server(asgi).start()
-    harness = Harness(playbook, fake, server.url, clock, asgi.state.slack)
+    harness = Harness(playbook, fake, server.url, clock, asgi.state.slack, asgi.state.outbox)
     try:
         yield harness
     finally:

@@ -23,6 +23,7 @@ from testkit.ports import bind_free
 from testkit.waiting import LIMIT_S, until
 
 from bot.bootstrap import App
+from bot.dispatcher import OutboxRunner
 from bot.slack.runtime import SlackRuntime
 from core.commands import Approve, Promote, Register
 from core.domain import PRODUCTION, Version
@@ -122,8 +123,9 @@ class Server:
 
 class Harness:
     def __init__(self, playbook: App, fake: FakeSlack, url: str, clock: TestClock,
-                 runtime: SlackRuntime) -> None:
+                 runtime: SlackRuntime, outbox: OutboxRunner) -> None:
         self.playbook = playbook
+        self.outbox = outbox
         self.fake = fake
         self.url = url
         self.clock = clock
@@ -188,9 +190,17 @@ class Harness:
         return found[n - 1]
 
     def idle(self) -> None:
-        """Every listener and the background work they handed on have finished: what a
-        request was going to do, it has done (so asserting that nothing more happened holds)."""
+        """Every listener and the background work they handed on have finished, and the
+        outbox has delivered what they wrote: what a request was going to do, it has done (so
+        asserting that nothing more happened holds)."""
         assert self.rt.wait_idle(LIMIT_S), "listeners or background work did not finish"
+        assert self.outbox.wait_idle(LIMIT_S), "the outbox did not deliver what was due"
+
+    def deliver_due(self) -> None:
+        """Have the outbox deliver what is due now (retries the clock has reached), without
+        waiting for its poll."""
+        self.outbox.nudge()
+        assert self.outbox.wait_idle(LIMIT_S), "the outbox did not deliver what was due"
 
     # -- registry state --------------------------------------------------------------------
 
@@ -210,6 +220,7 @@ class Harness:
     def promote_now(self, model: str, version: Version) -> None:
         promote(Promote.parse(model=model, version=version.short, actor="UANA"),
                 self.playbook.ctx)
+        self.idle()  # its announcement is posted before the test goes on
 
     def bearer(self, name: str) -> dict[str, str]:
         """Headers of an HTTP API client with an admin token whose actor is `name`."""
@@ -236,6 +247,7 @@ class Harness:
         assert request is not None
         for who in approvers:
             approve(Approve.parse(request_id=request.id, approver=who), self.playbook.ctx)
+        self.idle()  # its card is posted and decided before the test goes on
 
     def production(self, model: str) -> str | None:
         with self.playbook.ctx.uow() as uow:

@@ -22,6 +22,7 @@ def test_an_http_promotion_posts_the_card_and_the_button_decides_it(slack: Harne
     assert answer.status_code == 202, answer.text
     request_id = answer.json()["request"]["id"]
     assert slack.production("risky") == old.id  # nothing moves before an approver says so
+    slack.idle()
 
     cards = slack.fake.called("chat.postMessage")[posts:]
     assert len(cards) == 1 and cards[0].params["channel"] == "#releases"
@@ -44,10 +45,12 @@ def test_a_request_decided_over_http_updates_its_card(slack: Harness) -> None:
     asked = slack.http.post("/v1/models/risky/promote", json={"version": candidate.short},
                             headers=auth["ci-deploy"])
     request_id = asked.json()["request"]["id"]
+    slack.idle()
     updates = len(slack.fake.called("chat.update"))
 
     done = slack.http.post(f"/v1/approvals/{request_id}/approve", headers=auth["UCHO"])
     assert done.status_code == 200 and done.json()["status"] == "approved", done.text
+    slack.idle()
     card = slack.fake.called("chat.update")[updates:]
     assert len(card) == 1 and "Approved by" in json.dumps(card[0].params["blocks"])
     assert not any(b["type"] == "actions" for b in card[0].params["blocks"])

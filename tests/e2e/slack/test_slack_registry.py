@@ -55,11 +55,13 @@ def test_audit_posts_a_summary_and_the_bundle_as_a_file_in_its_thread(slack: Har
     attribute([{"request_id": "req-42", "model": "chat", "version": v2.short}],
               slack.playbook.ctx)
     slack.command("/audit", "req-42", channel="CGEN", channel_name="general")
-    summary = slack.fake.wait_for(lambda: slack.fake.called("chat.postMessage"))[0]
-    assert summary.params["channel"] == "CGEN" and v2.short in summary.params["text"]
+    summary = slack.fake.wait_for(
+        lambda: slack.fake.called("chat.postMessage", channel="CGEN"))[0]
+    assert v2.short in summary.params["text"]
     done = slack.fake.wait_for(lambda: slack.fake.called("files.completeUploadExternal"))[0]
     assert done.params["channel_id"] == "CGEN"
-    assert done.params["thread_ts"] == "1700000000.000001"  # the summary's ts
+    posts = slack.fake.called("chat.postMessage")
+    assert done.params["thread_ts"] == f"1700000000.{posts.index(summary) + 1:06d}"  # its ts
     (upload,) = slack.fake.called("upload")
     bundle = json.loads(upload.params["content"])
     assert bundle["request_id"] == "req-42" and bundle["version"]["id"] == v2.id

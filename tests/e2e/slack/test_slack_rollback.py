@@ -55,13 +55,14 @@ def test_rollback_to_an_explicit_version(slack: Harness) -> None:
 
 def test_rollback_outside_the_incident_channel_is_refused_naming_it(slack: Harness) -> None:
     _, v2 = _history(slack)
+    posts = len(slack.fake.called("chat.postMessage"))
     reply = slack.reply(slack.command("/rollback", "chat", channel="CGEN",
                                       channel_name="general"))
     assert reply["response_type"] == "ephemeral"
     assert "only in <#CINC>" in reply["text"] and "How to fix" in json.dumps(reply["blocks"])
     slack.idle()
     assert slack.production("chat") == v2.id
-    assert not slack.fake.called("chat.postMessage")
+    assert len(slack.fake.called("chat.postMessage")) == posts
 
 
 def test_an_incident_channel_given_by_name_matches_the_channel_name(slack: Harness) -> None:
@@ -77,7 +78,7 @@ def test_an_incident_channel_given_by_name_matches_the_channel_name(slack: Harne
     assert slack.production("risky") == r1.id
 
 
-def test_a_failed_post_never_hides_the_tag_move(slack: Harness) -> None:
+def test_a_failed_post_never_hides_the_tag_move_and_is_retried(slack: Harness) -> None:
     v1, v2 = _history(slack)
     slack.fake.fail("chat.postMessage", "not_in_channel")
     sent = slack.command("/rollback", "chat")
@@ -86,7 +87,20 @@ def test_a_failed_post_never_hides_the_tag_move(slack: Harness) -> None:
     reply = slack.reply(sent)
     assert reply["response_type"] == "ephemeral"
     assert f"Rolled back {v2.short} -> {v1.short}" in reply["text"]
-    assert "not_in_channel" in reply["text"] and "/invite" in reply["text"]
+    assert not [c for c in slack.fake.called("chat.postMessage", channel="CINC")
+                if c.refused is None]
+    with slack.playbook.ctx.uow() as uow:  # the record waits in the outbox, its error kept
+        (waiting,) = [d for d in uow.outbox.list() if d.name == "IncidentOpened"]
+    assert waiting.last_error and "not_in_channel" in waiting.last_error
+    assert "/invite" in waiting.last_error
+
+    slack.clock.advance(seconds=5)  # the first retry is due
+    slack.deliver_due()
+    record, confirm = [c for c in slack.fake.called("chat.postMessage", channel="CINC")
+                       if c.refused is None]
+    assert v2.short in _text(record) and confirm.params["thread_ts"]
+    with slack.playbook.ctx.uow() as uow:
+        assert uow.outbox.list() == []
 
 
 def test_a_rate_limited_post_is_retried_after_retry_after(slack: Harness) -> None:
@@ -97,7 +111,7 @@ def test_a_rate_limited_post_is_retried_after_retry_after(slack: Harness) -> Non
     assert slack.production("chat") == v1.id
     # The stand-in refuses, as Slack does, any post before Retry-After has passed: a retry
     # that did not wait would have been refused again and the record lost.
-    first, again, confirm = slack.fake.called("chat.postMessage")
+    first, again, confirm = slack.fake.called("chat.postMessage", channel="CINC")
     assert first.refused == "ratelimited" and again.refused is None
     assert first.params["blocks"] == again.params["blocks"]
     assert confirm.params.get("thread_ts") and confirm.refused is None
@@ -108,6 +122,7 @@ def test_the_record_is_posted_before_the_slow_confirmation_eval(slack: Harness) 
     sent = slack.command("/rollback", "slow", channel="CGEN", channel_name="general")
     assert sent.response.status_code == 200  # acked while the confirming eval is held
     record = slack.fake.wait_for(lambda: slack.fake.called("chat.postMessage"))[0]
+    assert record.params["channel"] == "CGEN"  # `slow` names no channel: where it was typed
     assert slack.production("slow") == v1.id
     assert "thread_ts" not in record.params or not record.params["thread_ts"]
     with slack.playbook.ctx.uow() as uow:

@@ -51,6 +51,7 @@ def test_digest_reports_the_last_day_from_the_registry(slack: Harness) -> None:
         uow.commit()
         rehearsal = uow.incidents.list("chat", limit=1, rehearsal=True)[0]
         incident = uow.incidents.list("chat", limit=1, rehearsal=False)[0]
+    slack.idle()  # the plays' own posts are out
     scheduler = Scheduler(slack.rt)
     before = len(slack.fake.calls)
 
@@ -147,6 +148,7 @@ def test_sweep_updates_expired_cards_and_warns_of_experiments_once(slack: Harnes
     slack.clock.advance(hours=25)  # past the 24 h approval TTL; the experiment ends in 23 h
     scheduler.fire("sweep", slack.clock.now())
     scheduler.fire("sweep", slack.clock.now() + timedelta(minutes=5))
+    slack.idle()  # the card is the notifier's, from the RequestExpired event
     (updated,) = slack.fake.called("chat.update")
     assert (updated.params["channel"], updated.params["ts"]) == card
     assert "xpired" in _text(updated.params) and "Approve" not in _text(updated.params)
@@ -269,11 +271,16 @@ def test_an_expired_card_whose_update_failed_is_updated_on_retry(slack: Harness)
     scheduler.fire("sweep", slack.clock.now())
     with slack.playbook.ctx.uow() as uow:
         assert uow.approvals.get(pending.id).status == "expired"  # type: ignore[union-attr]
+    slack.idle()  # the notifier tried the card (RequestExpired) and Slack failed
     scheduler.fire("sweep", slack.clock.now() + timedelta(minutes=5))  # not pending: no retry
+    slack.idle()
     assert len(slack.fake.called("chat.update")) == 1
+    with slack.playbook.ctx.uow() as uow:  # the update waits in the outbox for its retry
+        (waiting,) = uow.outbox.list()
+    assert waiting.name == "RequestExpired" and "service_unavailable" in str(waiting.last_error)
 
-    slack.clock.advance(minutes=11)
-    assert scheduler.reclaim() == [f"card-expired:{pending.id}"]
+    slack.clock.advance(seconds=5)
+    slack.deliver_due()
     _failed, updated = slack.fake.called("chat.update")
     assert "xpired" in _text(updated.params) and "Approve" not in _text(updated.params)
 

@@ -10,9 +10,10 @@ from slack_bolt import Ack, App, Respond
 
 from bot.slack.blocks.investigation import ROLLBACK
 from bot.slack.errors import reports_errors
-from bot.slack.incidents import require_incident_channel, roll_back_and_report
+from bot.slack.incidents import require_incident_channel
 from bot.slack.runtime import SlackRuntime
 from core.commands import Rollback
+from core.plays import rollback
 
 
 def register(app: App, rt: SlackRuntime) -> None:
@@ -27,5 +28,6 @@ def register(app: App, rt: SlackRuntime) -> None:
                                  channel.get("name"))
         order = Rollback.parse(model=seen["model"], actor=body["user"]["id"],
                                symptom="regression confirmed by an investigation",
-                               expected_revision=seen.get("revision"))
-        rt.work.submit(lambda: roll_back_and_report(rt, order, channel["id"]), respond)
+                               expected_revision=seen.get("revision"),
+                               channel=channel.get("id"))
+        rt.work.submit(lambda: rollback(order, rt.ctx), respond)

@@ -1,0 +1,116 @@
+"""The notifier port (core.ports.Notifier) for Slack: every consequence a person sees.
+
+The outbox dispatcher calls it for the events of any play from any surface (Slack, the CLI,
+the HTTP API, the scheduler), so an approval card is posted and refreshed, an incident record
+and its confirmation land in the incident channel, and a promotion is announced, whoever
+started the play. Each method is idempotent: what was posted is remembered in the Slack store
+(kind, key) before the delivery is recorded as done, so a delivery that runs twice finds it
+and posts nothing new. A failed Slack call raises, and the outbox retries it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.slack.blocks.incident import confirmation, incident_record, promoted
+from bot.slack.runtime import SlackRuntime
+from core.errors import NotFound
+from core.events import Promoted
+
+INCIDENT = "incident"  # the record; the confirmation is its own kind, replied in its thread
+CONFIRMATION = "incident-confirmation"
+PROMOTION = "promotion"
+log = logging.getLogger("playbook.slack")
+
+
+class RecordNotPostedYet(Exception):
+    """The confirmation of an incident whose record is not in Slack yet: retried later."""
+
+
+class SlackNotifier:
+    def __init__(self, rt: SlackRuntime) -> None:
+        self._rt = rt
+
+    def approval_requested(self, request_id: str, channel: str | None) -> None:
+        rt = self._rt
+        if rt.cards.where(request_id) is not None:
+            rt.cards.refresh(request_id)  # posted by an earlier try of this delivery
+            return
+        with rt.ctx.uow() as uow:
+            request = uow.approvals.get(request_id)
+        if request is None:
+            raise NotFound(f"no approval request {request_id!r}")
+        where = rt.config.model(request.model).release_channel or channel
+        if where is None:
+            log.warning("approval request %s: %s names no release_channel and was not asked "
+                        "for in Slack; no card posted", request_id, request.model)
+            return
+        rt.cards.post(request_id, where)
+
+    def approval_changed(self, request_id: str) -> None:
+        self._rt.cards.refresh(request_id)
+
+    def incident_opened(self, incident_id: str, channel: str | None) -> None:
+        rt = self._rt
+        if rt.store.message(INCIDENT, incident_id) is not None:
+            return
+        with rt.ctx.uow() as uow:
+            incident = uow.incidents.get(incident_id)
+        if incident is None:
+            raise NotFound(f"no incident {incident_id!r}")
+        policy = rt.config.model(incident.model)
+        where = policy.incident_channel or channel or policy.release_channel
+        if where is None:
+            log.warning("incident %s: %s names no incident or release channel; not posted",
+                        incident_id, incident.model)
+            return
+        posted = rt.poster.post(where, incident_record(incident,
+                                                       policy.max_time_to_rollback_s))
+        rt.store.remember(INCIDENT, incident_id, *posted, rt.now())
+
+    def incident_confirmed(self, incident_id: str) -> None:
+        rt = self._rt
+        if rt.store.message(CONFIRMATION, incident_id) is not None:
+            return
+        with rt.ctx.uow() as uow:
+            incident = uow.incidents.get(incident_id)
+        if incident is None:
+            raise NotFound(f"no incident {incident_id!r}")
+        record = rt.store.message(INCIDENT, incident_id)
+        if record is None:
+            policy = rt.config.model(incident.model)
+            if policy.incident_channel or policy.release_channel:
+                raise RecordNotPostedYet(f"the record of incident {incident_id} is not posted")
+            return  # nowhere it was posted (no channel known): nothing to reply to
+        where, ts = record
+        posted = rt.poster.post(where, confirmation(incident), thread_ts=ts)
+        rt.store.remember(CONFIRMATION, incident_id, *posted, rt.now())
+
+    def canary_judged(self, model: str, version_id: str) -> None:
+        with self._rt.ctx.uow() as uow:
+            requests = [r.id for r in uow.approvals.pending(model) if r.version_id == version_id]
+        for request_id in requests:
+            self._rt.cards.refresh(request_id)
+
+    def promoted(self, event: Promoted) -> None:
+        rt = self._rt
+        key = f"{event.model}:{event.revision}"
+        if rt.store.message(PROMOTION, key) is not None:
+            return
+        policy = rt.config.model(event.model)
+        where = policy.release_channel or event.channel
+        if where is None:
+            return  # a low-stakes promotion from the CLI or HTTP, and no release channel
+        with rt.ctx.uow() as uow:
+            target = uow.versions.get(event.model, event.version_id)
+            before = uow.versions.get(event.model, event.from_version) \
+                if event.from_version else None
+        numbers: dict[str, Any] = {"metric": policy.metric}
+        if target is not None and policy.metric in target.scores:
+            numbers["candidate_score"] = target.scores[policy.metric]
+            if before is not None and policy.metric in before.scores:
+                numbers["production_score"] = before.scores[policy.metric]
+                numbers["delta"] = target.scores[policy.metric] - before.scores[policy.metric]
+        posted = rt.poster.post(where, promoted(event, numbers))
+        rt.store.remember(PROMOTION, key, *posted, rt.now())

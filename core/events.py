@@ -1,0 +1,174 @@
+"""Domain events: what a play says happened, in the past tense.
+
+A play records its events through the unit of work (`uow.outbox.add(event)`), so they are
+written to the outbox in the same transaction as the state change: there is never an event
+without its change, nor a change without its event. A dispatcher in every running server then
+hands each event to the handlers subscribed to it (core.handlers), which turn it into
+consequences: Slack cards and records today, mirrors and webhooks tomorrow.
+
+Events carry ids and the few facts a handler needs to decide; a handler that needs the whole
+record reads it, so an event written by an older Playbook still means the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from core.domain import TagMoved
+
+
+@dataclass(frozen=True)
+class VersionRegistered:
+    model: str
+    version_id: str
+    owner: str
+    kind: str  # release | experiment
+    parent_id: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class PromotionRequested:
+    """A promotion waits for approvers (high stakes): its card goes to the release channel."""
+
+    model: str
+    request_id: str
+    version_id: str
+    requester: str
+    required: int
+    channel: str | None  # where it was asked for: the card goes there without release_channel
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Promoted:
+    """Production moved at once (no approvers needed): announced in the release channel."""
+
+    model: str
+    version_id: str
+    from_version: str | None
+    revision: int
+    actor: str
+    reason: str
+    channel: str | None  # where it was asked for: announced there without release_channel
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ApprovalGiven:
+    """One approver said yes; the request may still need more."""
+
+    model: str
+    request_id: str
+    approver: str
+    approvals: int
+    required: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RequestDecided:
+    """A promotion request was approved (the tag moved with it) or rejected."""
+
+    model: str
+    request_id: str
+    status: str  # approved | rejected
+    decided_by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RequestSuperseded:
+    model: str
+    request_id: str
+    by_request: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RequestExpired:
+    model: str
+    request_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class IncidentOpened:
+    """A rollback moved the tag back; the record is due in the incident channel at once."""
+
+    model: str
+    incident_id: str
+    tag: str
+    bad_version: str
+    restored_version: str
+    opened_by: str
+    rehearsal: bool
+    channel: str | None  # where it was ordered: the record goes there without incident_channel
+    at: datetime
+
+
+@dataclass(frozen=True)
+class IncidentConfirmed:
+    """The confirming eval of a rollback finished (passed, failed, or could not run)."""
+
+    model: str
+    incident_id: str
+    confirmation: str
+    rehearsal: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CanaryJudgedWorse:
+    """A promotion of a running canary was refused because it is clearly worse than
+    production: the request's card shows the comparison."""
+
+    model: str
+    version_id: str
+    reasons: tuple[str, ...]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ArtifactsCollected:
+    model: str
+    version_id: str
+    at: datetime
+
+
+Event = (VersionRegistered | PromotionRequested | Promoted | ApprovalGiven | RequestDecided
+         | RequestSuperseded | RequestExpired | TagMoved | IncidentOpened | IncidentConfirmed
+         | CanaryJudgedWorse | ArtifactsCollected)
+
+EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in (
+    VersionRegistered, PromotionRequested, Promoted, ApprovalGiven, RequestDecided,
+    RequestSuperseded, RequestExpired, TagMoved, IncidentOpened, IncidentConfirmed,
+    CanaryJudgedWorse, ArtifactsCollected)}
+
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(cls)
+                                          for name, cls in EVENT_TYPES.items()}
+
+
+def name_of(event: Event) -> str:
+    name = type(event).__name__
+    if name not in EVENT_TYPES:
+        raise TypeError(f"{name} is not a domain event (see core.events.EVENT_TYPES)")
+    return name
+
+
+def to_json(event: Event) -> dict[str, Any]:
+    """A plain-JSON form, the way the outbox stores it."""
+    return dict(_ADAPTERS[name_of(event)].dump_python(event, mode="json"))
+
+
+def from_json(name: str, payload: dict[str, Any]) -> Event:
+    """The event back from its stored form; an unknown name is an error, never skipped."""
+    adapter = _ADAPTERS.get(name)
+    if adapter is None:
+        raise ValueError(f"unknown event {name!r}; was it written by a newer Playbook?")
+    event: Event = adapter.validate_python(payload)
+    return event

@@ -1,0 +1,65 @@
+"""The consequences of plays: which handler each event goes to, and what the handlers do.
+
+`SUBSCRIPTIONS` is read when an event is written (one delivery per handler named), so it is
+the same in every process: the CLI, every server replica. A handler is one small function
+over an event and a port; the composition root binds the ports and hands the bound handlers
+to the dispatcher (core.outbox). A new integration (a webhook, a registry mirror) is a new
+name here and one more function.
+"""
+
+from __future__ import annotations
+
+from core.events import (
+    ApprovalGiven,
+    CanaryJudgedWorse,
+    Event,
+    IncidentConfirmed,
+    IncidentOpened,
+    Promoted,
+    PromotionRequested,
+    RequestDecided,
+    RequestExpired,
+    RequestSuperseded,
+)
+from core.ports import Notifier
+
+NOTIFY = "notify"  # the people: Slack cards, incident records, announcements
+
+SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
+    "PromotionRequested": (NOTIFY,),
+    "ApprovalGiven": (NOTIFY,),
+    "RequestDecided": (NOTIFY,),
+    "RequestSuperseded": (NOTIFY,),
+    "RequestExpired": (NOTIFY,),
+    "IncidentOpened": (NOTIFY,),
+    "IncidentConfirmed": (NOTIFY,),
+    "Promoted": (NOTIFY,),
+    "CanaryJudgedWorse": (NOTIFY,),
+}
+
+HANDLER_NAMES: frozenset[str] = frozenset(n for names in SUBSCRIPTIONS.values() for n in names)
+
+
+def subscribers(event_name: str) -> tuple[str, ...]:
+    return SUBSCRIPTIONS.get(event_name, ())
+
+
+def notify(event: Event, notifier: Notifier) -> None:
+    """Tell the people: every surface's play reaches Slack through here, and only here."""
+    match event:
+        case PromotionRequested():
+            notifier.approval_requested(event.request_id, event.channel)
+        case ApprovalGiven() if event.approvals >= event.required:
+            pass  # the last approval: its RequestDecided (next) shows it, once
+        case ApprovalGiven() | RequestDecided() | RequestSuperseded() | RequestExpired():
+            notifier.approval_changed(event.request_id)
+        case IncidentOpened() if not event.rehearsal:  # drills report on their own
+            notifier.incident_opened(event.incident_id, event.channel)
+        case IncidentConfirmed() if not event.rehearsal:
+            notifier.incident_confirmed(event.incident_id)
+        case Promoted():
+            notifier.promoted(event)
+        case CanaryJudgedWorse():
+            notifier.canary_judged(event.model, event.version_id)
+        case _:
+            pass  # nothing to tell people (yet): registrations, collections, raw tag moves

@@ -1,0 +1,134 @@
+"""The SQL outbox (core.ports.Outbox): events and their deliveries, claimed with leases.
+
+On PostgreSQL the claim skips rows another replica holds locked (FOR UPDATE SKIP LOCKED), so
+replicas never queue behind each other; on SQLite every transaction already holds the one
+write lock (BEGIN IMMEDIATE). Either way the lease, committed at once, is what keeps a claimed
+delivery away from others until it ends or its holder dies.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import aliased
+
+from core import events
+from core.handlers import subscribers
+from core.outbox import Delivery, DeliveryState
+from storage.orm_outbox import OutboxDeliveryRow, OutboxEventRow
+from storage.repositories.base import SqlRepository
+
+ERROR_CHARS = 2000
+
+
+class SqlOutbox(SqlRepository):
+    _written = 0
+
+    def take_written(self) -> int:
+        """How many events were added since last asked (the unit of work asks at commit)."""
+        written, self._written = self._written, 0
+        return written
+
+    def add(self, event: events.Event) -> None:
+        name = events.name_of(event)
+        row = OutboxEventRow(name=name, model=event.model, payload=events.to_json(event),
+                             created_at=event.at)
+        self._session.add(row)
+        self._session.flush()
+        for handler in subscribers(name):
+            self._session.add(OutboxDeliveryRow(
+                event_seq=row.seq, handler=handler, model=event.model, state="pending",
+                attempts=0, next_attempt_at=event.at, lease_owner=None, lease_until=None,
+                last_error=None, done_at=None))
+        self._session.flush()
+        self._written += 1
+
+    def claim(self, handlers: Collection[str], owner: str, now: datetime,
+              lease_until: datetime, limit: int) -> builtins.list[Delivery]:
+        d = OutboxDeliveryRow
+        earlier = aliased(OutboxDeliveryRow)
+        blocked = select(earlier.event_seq).where(
+            earlier.handler == d.handler, earlier.model == d.model,
+            earlier.event_seq < d.event_seq, earlier.state == "pending").exists()
+        due = (select(d.event_seq, d.handler)
+               .where(d.state == "pending", d.handler.in_(list(handlers)),
+                      (d.attempts == 0) | (d.next_attempt_at <= now),
+                      (d.lease_until.is_(None)) | (d.lease_until < now), ~blocked)
+               .order_by(d.event_seq).limit(limit)
+               .with_for_update(skip_locked=True, of=d))
+        keys = [(seq, handler) for seq, handler in self._session.execute(due)]
+        for seq, handler in keys:
+            self._write(update(d).where(d.event_seq == seq, d.handler == handler)
+                        .values(lease_owner=owner, lease_until=lease_until,
+                                attempts=d.attempts + 1))
+        return [self._one(seq, handler) for seq, handler in keys]
+
+    def done(self, event_seq: int, handler: str, owner: str, at: datetime) -> None:
+        self._finish(event_seq, handler, owner, state="done", done_at=at, last_error=None)
+
+    def failed(self, event_seq: int, handler: str, owner: str, error: str,
+               retry_at: datetime | None, at: datetime) -> None:
+        if retry_at is None:
+            self._finish(event_seq, handler, owner, state="dead", done_at=at,
+                         last_error=error[:ERROR_CHARS])
+        else:
+            self._finish(event_seq, handler, owner, state="pending", next_attempt_at=retry_at,
+                         last_error=error[:ERROR_CHARS])
+
+    def _finish(self, event_seq: int, handler: str, owner: str, **values: object) -> None:
+        """Only while the lease is still ours: a delivery taken over by another replica (our
+        lease ran out) is theirs to record."""
+        d = OutboxDeliveryRow
+        self._write(update(d).where(d.event_seq == event_seq, d.handler == handler,
+                                    d.lease_owner == owner, d.state == "pending")
+                    .values(lease_owner=None, lease_until=None, **values))
+
+    def skip(self, handlers: Collection[str], at: datetime) -> int:
+        d = OutboxDeliveryRow
+        result = self._write(update(d).where(d.state == "pending",
+                                             d.handler.in_(list(handlers)))
+                             .values(state="skipped", done_at=at,
+                                     last_error="this deployment does not run this handler"))
+        return int(result.rowcount or 0)
+
+    def retry(self, event_seq: int | None, at: datetime) -> int:
+        d = OutboxDeliveryRow
+        where = [d.state == "dead"]
+        if event_seq is not None:
+            where.append(d.event_seq == event_seq)
+        result = self._write(update(d).where(*where).values(
+            state="pending", next_attempt_at=at, done_at=None, attempts=0))
+        return int(result.rowcount or 0)
+
+    def list(self, *, states: Collection[DeliveryState] = ("pending", "dead"),
+             limit: int = 100) -> builtins.list[Delivery]:
+        d, e = OutboxDeliveryRow, OutboxEventRow
+        stmt = (select(d, e).join(e, e.seq == d.event_seq).where(d.state.in_(list(states)))
+                .order_by(d.event_seq, d.handler).limit(limit))
+        return [_delivery(row, ev) for row, ev in self._session.execute(stmt)]
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        d = OutboxDeliveryRow
+        stmt = select(d.handler, d.state, func.count()).group_by(d.handler, d.state)
+        return {(h, s): int(n) for h, s, n in self._session.execute(stmt)}
+
+    def _one(self, event_seq: int, handler: str) -> Delivery:
+        d, e = OutboxDeliveryRow, OutboxEventRow
+        stmt = (select(d, e).join(e, e.seq == d.event_seq)
+                .where(and_(d.event_seq == event_seq, d.handler == handler))
+                .execution_options(populate_existing=True))
+        row, ev = self._session.execute(stmt).one()
+        return _delivery(row, ev)
+
+
+def _delivery(row: OutboxDeliveryRow, ev: OutboxEventRow) -> Delivery:
+    state: DeliveryState = row.state  # type: ignore[assignment]
+    return Delivery(event_seq=row.event_seq, handler=row.handler, model=row.model,
+                    name=ev.name, event=events.from_json(ev.name, ev.payload),
+                    created_at=ev.created_at, state=state, attempts=row.attempts,
+                    next_attempt_at=row.next_attempt_at, last_error=row.last_error,
+                    done_at=row.done_at, lease_owner=row.lease_owner,
+                    lease_until=row.lease_until)
