@@ -109,11 +109,13 @@ class Promote(Command):
     expected_revision: int | None = Field(default=None, ge=0)  # refuse if the tag moved since
     channel: str | None = None  # where it was asked for (Slack): its card or announcement
     # goes there when the model names no release channel
+    override_reason: str | None = None  # promote although its canary is clearly worse
 
 
 class Approve(Command):
     request_id: str = NonEmpty
     approver: str = NonEmpty
+    override_reason: str | None = None  # approve although the canary is clearly worse
 
 
 class Reject(Command):

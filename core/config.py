@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from core.canary import Thresholds
 from core.errors import ConfigError
 from core.schedule import ScheduleConfig
 
@@ -37,6 +38,20 @@ class EvaluatorSpec(BaseModel):
         return self
 
 
+class CanarySpec(BaseModel):
+    """When a canary counts as clearly worse than production (play 2, step 2)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_sample: int = Field(default=200, ge=2)  # records per arm before any verdict
+    alpha: float = Field(default=0.01, gt=0, lt=1)  # one-sided significance for "worse"
+    latency_tolerance: float = Field(default=0.2, ge=0)  # p95 may exceed production's by this
+
+    def thresholds(self) -> Thresholds:
+        return Thresholds(min_sample=self.min_sample, alpha=self.alpha,
+                          latency_tolerance=self.latency_tolerance)
+
+
 class _PolicyFields(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -57,6 +72,7 @@ class _PolicyFields(BaseModel):
     deploy_path: str | None = None  # how a version reaches serving; a change calls a rehearsal
     approval_ttl_hours: float = Field(default=24.0, gt=0)
     regression_tolerance: float = Field(default=0.0, ge=0)
+    canary: CanarySpec = CanarySpec()
 
 
 class ModelPolicy(_PolicyFields):
@@ -161,6 +177,8 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> PlaybookConfi
             problems.append(f"models.{name}: must be a table")
             continue
         merged = {**defaults, **table, "name": name}
+        if isinstance(defaults.get("canary"), dict) and isinstance(table.get("canary"), dict):
+            merged["canary"] = {**defaults["canary"], **table["canary"]}  # key by key
         try:
             models[name] = ModelPolicy.model_validate(merged)
         except ValidationError as exc:

@@ -134,6 +134,19 @@ class CanaryJudgedWorse:
 
 
 @dataclass(frozen=True)
+class CanaryOverridden:
+    """Production moved to (or an approver said yes to) a canary found clearly worse, because
+    someone gave a reason; written with the move or the approval."""
+
+    model: str
+    version_id: str
+    actor: str
+    reason: str
+    reasons: tuple[str, ...]  # what the comparison found worse
+    at: datetime
+
+
+@dataclass(frozen=True)
 class ArtifactsCollected:
     model: str
     version_id: str
@@ -142,12 +155,12 @@ class ArtifactsCollected:
 
 Event = (VersionRegistered | PromotionRequested | Promoted | ApprovalGiven | RequestDecided
          | RequestSuperseded | RequestExpired | TagMoved | IncidentOpened | IncidentConfirmed
-         | CanaryJudgedWorse | ArtifactsCollected)
+         | CanaryJudgedWorse | CanaryOverridden | ArtifactsCollected)
 
 EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in (
     VersionRegistered, PromotionRequested, Promoted, ApprovalGiven, RequestDecided,
     RequestSuperseded, RequestExpired, TagMoved, IncidentOpened, IncidentConfirmed,
-    CanaryJudgedWorse, ArtifactsCollected)}
+    CanaryJudgedWorse, CanaryOverridden, ArtifactsCollected)}
 
 _ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(cls)
                                           for name, cls in EVENT_TYPES.items()}

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self
 
+from core.canary import ArmSample, CanaryState
 from core.config import ModelPolicy
 from core.domain import (
     ApprovalRequest,
@@ -140,6 +141,27 @@ class Outbox(Protocol):
     def counts(self) -> dict[tuple[str, str], int]:
         """(handler, state) -> how many deliveries."""
         ...
+    def events(self, *, model: str | None = None, name: str | None = None,
+               after_seq: int = 0, limit: int = 100) -> builtins.list[tuple[int, Event]]:
+        """(seq, event) written after `after_seq`, oldest first; delivered or not, with or
+        without subscribers."""
+        ...
+
+
+class CanaryRepository(Protocol):
+    """The `canary` tag's traffic slice per model, and the outcomes serving reported."""
+
+    def get(self, model: str) -> CanaryState | None: ...
+    def put(self, state: CanaryState) -> None:
+        """Replace the model's slice (one canary per model, like its tag)."""
+        ...
+    def end(self, model: str, at: datetime) -> CanaryState:
+        """Raises NotFound when no slice is running."""
+        ...
+    def outcomes(self, model: str, version_id: str, since: datetime) -> ArmSample:
+        """What attributions of this version since `since` say about errors, latency and
+        feedback."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -152,6 +174,7 @@ class UnitOfWork(Protocol):
     incidents: IncidentRepository
     attributions: AttributionRepository
     runs: RunRepository
+    canaries: CanaryRepository
     outbox: Outbox
 
     def __enter__(self) -> Self: ...

@@ -11,7 +11,6 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from storage.repositories.api import (
-    SqlCanaryRepository,
     SqlIdempotencyRepository,
     SqlStatsRepository,
     SqlTokenRepository,
@@ -22,7 +21,6 @@ from storage.uow import SqlUnitOfWork
 class ApiUnitOfWork(SqlUnitOfWork):
     tokens: SqlTokenRepository
     idempotency: SqlIdempotencyRepository
-    canaries: SqlCanaryRepository
     stats: SqlStatsRepository
 
     def __enter__(self) -> Self:
@@ -30,7 +28,6 @@ class ApiUnitOfWork(SqlUnitOfWork):
         session = self._require()
         self.tokens = SqlTokenRepository(session)
         self.idempotency = SqlIdempotencyRepository(session)
-        self.canaries = SqlCanaryRepository(session)
         self.stats = SqlStatsRepository(session)
         return self
 

@@ -18,6 +18,7 @@ from core.errors import StorageError
 from core.ports import (
     ApprovalRepository,
     AttributionRepository,
+    CanaryRepository,
     EventLog,
     IncidentRepository,
     Outbox,
@@ -36,6 +37,7 @@ from storage.repositories import (
     SqlTagRepository,
     SqlVersionRepository,
 )
+from storage.repositories.api import SqlCanaryRepository
 from storage.repositories.outbox import SqlOutbox
 
 
@@ -49,6 +51,7 @@ class SqlUnitOfWork:
     incidents: IncidentRepository
     attributions: AttributionRepository
     runs: RunRepository
+    canaries: CanaryRepository
     outbox: Outbox
 
     def __init__(self, sessions: sessionmaker[Session],
@@ -69,6 +72,7 @@ class SqlUnitOfWork:
         self.incidents = SqlIncidentRepository(session)
         self.attributions = SqlAttributionRepository(session)
         self.runs = SqlRunRepository(session)
+        self.canaries = SqlCanaryRepository(session)
         self.outbox = self._outbox = SqlOutbox(session)
         return self
 

@@ -7,7 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from . import canary_play
+from core.plays import canary_watch
+from core.plays.canary import stop
+
 from .access import Principal
 from .context import ApiContext
 from .schemas import CanaryOut
@@ -23,14 +25,14 @@ def router(api: ApiContext) -> APIRouter:
                ) -> dict[str, Any]:
         """The canary slice and, once both arms have the minimum sample, its comparison with
         production: error rate (two-proportion z-test), latency p50/p95, feedback mean."""
-        return canary_play.view(ctx, api.uow, model, api.settings.canary).to_json()
+        return canary_watch.view(ctx, model).to_json()
 
     @r.delete("/models/{model}/canary", response_model=CanaryOut)
     def end_canary(model: str,
                    who: Annotated[Principal, Depends(api.require("register"))]
                    ) -> dict[str, Any]:
         """End the slice: the route answer stops carrying the canary (the tag stays)."""
-        canary_play.stop(ctx, api.uow, model=model, actor=who.name)
-        return canary_play.view(ctx, api.uow, model, api.settings.canary).to_json()
+        stop(ctx, model=model, actor=who.name)
+        return canary_watch.view(ctx, model).to_json()
 
     return r

@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from bot.bootstrap import App
-from core.canary import Thresholds
+from core.errors import ConfigError
 from storage.api_uow import ApiUnitOfWorkFactory, api_uow_factory
 
 from .access import Principal, TokenCache, bearer, check, hash_token
@@ -91,20 +91,21 @@ class ApiSettings:
     resolve_cache_s: float = 1.0  # a tag moved elsewhere reaches this server within this
     idempotency_ttl_s: float = 24 * 3600.0  # how long a key's answer is replayed
     idempotency_stale_s: float = 120.0  # an unfinished claim older than this is taken over
-    canary: Thresholds = field(default_factory=Thresholds)
     ticks: Callable[[], float] = time.monotonic  # what the caches measure their lifetimes by
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
         e = os.environ if env is None else env
+        moved = sorted(k for k in e if k.startswith("PLAYBOOK_CANARY_"))
+        if moved:
+            raise ConfigError(
+                f"{', '.join(moved)}: canary thresholds are set per model in playbook.toml now",
+                hint="remove the variable and write canary = { min_sample = 200, alpha = 0.01, "
+                     "latency_tolerance = 0.2 } under [defaults] or [models.NAME]")
         return cls(
             max_body_bytes=int(_env_number(e, "PLAYBOOK_API_MAX_BODY_BYTES", 10 * MiB)),
             token_cache_s=_env_number(e, "PLAYBOOK_API_TOKEN_CACHE_S", 5.0),
-            resolve_cache_s=_env_number(e, "PLAYBOOK_API_RESOLVE_CACHE_S", 1.0),
-            canary=Thresholds(
-                min_sample=int(_env_number(e, "PLAYBOOK_CANARY_MIN_SAMPLE", 200)),
-                alpha=_env_number(e, "PLAYBOOK_CANARY_ALPHA", 0.01),
-                latency_tolerance=_env_number(e, "PLAYBOOK_CANARY_LATENCY_TOLERANCE", 0.2)))
+            resolve_cache_s=_env_number(e, "PLAYBOOK_API_RESOLVE_CACHE_S", 1.0))
 
 
 @dataclass

@@ -16,9 +16,9 @@ from fastapi.responses import JSONResponse
 from core import serialize
 from core.commands import Approve, Promote, Reject, Rollback
 from core.errors import NotFound
-from core.plays import approve, promote, reject, rollback
+from core.plays import approve, canary, promote, reject, rollback
+from core.plays.canary_watch import CanaryView
 
-from . import canary_play
 from .access import Principal
 from .context import ApiContext
 from .schemas import (
@@ -37,7 +37,6 @@ def router(api: ApiContext) -> APIRouter:
     r = api.router("plays")
     ctx = api.app.ctx
     may_change = Depends(api.require("register"))
-    thresholds = api.settings.canary
 
     @r.post("/models/{model}/promote", response_model=PromoteOut,
             responses={202: {"model": PromoteOut,
@@ -47,27 +46,25 @@ def router(api: ApiContext) -> APIRouter:
         """Play 2: move production, or request approval (high stakes), or with
         `canary_fraction` point `canary` at the version for that share of traffic first."""
         if body.canary_fraction is not None:
-            started = canary_play.start(
-                ctx, api.uow, model=model, version=body.version,
+            started = canary.start(
+                ctx, model=model, version=body.version,
                 fraction=body.canary_fraction, actor=who.name, reason=body.reason,
                 expected_revision=body.expected_revision)
-            view = canary_play.CanaryView(started.state, True, None)
+            view = CanaryView(started.state, True, None)
             data: dict[str, Any] = {
                 "version": started.version.short, "gate": started.gate, "run": started.run_id,
                 "event": serialize.event(started.event) if started.event else None,
                 "request": serialize.approval(started.request) if started.request else None,
                 "canary": view.to_json()}
             return JSONResponse(data, status_code=202)
-        overridden = canary_play.guard_promotion(
-            ctx, api.uow, model=model, version=body.version, actor=who.name,
-            override_reason=body.override_reason, thresholds=thresholds)
         result = promote(Promote.parse(model=model, version=body.version, actor=who.name,
                                        reason=body.reason,
-                                       expected_revision=body.expected_revision), ctx)
+                                       expected_revision=body.expected_revision,
+                                       override_reason=body.override_reason), ctx)
         data = {"version": result.version.short, "gate": result.gate, "run": result.run_id,
                 "event": serialize.event(result.event) if result.event else None,
                 "request": serialize.approval(result.request) if result.request else None,
-                "overridden": overridden}
+                "overridden": result.canary_override is not None}
         return JSONResponse(data, status_code=200 if result.event else 202)
 
     @r.post("/models/{model}/rollback", response_model=RollbackOut)
@@ -99,12 +96,10 @@ def router(api: ApiContext) -> APIRouter:
         """Play 2's second approver: the token's name must be an approver other than the
         requester; enough approvals move production (re-gated against it first)."""
         override = body.override_reason if body else None
-        overridden = canary_play.guard_approval(ctx, api.uow, request_id=request_id,
-                                                actor=who.name, override_reason=override,
-                                                thresholds=thresholds)
-        decision = approve(Approve.parse(request_id=request_id, approver=who.name), ctx)
+        decision = approve(Approve.parse(request_id=request_id, approver=who.name,
+                                         override_reason=override), ctx)
         return serialize.approval(decision.request) | {
-            "run": decision.run_id, "overridden": overridden,
+            "run": decision.run_id, "overridden": decision.canary_override is not None,
             "event": serialize.event(decision.event) if decision.event else None}
 
     @r.post("/approvals/{request_id}/reject", response_model=DecisionOut)

@@ -14,9 +14,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from core.canary import CanaryState
 from core.domain import CANARY, PRODUCTION, Tag, Version
 from core.errors import NotFound
+from core.plays.canary_watch import canary_active
 from core.ports import UnitOfWork
 
 from .access import Principal
@@ -48,14 +48,6 @@ def _pointed(uow: UnitOfWork, tag: Tag | None) -> dict[str, Any] | None:
         return None
     version = uow.versions.get(tag.model, tag.version_id)
     return resolved(tag, version) if version else None
-
-
-def canary_active(state: CanaryState | None, canary: Tag | None,
-                  production: Tag | None) -> bool:
-    """A slice runs until production reaches its version or someone ends it."""
-    return (state is not None and state.ended_at is None and canary is not None
-            and canary.version_id == state.version_id
-            and (production is None or production.version_id != state.version_id))
 
 
 def _answer(body: dict[str, Any] | None) -> bytes:

@@ -7,15 +7,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bot.api import canary_play
-from bot.api.context import ApiSettings
 from bot.api.versions import deploy_gate
 from bot.bootstrap import App
 from bot.cli import promotion
 from bot.cli.render import Out, block, table, when
 from core import serialize
 from core.errors import InvalidInput, Refused
-from storage.api_uow import ApiUnitOfWorkFactory, api_uow_factory
+from core.plays import canary, canary_watch
 
 
 def fraction(text: str) -> float:
@@ -85,18 +83,14 @@ def promote_text(data: dict[str, Any]) -> str:
     return "\n".join([*parts, line])
 
 
-def _uow(app: App) -> ApiUnitOfWorkFactory:
-    return api_uow_factory(app.engine)
-
-
 def cmd_gate(args: argparse.Namespace, app: App) -> Out:
     return gate_out(deploy_gate(app.ctx, args.model, args.version))
 
 
 def cmd_canary(args: argparse.Namespace, app: App) -> Out:
     if args.stop:
-        canary_play.stop(app.ctx, _uow(app), model=args.model, actor=app.settings.actor)
-    seen = canary_play.view(app.ctx, _uow(app), args.model, ApiSettings.from_env().canary)
+        canary.stop(app.ctx, model=args.model, actor=app.settings.actor)
+    seen = canary_watch.view(app.ctx, args.model)
     data = seen.to_json()
     return Out(data, canary_text(data))
 
@@ -104,26 +98,16 @@ def cmd_canary(args: argparse.Namespace, app: App) -> Out:
 def cmd_promote(args: argparse.Namespace, app: App) -> Out:
     """`promote` as before, plus a canary first (--canary) and the canary check."""
     if args.canary is not None:
-        started = canary_play.start(app.ctx, _uow(app), model=args.model,
+        started = canary.start(app.ctx, model=args.model,
                                     version=args.version, fraction=fraction(args.canary),
                                     actor=app.settings.actor, reason=args.reason or "",
                                     expected_revision=args.expect_revision)
         data = {"version": started.version.short, "gate": started.gate, "run": started.run_id,
                 "event": serialize.event(started.event) if started.event else None,
                 "request": serialize.approval(started.request) if started.request else None,
-                "canary": canary_play.CanaryView(started.state, True, None).to_json()}
+                "canary": canary_watch.CanaryView(started.state, True, None).to_json()}
         return Out(data, promote_text(data))
-    canary_play.guard_promotion(app.ctx, _uow(app), model=args.model, version=args.version,
-                                actor=app.settings.actor, override_reason=args.override,
-                                thresholds=ApiSettings.from_env().canary)
     return promotion.cmd_promote(args, app)
-
-
-def cmd_approve(args: argparse.Namespace, app: App) -> Out:
-    canary_play.guard_approval(app.ctx, _uow(app), request_id=args.request,
-                               actor=app.settings.actor, override_reason=args.override,
-                               thresholds=ApiSettings.from_env().canary)
-    return promotion.cmd_approve(args, app)
 
 
 def add_parsers(sub: Any) -> None:
@@ -147,4 +131,3 @@ def add_parsers(sub: Any) -> None:
     approve = sub.choices["approve"]
     approve.add_argument("--override", metavar="REASON",
                          help="approve although the canary is clearly worse, saying why")
-    approve.set_defaults(handler=cmd_approve)

@@ -16,13 +16,15 @@ from core.plays import approve, promote, reject
 def cmd_promote(args: argparse.Namespace, app: App) -> Out:
     result = promote(Promote.parse(model=args.model, version=args.version,
                                    actor=app.settings.actor, reason=args.reason or "",
-                                   expected_revision=args.expect_revision), app.ctx)
+                                   expected_revision=args.expect_revision,
+                                   override_reason=getattr(args, "override", None)), app.ctx)
     gate = result.gate
     delta = gate.get("delta")
     gate_line = f"{gate['metric']}={gate['candidate_score']:g}" + (
         f" vs production {gate.get('production_score'):g} ({delta:+g})"
         if delta is not None else " (no production yet)")
-    data: dict[str, Any] = {"version": result.version.short, "gate": gate, "run": result.run_id}
+    data: dict[str, Any] = {"version": result.version.short, "gate": gate, "run": result.run_id,
+                            "overridden": result.canary_override is not None}
     if result.event is not None:
         data["event"] = serialize.event(result.event)
         text = f"promoted {result.version.short} to production (revision " \
@@ -34,14 +36,17 @@ def cmd_promote(args: argparse.Namespace, app: App) -> Out:
                 f"approver(s) other than {result.request.requester}, by "
                 f"{when(result.request.expires_at)} UTC\ngate: {gate_line}\n"
                 f"approve with: playbook approve {result.request.id}")
+    if result.canary_override is not None:
+        text += "\nthe canary was clearly worse; the override and its reason are recorded"
     return Out(data, text)
 
 
 def cmd_approve(args: argparse.Namespace, app: App) -> Out:
-    decision = approve(Approve.parse(request_id=args.request, approver=app.settings.actor),
-                       app.ctx)
+    decision = approve(Approve.parse(request_id=args.request, approver=app.settings.actor,
+                                     override_reason=getattr(args, "override", None)), app.ctx)
     r = decision.request
-    data = serialize.approval(r) | {"run": decision.run_id}
+    data = serialize.approval(r) | {"run": decision.run_id,
+                                    "overridden": decision.canary_override is not None}
     if decision.event is not None:
         data["event"] = serialize.event(decision.event)
         text = f"approved: production -> {r.model}@{r.version_id[:12]} " \

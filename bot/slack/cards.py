@@ -13,14 +13,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from bot.api import canary_play
-from bot.api.context import ApiSettings
 from bot.slack.blocks.approval import CardView, approval_card
 from bot.slack.posting import Poster
 from core.diff import diff_versions
 from core.engine import PlayContext
 from core.errors import NotFound
-from storage.api_uow import api_uow_factory
+from core.plays import canary_watch
 from storage.repositories.slack import SqlSlackStore
 
 KIND = "approval"
@@ -56,14 +54,8 @@ class ApprovalCards:
 
     def _canary(self, model: str, version_id: str) -> dict[str, Any] | None:
         """The comparison of the running canary, if the candidate is it (issue 5, step 2)."""
-        try:
-            seen = canary_play.view(self._ctx, api_uow_factory(self._engine), model,
-                                    ApiSettings.from_env().canary)
-        except NotFound:
-            return None
-        if not seen.active or seen.state.version_id != version_id or seen.comparison is None:
-            return None
-        return seen.comparison.to_json()
+        seen = canary_watch.running_for(self._ctx, model, version_id)
+        return seen.comparison.to_json() if seen and seen.comparison else None
 
     def post(self, request_id: str, channel: str, *, done: str | None = None) -> str:
         """Post the card; answers the channel id it landed in."""

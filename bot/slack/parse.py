@@ -22,7 +22,7 @@ from core.errors import InvalidInput
 USAGE: dict[str, tuple[str, str]] = {
     "/rollback": ("/rollback <model> [to <version>] [because <symptom>]",
                   "/rollback chat because answers are empty"),
-    "/promote": ("/promote <model> <version> [because <reason>]",
+    "/promote": ("/promote <model> <version> [because <reason>] [override <why>]",
                  "/promote chat chat@1a2b3c4d because better recall"),
     "/experiment": ('/experiment <model> <name> from <version> [prompt "<text>"] '
                     "[config key=value ...] [weights <ref>] [index <ref>] [because <reason>]",
@@ -68,6 +68,20 @@ def _split_because(text: str) -> tuple[str, str]:
         elif not quoted:
             return text[:m.start()], text[m.end():].strip()
     return text, ""
+
+
+def _split_last(text: str, word: str) -> tuple[str, str | None]:
+    """(head, tail) at the last `word` outside double quotes; tail None when it is absent."""
+    text = text.translate(QUOTES)
+    quoted, found = False, None
+    for m in re.finditer(rf'"|(?<!\S){word}(?!\S)', text):
+        if m.group() == '"':
+            quoted = not quoted
+        elif not quoted:
+            found = m
+    if found is None:
+        return text, None
+    return text[:found.start()], text[found.end():].strip().strip('"')
 
 
 def _words(command: str, head: str, sub: str | None = None) -> list[str]:
@@ -134,9 +148,15 @@ def rehearse(text: str, actor: str) -> str:
 
 
 def promote(text: str, actor: str) -> Promote:
+    """`... [because <reason>] [override <why>]`: `override` last, for a canary found clearly
+    worse (quote a reason that itself says "override")."""
+    text, override = _split_last(text, "override")
     head, because = _split_because(text)
     model, version = _positional("/promote", _words("/promote", head), ["model", "version"])
-    return Promote.parse(model=model, version=version, actor=actor, reason=because)
+    if override is not None and not override:
+        raise _bad("/promote", "`override` needs a reason after it")
+    return Promote.parse(model=model, version=version, actor=actor, reason=because,
+                         override_reason=override)
 
 
 def audit(text: str, actor: str) -> Audit:

@@ -14,7 +14,8 @@ from core.commands import Approve, Reject
 from core.domain import Approval, ApprovalRequest, ApprovalStatus, TagMoved
 from core.engine import PlayContext
 from core.errors import InvalidState, NotFound, Refused
-from core.events import ApprovalGiven, RequestDecided, RequestExpired
+from core.events import ApprovalGiven, CanaryOverridden, RequestDecided, RequestExpired
+from core.plays import canary_watch
 from core.plays.common import current, gate, move_tag
 from core.ports import UnitOfWork
 
@@ -24,6 +25,7 @@ class Decision:
     request: ApprovalRequest
     event: TagMoved | None  # the tag move, once enough approvers said yes
     run_id: str
+    canary_override: CanaryOverridden | None = None  # a worse canary, approved with a reason
 
 
 def _load_pending(ctx: PlayContext, request_id: str) -> ApprovalRequest:
@@ -78,6 +80,9 @@ def approve(cmd: Approve, ctx: PlayContext) -> Decision:
             if candidate is None:
                 raise NotFound(f"version {request.version_id} vanished")
             checked.update(gate(policy, candidate, production))
+        override = canary_watch.check(ctx, run, model=request.model,
+                                      version_id=request.version_id, actor=cmd.approver,
+                                      override_reason=cmd.override_reason)
 
         now = ctx.clock.now()
         with run.step("record approval") as out, ctx.uow() as uow:
@@ -101,12 +106,14 @@ def approve(cmd: Approve, ctx: PlayContext) -> Decision:
                 uow.outbox.add(RequestDecided(model=request.model, request_id=request.id,
                                               status=str(request.status),
                                               decided_by=cmd.approver, at=now))
+            if override is not None:
+                uow.outbox.add(override)
             uow.commit()
             out.update(approvals=list(request.approvers), status=str(request.status),
                        revision=event.revision if event else None)
         run.run.result = {"request": request.id, "status": str(request.status),
                           "promoted": candidate.short if event else None}
-        return Decision(request, event, run.id)
+        return Decision(request, event, run.id, override)
 
 
 def reject(cmd: Reject, ctx: PlayContext) -> Decision:

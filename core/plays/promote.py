@@ -8,7 +8,8 @@ from datetime import timedelta
 from core.commands import Promote
 from core.domain import PRODUCTION, ApprovalRequest, ApprovalStatus, TagMoved, Version
 from core.engine import PlayContext
-from core.events import Promoted, PromotionRequested, RequestSuperseded
+from core.events import CanaryOverridden, Promoted, PromotionRequested, RequestSuperseded
+from core.plays import canary_watch
 from core.plays.common import check_expected, current, gate, move_tag, resolve
 
 
@@ -19,6 +20,7 @@ class PromoteResult:
     request: ApprovalRequest | None  # set when approvers must decide first
     gate: dict[str, object]
     run_id: str
+    canary_override: CanaryOverridden | None = None  # a worse canary, promoted with a reason
 
 
 def promote(cmd: Promote, ctx: PlayContext) -> PromoteResult:
@@ -33,6 +35,8 @@ def promote(cmd: Promote, ctx: PlayContext) -> PromoteResult:
                        production=production.short if production else None)
         with run.step("gate") as checked:
             checked.update(gate(policy, candidate, production))
+        override = canary_watch.check(ctx, run, model=cmd.model, version_id=candidate.id,
+                                      actor=cmd.actor, override_reason=cmd.override_reason)
 
         now = ctx.clock.now()
         if policy.required_approvals == 0:
@@ -45,10 +49,12 @@ def promote(cmd: Promote, ctx: PlayContext) -> PromoteResult:
                     model=cmd.model, version_id=candidate.id, from_version=event.from_version,
                     revision=event.revision, actor=cmd.actor, reason=cmd.reason,
                     channel=cmd.channel, at=now))
+                if override is not None:
+                    uow.outbox.add(override)
                 uow.commit()
                 out.update(revision=event.revision)
             run.run.result = {"promoted": candidate.short, "revision": event.revision}
-            return PromoteResult(candidate, event, None, dict(checked), run.id)
+            return PromoteResult(candidate, event, None, dict(checked), run.id, override)
 
         with run.step("request approval") as out, ctx.uow() as uow:
             request = ApprovalRequest(
@@ -72,9 +78,11 @@ def promote(cmd: Promote, ctx: PlayContext) -> PromoteResult:
                 model=cmd.model, request_id=request.id, version_id=candidate.id,
                 requester=cmd.actor, required=request.required, channel=cmd.channel,
                 at=now))
+            if override is not None:
+                uow.outbox.add(override)
             uow.commit()
             out.update(request=request.id, required=request.required,
                        expires_at=request.expires_at.isoformat(), superseded=superseded)
         run.run.result = {"request": request.id, "status": "pending",
                           "required": request.required}
-        return PromoteResult(candidate, None, request, dict(checked), run.id)
+        return PromoteResult(candidate, None, request, dict(checked), run.id, override)

@@ -115,6 +115,17 @@ class SqlOutbox(SqlRepository):
         stmt = select(d.handler, d.state, func.count()).group_by(d.handler, d.state)
         return {(h, s): int(n) for h, s, n in self._session.execute(stmt)}
 
+    def events(self, *, model: str | None = None, name: str | None = None,
+               after_seq: int = 0, limit: int = 100) -> builtins.list[tuple[int, events.Event]]:
+        e = OutboxEventRow
+        stmt = select(e.seq, e.name, e.payload).where(e.seq > after_seq)
+        if model is not None:
+            stmt = stmt.where(e.model == model)
+        if name is not None:
+            stmt = stmt.where(e.name == name)
+        rows = self._session.execute(stmt.order_by(e.seq).limit(limit))
+        return [(seq, events.from_json(n, payload)) for seq, n, payload in rows]
+
     def _one(self, event_seq: int, handler: str) -> Delivery:
         d, e = OutboxDeliveryRow, OutboxEventRow
         stmt = (select(d, e).join(e, e.seq == d.event_seq)

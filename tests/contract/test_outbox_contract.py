@@ -78,6 +78,12 @@ def test_events_nobody_subscribes_to_are_kept_without_deliveries(uow: Factory) -
     with uow() as u:
         assert u.outbox.list(states=("pending", "done", "dead", "skipped")) == []
         assert u.outbox.counts() == {}
+        written = u.outbox.events(model="chat")
+        assert [type(e).__name__ for _, e in written] == ["VersionRegistered", "TagMoved"]
+        assert written[0][0] < written[1][0]
+        assert u.outbox.events(name="TagMoved") == written[1:]
+        assert u.outbox.events(after_seq=written[0][0]) == written[1:]
+        assert u.outbox.events(model="other") == []
 
 
 def test_a_lease_keeps_a_delivery_with_one_dispatcher_until_it_runs_out(uow: Factory) -> None:

@@ -108,6 +108,13 @@ class FakeOutbox(FakeRepo, ports.Outbox):
                        key=lambda d: (d.event_seq, d.handler))
         return found[:limit]
 
+    def events(self, *, model: str | None = None, name: str | None = None,
+               after_seq: int = 0, limit: int = 100) -> builtins.list[tuple[int, events.Event]]:
+        found = [(seq, e) for seq, e in sorted(self._s.outbox.items())
+                 if seq > after_seq and (model is None or e.model == model)
+                 and (name is None or events.name_of(e) == name)]
+        return found[:limit]
+
     def counts(self) -> dict[tuple[str, str], int]:
         out: dict[tuple[str, str], int] = {}
         for d in self._s.deliveries.values():

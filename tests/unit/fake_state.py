@@ -35,13 +35,15 @@ class State:
     incidents: dict[str, Incident] = field(default_factory=dict)
     attributions: dict[str, Attribution] = field(default_factory=dict)
     runs: dict[str, PlayRun] = field(default_factory=dict)
+    canaries: dict[str, Any] = field(default_factory=dict)  # model -> CanaryState
     outbox: dict[int, Any] = field(default_factory=dict)  # seq -> event
     deliveries: dict[tuple[int, str], Any] = field(default_factory=dict)  # -> Delivery
 
     def copy(self) -> State:
         return State(dict(self.versions), dict(self.tags), dict(self.events),
                      dict(self.approvals), dict(self.incidents), dict(self.attributions),
-                     dict(self.runs), dict(self.outbox), dict(self.deliveries))
+                     dict(self.runs), dict(self.canaries), dict(self.outbox),
+                     dict(self.deliveries))
 
 
 class FakeStore:

@@ -22,6 +22,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+from fake_canary import FakeCanaryRepository
 from fake_outbox import FakeOutbox
 from fake_records import (
     FakeApprovalRepository,
@@ -167,6 +168,7 @@ class FakeUnitOfWork(ports.UnitOfWork):
         self.incidents = FakeIncidentRepository(self)
         self.attributions = FakeAttributionRepository(self)
         self.runs = FakeRunRepository(self)
+        self.canaries = FakeCanaryRepository(self)
         self.outbox = FakeOutbox(self)
 
     def __enter__(self) -> Self:

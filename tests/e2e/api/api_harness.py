@@ -34,6 +34,7 @@ CONFIG = textwrap.dedent("""
     [defaults]
     metric = "score"
     min_score = 0.1
+    canary = { min_sample = 50 }  # the tests seed 60 records per arm
 
     [models.chat]
     stakes = "low"

@@ -12,7 +12,6 @@ from api_harness import Api, serve
 @pytest.fixture
 def api(tmp_path: Path, engine_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     monkeypatch.setenv("PLAYBOOK_API_MAX_BODY_BYTES", str(256 * 1024))
-    monkeypatch.setenv("PLAYBOOK_CANARY_MIN_SAMPLE", "50")
     monkeypatch.setenv("PLAYBOOK_API_TOKEN_CACHE_S", "0.2")
     monkeypatch.setenv("PLAYBOOK_API_RESOLVE_CACHE_S", "0.3")
     served = serve(tmp_path, engine_url)

@@ -98,10 +98,18 @@ def test_a_clearly_worse_canary_is_refused_unless_overridden(api: Api) -> None:
     forced = api.call("ci").post("/v1/models/chat/promote", json={
         "version": v2["short"], "override_reason": "the old model is being retired today"})
     assert forced.status_code == 200 and forced.json()["overridden"] is True
+    with api.app.ctx.uow() as uow:  # the check is a step of each promote run
+        forced_run, refused_run = uow.runs.list(play="promote", limit=2)  # newest first
+        overrides = [d.event for d in uow.outbox.list(states=("pending", "done", "skipped"))
+                     if d.name == "CanaryOverridden"]
+    assert refused_run.status == "failed"
+    assert refused_run.steps[-1].name == "compare canary with production"
+    step = next(s for s in forced_run.steps if s.name == "compare canary with production")
+    assert step.output["override_reason"] == "the old model is being retired today"
+    assert forced_run.status == "succeeded"
+    assert api.app.ctx.clock is not None and overrides == []  # no subscriber yet: no delivery
     with api.app.ctx.uow() as uow:
-        checks = uow.runs.list(play="canary-check")
-    assert [r.status for r in checks] == ["succeeded", "failed"]  # newest first
-    assert checks[0].result["reason"] == "the old model is being retired today"
+        assert uow.outbox.counts() != {}
 
 
 def test_high_stakes_canary_and_its_approval(api: Api, capsys: pytest.CaptureFixture[str]

@@ -47,6 +47,7 @@ CONFIG = textwrap.dedent(f"""
     [defaults]
     metric = "score"
     min_score = 0.1
+    canary = {{ min_sample = 50 }}  # the canary tests seed 60 records per arm
     evaluator = {{ command = "{sys.executable} eval.py", timeout_s = 30 }}
 
     [models.chat]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from slack_harness import Harness
 
 from bot.slack.blocks.approval import APPROVE
@@ -57,8 +56,7 @@ def test_a_request_decided_over_http_updates_its_card(slack: Harness) -> None:
 
 
 def test_a_clearly_worse_canary_shows_on_the_card_and_refuses_the_button(
-        slack: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PLAYBOOK_CANARY_MIN_SAMPLE", "50")
+        slack: Harness) -> None:
     old = slack.register("risky", "p" * 40)
     slack.promote_approved("risky", old, "UBEN")
     candidate = slack.register("risky", "p" * 55, old)

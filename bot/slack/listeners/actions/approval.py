@@ -12,14 +12,11 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.api import canary_play
-from bot.api.context import ApiSettings
 from bot.slack.blocks.approval import APPROVE, REJECT
 from bot.slack.errors import reports_errors
 from bot.slack.runtime import SlackRuntime
 from core.commands import Approve, Reject
 from core.plays import approve, reject
-from storage.api_uow import api_uow_factory
 
 
 def register(app: App, rt: SlackRuntime) -> None:
@@ -31,11 +28,8 @@ def register(app: App, rt: SlackRuntime) -> None:
         request_id, user = action["value"], body["user"]["id"]
         ctx = rt.ctx_in(body["container"]["channel_id"])
 
-        # A canary found clearly worse refuses the click; an override needs the CLI or API,
-        # where a reason can be given.
-        canary_play.guard_approval(ctx, api_uow_factory(rt.playbook.engine),
-                                   request_id=request_id, actor=user, override_reason=None,
-                                   thresholds=ApiSettings.from_env().canary)
+        # A canary found clearly worse refuses the click (the approve play's step); an override
+        # needs a reason, which `playbook approve --override` or the API can give.
         approve(Approve.parse(request_id=request_id, approver=user), ctx)
 
     @app.action(REJECT)
