@@ -20,8 +20,8 @@ def create_asgi(app: App, *, with_slack: bool = True,
                 slack_runtime: SlackRuntime | None = None, scheduler: bool = True,
                 api_settings: api.ApiSettings | None = None) -> FastAPI:
     """`with_slack` mounts /slack/events; `slack_runtime` (socket mode) is one built apart.
-    The outbox dispatcher runs while the app is up, in every mode; with Slack, so does the
-    scheduler (digests, reminders, GC cycle, expiry sweep), unless `scheduler` is False.
+    The outbox dispatcher and the scheduler (GC cycle, expiry sweep; with Slack also digests
+    and reminders) run while the app is up, in every mode, unless `scheduler` is False.
     `api_settings` default to the environment's."""
     asgi = FastAPI(title="Playbook", version="0.1.0",
                    description="AI model version control: registry, plays, audit.")
@@ -30,8 +30,8 @@ def create_asgi(app: App, *, with_slack: bool = True,
         slack.mount(asgi, app)
         slack_runtime = asgi.state.slack
     _run_dispatcher(asgi, app, slack_runtime)
-    if slack_runtime is not None and scheduler:
-        _run_scheduler(asgi, slack_runtime)
+    if scheduler:
+        _run_scheduler(asgi, app, slack_runtime)
     return asgi
 
 
@@ -54,10 +54,11 @@ def _run_dispatcher(asgi: FastAPI, app: App, runtime: SlackRuntime | None) -> No
     asgi.router.on_shutdown.insert(0, stop)  # before the Slack runtime closes
 
 
-def _run_scheduler(asgi: FastAPI, runtime: SlackRuntime) -> None:
+def _run_scheduler(asgi: FastAPI, app: App, runtime: SlackRuntime | None) -> None:
+    """Every mode runs it: without Slack, GC and approval expiry still run."""
     from bot.scheduler.service import Scheduler
 
-    jobs = Scheduler(runtime)
+    jobs = Scheduler(app, runtime)
     asgi.state.scheduler = jobs
     asgi.router.on_startup.append(jobs.start)
     asgi.router.on_shutdown.insert(0, jobs.shutdown)

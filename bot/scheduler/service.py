@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.bootstrap import App
 from bot.scheduler import tasks
 from bot.scheduler.once import Once
 from bot.slack.runtime import SlackRuntime
@@ -33,6 +34,8 @@ log = logging.getLogger("playbook.scheduler")
 LOOKBACK = timedelta(days=1, hours=2)  # a daily trigger's previous fire is within this
 RECLAIM = "reclaim"
 MISSED_AFTER = timedelta(minutes=1)  # a fire not claimed a minute on never ran
+SLACK_ONLY = frozenset({"digest", "rehearsal-check", "rehearsal-reminder",
+                        "experiment-warning"})  # claims of jobs that only post
 
 
 @dataclass(frozen=True)
@@ -96,29 +99,42 @@ def first_occurrence(at: datetime, zone: tzinfo) -> datetime:
 
 
 class Scheduler:
-    def __init__(self, rt: SlackRuntime, owner: str | None = None) -> None:
-        self.rt = rt
-        schedule = rt.config.schedule
-        self.claims = SqlJobClaims(rt.playbook.engine)
-        self.once = Once(self.claims, rt.ctx.clock,
+    """`slack` is None where the server runs without Slack (`serve --http-only` with no bot
+    token): GC and approval expiry still run; the jobs that only post (digests, rehearsal
+    reminders) are left out, and the others post nothing."""
+
+    def __init__(self, app: App, slack: SlackRuntime | None = None,
+                 owner: str | None = None) -> None:
+        self.app = app
+        self.rt = slack
+        schedule = app.config.schedule
+        self.claims = SqlJobClaims(app.engine)
+        self.once = Once(self.claims, app.ctx.clock,
                          timedelta(minutes=schedule.claim_timeout_minutes), owner)
         self.specs = {s.id: s for s in self._specs()}
         self._aps: BackgroundScheduler | None = None
-        self._started_at = rt.now()
+        self._started_at = self.now()
+
+    def now(self) -> datetime:
+        return self.app.ctx.clock.now()
 
     def _specs(self) -> list[JobSpec]:
-        rt = self.rt
+        app, rt = self.app, self.rt
         runs: dict[str, Callable[[datetime], str | None]] = {
-            "gc": lambda at: self.once.run("gc", at, partial(tasks.gc_cycle, rt, at)),
-            "rehearsal-check": lambda at: self.once.run(
-                "rehearsal-check", at, partial(tasks.rehearsal_check, rt, self.once, at)),
-            "sweep": lambda at: tasks.sweep(rt, self.once),
+            "gc": lambda at: self.once.run("gc", at, partial(tasks.gc_cycle, app, rt, at)),
+            "sweep": lambda at: tasks.sweep(app, rt, self.once),
         }
-        return [JobSpec(t, runs.get(t.id) or partial(self._digest, t.id.split(":", 1)[1]))
-                for t in job_triggers(rt.config.schedule)]
+        if rt is not None:
+            runs["rehearsal-check"] = lambda at: self.once.run(
+                "rehearsal-check", at, partial(tasks.rehearsal_check, rt, self.once, at))
+            for t in job_triggers(app.config.schedule):
+                if t.id.startswith("digest:"):
+                    runs[t.id] = partial(self._digest, rt, t.id.split(":", 1)[1])
+        return [JobSpec(t, runs[t.id]) for t in job_triggers(app.config.schedule)
+                if t.id in runs]
 
-    def _digest(self, channel: str, at: datetime) -> str | None:
-        return self.once.run(f"digest:{channel}", at, partial(tasks.post_digest, self.rt, channel))
+    def _digest(self, rt: SlackRuntime, channel: str, at: datetime) -> str | None:
+        return self.once.run(f"digest:{channel}", at, partial(tasks.post_digest, rt, channel))
 
     # -- running jobs (what APScheduler calls; tests call these with a controlled clock) ----
 
@@ -131,13 +147,13 @@ class Scheduler:
     def tick(self, job_id: str) -> str | None:
         """APScheduler's entry: run the fire time that is due now."""
         spec = self.specs[job_id]
-        now = self.rt.now()
+        now = self.now()
         at = last_fire(spec.trigger, now, LOOKBACK) if spec.job.daily else None
         return self.fire(job_id, at or now)  # the sweep keys nothing on its fire time
 
     def catch_up(self) -> list[str]:
         """On start: the most recent missed fire of each daily job, if recent enough."""
-        grace = timedelta(minutes=self.rt.config.schedule.catch_up_minutes)
+        grace = timedelta(minutes=self.app.config.schedule.catch_up_minutes)
         return self._unposted(grace, since=None) if grace else []
 
     def retry_missed(self) -> list[str]:
@@ -146,7 +162,7 @@ class Scheduler:
         return self._unposted(LOOKBACK, since=self._started_at)
 
     def _unposted(self, lookback: timedelta, since: datetime | None) -> list[str]:
-        now = self.rt.now()
+        now = self.now()
         done = []
         for spec in self.specs.values():
             at = last_fire(spec.trigger, now, lookback) if spec.job.daily else None
@@ -166,18 +182,21 @@ class Scheduler:
         """Retry what a replica claimed and never finished (it died, or Slack failed); close
         claims nothing can retry any more (a model or channel taken out of the config)."""
         retried = []
-        now = self.rt.now()
+        now = self.now()
         for claim in self.claims.stale(now, self.once.timeout):
             job, at = claim.job, claim.scheduled_at
             kind, _, subject = job.partition(":")
             retry: Callable[[], str | None] | None = None
             if job in self.specs:
                 retry = partial(self.specs[job].run, at)
-            elif kind == "rehearsal-reminder" and subject in self.rt.config.models:
+            elif self.rt is None and kind in SLACK_ONLY:
+                continue  # only posts: a replica with Slack retries it, this one cannot
+            elif kind == "rehearsal-reminder" and subject in self.app.config.models \
+                    and self.rt is not None:
                 retry = partial(self.once.run, job, at, partial(tasks.remind, self.rt, subject))
             elif kind == "card-expired":
                 retry = partial(self.once.run, job, at,
-                                partial(tasks.expire_card, self.rt, subject))
+                                partial(tasks.expire_card, self.app, subject))
             elif kind == "experiment-warning" and at > now:
                 continue  # the sweep takes it over while the experiment still runs
             if retry is None:
@@ -195,7 +214,7 @@ class Scheduler:
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
-        grace = max(60, self.rt.config.schedule.catch_up_minutes * 60)
+        grace = max(60, self.app.config.schedule.catch_up_minutes * 60)
         aps = BackgroundScheduler(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": grace})
         for spec in self.specs.values():

@@ -1,5 +1,7 @@
-"""What each scheduled job does and posts. Each takes the Slack runtime and the time it was
-scheduled for; every post goes through `Once`, keyed so that no replica repeats another's."""
+"""What each scheduled job does and posts. Each takes the composed app, the Slack runtime
+when Slack is configured (None under `serve --http-only` without a bot token: the jobs still
+run, they only post nothing) and the time it was scheduled for; every post goes through
+`Once`, keyed so that no replica repeats another's."""
 
 from __future__ import annotations
 
@@ -50,20 +52,22 @@ def post_digest(rt: SlackRuntime, channel: str) -> str:
     return f"digest posted to {channel} ({len(digest.models)} models)"
 
 
-def gc_cycle(rt: SlackRuntime, at: datetime) -> str:
+def gc_cycle(app: App, rt: SlackRuntime | None, at: datetime) -> str:
     """Play 6 over every model, then its report. A retry (the post failed, or the replica
     died after collecting) reports the run already made for this slot instead of running GC
     again, which would find nothing and lose the report."""
-    done = _gc_run_since(rt, at)
+    done = _gc_run_since(app, at)
     if done is None:
-        report = collect_garbage(CollectGarbage(actor=ACTOR), rt.ctx)
+        report = collect_garbage(CollectGarbage(actor=ACTOR), app.ctx)
         done = ([v.short for v in report.collected], report.bytes_freed)
     collected, freed = done
     if not collected:
         return "GC cycle: nothing to remove"
+    if rt is None:
+        return f"GC cycle: {len(collected)} versions, {freed} bytes freed; no Slack to post to"
     models = {ref.split("@", 1)[0] for ref in collected}
-    channels = {rt.config.models[m].release_channel for m in models if m in rt.config.models}
-    channels |= {d.channel for d in rt.config.schedule.digest}
+    channels = {app.config.models[m].release_channel for m in models if m in app.config.models}
+    channels |= {d.channel for d in app.config.schedule.digest}
     targets = sorted(c for c in channels if c)
     message = gc_report(collected, freed)
     for channel in targets:
@@ -72,8 +76,8 @@ def gc_cycle(rt: SlackRuntime, at: datetime) -> str:
             f"posted to {', '.join(targets) or 'no channel'}")
 
 
-def _gc_run_since(rt: SlackRuntime, at: datetime) -> tuple[list[str], int] | None:
-    with rt.ctx.uow() as uow:
+def _gc_run_since(app: App, at: datetime) -> tuple[list[str], int] | None:
+    with app.ctx.uow() as uow:
         for run in uow.runs.list(play="gc", limit=20):
             if run.actor == ACTOR and run.status == "succeeded" and run.started_at >= at \
                     and not (run.result or {}).get("dry_run"):
@@ -116,14 +120,16 @@ def rehearsal_check(rt: SlackRuntime, once: Once, at: datetime) -> str:
     return f"rehearsal reminders posted for {', '.join(due) or 'no model'}"
 
 
-def sweep(rt: SlackRuntime, once: Once) -> str:
-    """Expire overdue approvals and update their cards, and warn of experiments near expiry.
-    Each card update is claimed like a post, so a failed one is retried, not forgotten."""
-    now = rt.now()
-    with rt.ctx.uow() as uow:
+def sweep(app: App, rt: SlackRuntime | None, once: Once) -> str:
+    """Expire overdue approvals (their cards follow from the RequestExpired events), and warn
+    of experiments near expiry in Slack. Each expiry is claimed, so one replica does it."""
+    now = app.ctx.clock.now()
+    with app.ctx.uow() as uow:
         overdue = [r for r in uow.approvals.pending() if now >= r.expires_at]
     expired = sum(1 for r in overdue if once.run(card_job(r.id), r.expires_at,
-                                                 partial(expire_card, rt, r.id)))
+                                                 partial(expire_card, app, r.id)))
+    if rt is None:
+        return f"sweep: {expired} approvals expired; no Slack for experiment warnings"
     warned = 0
     now = rt.now()
     for model, policy in sorted(rt.config.models.items()):
@@ -143,9 +149,9 @@ def card_job(request_id: str) -> str:
     return f"card-expired:{request_id}"
 
 
-def expire_card(rt: SlackRuntime, request_id: str) -> str:
+def expire_card(app: App, request_id: str) -> str:
     try:
-        request = expire_if_overdue(rt.ctx, request_id)
+        request = expire_if_overdue(app.ctx, request_id)
     except Conflict:  # decided or expired by someone else this very moment: show that
         request = None
     # Its card is updated by the notifier, from the RequestExpired event the play wrote.

@@ -147,7 +147,8 @@ def serve(root: Path, database_url: str,
                           clock=clock, evaluator_for=PromptLengthEvaluator)
     tokens = (add_tokens or make_tokens)(app)
     settings = dataclasses.replace(ApiSettings.from_env(), ticks=ticks)
-    server = Server(create_asgi(app, with_slack=False, api_settings=settings)).start()
+    server = Server(create_asgi(app, with_slack=False, api_settings=settings,
+                                scheduler=False)).start()
     return Api(app, server, clock, ticks, tokens, root)
 
 

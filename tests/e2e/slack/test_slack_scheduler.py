@@ -52,7 +52,7 @@ def test_digest_reports_the_last_day_from_the_registry(slack: Harness) -> None:
         rehearsal = uow.incidents.list("chat", limit=1, rehearsal=True)[0]
         incident = uow.incidents.list("chat", limit=1, rehearsal=False)[0]
     slack.idle()  # the plays' own posts are out
-    scheduler = Scheduler(slack.rt)
+    scheduler = Scheduler(slack.playbook, slack.rt)
     before = len(slack.fake.calls)
 
     assert scheduler.fire("digest:CREL", _today(slack, 9)) is not None
@@ -84,7 +84,7 @@ def test_a_quiet_day_still_gets_a_short_digest(slack: Harness) -> None:
     slack.command("/rehearse", "chat", channel="CINC")  # needs an earlier good version
     slack.idle()
     slack.clock.advance(days=2)  # nothing happened in the last 24 h
-    Scheduler(slack.rt).fire("digest:CREL", _today(slack, 9))
+    Scheduler(slack.playbook, slack.rt).fire("digest:CREL", _today(slack, 9))
     text = _text(_posts(slack, "CREL")[-1])
     assert "Daily digest" in text and "risky" in text
     assert "overdue" in text  # chat was never rehearsed (no earlier version to roll back to)
@@ -96,7 +96,7 @@ def test_reminder_button_runs_a_rehearsal_that_never_touches_production(
     with slack.playbook.ctx.uow() as uow:
         production = uow.tags.get("chat", PRODUCTION)
         production_events = len(uow.events.history("chat", PRODUCTION))
-    scheduler = Scheduler(slack.rt)
+    scheduler = Scheduler(slack.playbook, slack.rt)
     at = _today(slack, 10)
 
     scheduler.fire("rehearsal-check", at)
@@ -143,7 +143,7 @@ def test_sweep_updates_expired_cards_and_warns_of_experiments_once(slack: Harnes
         model="chat", name="warm", components={"prompt": "w" * 70}, owner="UANA",
         reason="try", parent=parent.short, scores={"score": 0.7}, actor="UANA"),
         slack.playbook.ctx)
-    scheduler = Scheduler(slack.rt)
+    scheduler = Scheduler(slack.playbook, slack.rt)
 
     slack.clock.advance(hours=25)  # past the 24 h approval TTL; the experiment ends in 23 h
     scheduler.fire("sweep", slack.clock.now())
@@ -168,7 +168,7 @@ def _with_weights(slack: Harness, tmp_path: Path, size: int) -> Version:
 
 def test_gc_cycle_posts_what_it_removed(slack: Harness, tmp_path: Path) -> None:
     old = _with_weights(slack, tmp_path, 4096)
-    scheduler = Scheduler(slack.rt)
+    scheduler = Scheduler(slack.playbook, slack.rt)
     scheduler.fire("gc", _today(slack, 3))
     assert not _posts(slack, "CREL")  # within retention: nothing removed, nothing posted
 
@@ -186,12 +186,13 @@ def test_after_downtime_one_digest_goes_out_on_start(slack: Harness) -> None:
     nine = _today(slack, 9)
     slack.clock.set(nine + timedelta(minutes=90))  # down since 08:00
 
-    assert "digest:CREL" in Scheduler(slack.rt, owner="replica-a").catch_up()
-    assert Scheduler(slack.rt, owner="replica-b").catch_up() == []  # another replica starts
+    assert "digest:CREL" in Scheduler(slack.playbook, slack.rt, owner="replica-a").catch_up()
+    # another replica starts
+    assert Scheduler(slack.playbook, slack.rt, owner="replica-b").catch_up() == []
     assert len([p for p in _posts(slack, "CREL") if "Daily digest" in str(p["text"])]) == 1
 
     slack.clock.advance(days=3, hours=2)  # three days down, past the window
-    assert "digest:CREL" not in Scheduler(slack.rt).catch_up()
+    assert "digest:CREL" not in Scheduler(slack.playbook, slack.rt).catch_up()
     assert len([p for p in _posts(slack, "CREL") if "Daily digest" in str(p["text"])]) == 1
 
 
@@ -200,7 +201,7 @@ def test_a_claim_left_by_a_dead_replica_is_taken_over(slack: Harness) -> None:
     nine = _today(slack, 9)
     assert claims.claim("digest:CREL", nine, "dead-replica", slack.clock.now(),
                         timedelta(minutes=10))
-    scheduler = Scheduler(slack.rt, owner="survivor")
+    scheduler = Scheduler(slack.playbook, slack.rt, owner="survivor")
     assert scheduler.fire("digest:CREL", nine) is None  # claimed by the other, not yet stale
     assert scheduler.reclaim() == []
     assert not _posts(slack, "CREL")
@@ -216,7 +217,7 @@ def test_a_claim_left_by_a_dead_replica_is_taken_over(slack: Harness) -> None:
 
 def test_a_failed_post_is_retried_after_the_timeout_not_lost(slack: Harness) -> None:
     slack.fake.fail("chat.postMessage", "channel_not_found")
-    scheduler = Scheduler(slack.rt)
+    scheduler = Scheduler(slack.playbook, slack.rt)
     nine = _today(slack, 9)
     assert scheduler.fire("digest:CREL", nine) is None
     claim = scheduler.claims.get("digest:CREL", nine)
@@ -244,7 +245,7 @@ def test_a_gc_report_whose_post_failed_is_posted_from_the_run_on_retry(
     old = _with_weights(slack, tmp_path, 2048)
     slack.clock.advance(days=91)
     slack.fake.fail("chat.postMessage", "service_unavailable")
-    scheduler = Scheduler(slack.rt)
+    scheduler = Scheduler(slack.playbook, slack.rt)
     three = _today(slack, 3)
     assert scheduler.fire("gc", three) is None  # collected, then the post failed
     with slack.playbook.ctx.uow() as uow:
@@ -267,7 +268,7 @@ def test_an_expired_card_whose_update_failed_is_updated_on_retry(slack: Harness)
         (pending,) = uow.approvals.pending("risky")
     slack.clock.advance(hours=25)
     slack.fake.fail("chat.update", "service_unavailable")
-    scheduler = Scheduler(slack.rt)
+    scheduler = Scheduler(slack.playbook, slack.rt)
     scheduler.fire("sweep", slack.clock.now())
     with slack.playbook.ctx.uow() as uow:
         assert uow.approvals.get(pending.id).status == "expired"  # type: ignore[union-attr]
@@ -288,7 +289,8 @@ def test_an_expired_card_whose_update_failed_is_updated_on_retry(slack: Harness)
 def test_a_fire_that_never_claimed_its_slot_is_run_a_minute_later(slack: Harness) -> None:
     nine = _today(slack, 9)
     slack.clock.set(nine - timedelta(minutes=5))
-    scheduler = Scheduler(slack.rt)  # up since 08:55; at 09:00 the database was away
+    # up since 08:55; at 09:00 the database was away
+    scheduler = Scheduler(slack.playbook, slack.rt)
     slack.clock.advance(minutes=5, seconds=30)
     assert scheduler.retry_missed() == []  # under a minute late: the fire may still claim it
     slack.clock.advance(minutes=1)
@@ -302,7 +304,7 @@ def test_a_claim_nothing_can_retry_is_closed_not_retried_forever(slack: Harness)
     nine = _today(slack, 9)
     claims.claim("digest:#gone", nine, "dead", slack.clock.now(), timedelta(minutes=10))
     slack.clock.advance(minutes=11)
-    scheduler = Scheduler(slack.rt)
+    scheduler = Scheduler(slack.playbook, slack.rt)
     assert scheduler.reclaim() == []
     claim = claims.get("digest:#gone", nine)
     assert claim is not None and claim.done_at is not None
