@@ -5,14 +5,19 @@ so both deliver the same way.
 
 from __future__ import annotations
 
+import os
+from datetime import timedelta
 from functools import partial
 
 from bot.bootstrap import App
 from bot.dispatcher import owner_id
 from bot.slack.notifier import SlackNotifier
 from bot.slack.runtime import SlackRuntime
+from core.errors import ConfigError
 from core.handlers import HANDLER_NAMES, NOTIFY, notify
-from core.outbox import Dispatcher, Handler
+from core.outbox import LEASE, Dispatcher, Handler
+
+LEASE_ENV = "PLAYBOOK_OUTBOX_LEASE_S"
 
 
 def handlers(runtime: SlackRuntime | None) -> dict[str, Handler]:
@@ -27,4 +32,21 @@ def dispatcher(app: App, runtime: SlackRuntime | None, *, authoritative: bool) -
     configured) as skipped; the CLI leaves them for a server that has them."""
     bound = handlers(runtime)
     skip = HANDLER_NAMES - bound.keys() if authoritative else frozenset()
-    return Dispatcher(app.ctx.uow, bound, app.ctx.clock, owner_id(), skip=skip)
+    return Dispatcher(app.ctx.uow, bound, app.ctx.clock, owner_id(), skip=skip,
+                      lease=lease_from_env())
+
+
+def lease_from_env() -> timedelta:
+    """How long a claimed delivery stays with its replica: after that, if the replica died,
+    another one delivers it. Longer than any handler takes (a Slack call with its retries)."""
+    raw = os.environ.get(LEASE_ENV, "").strip()
+    if not raw:
+        return LEASE
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 24 * 3600:
+        raise ConfigError(f"{LEASE_ENV}={raw!r} is not a number of seconds above 0",
+                          hint=f"e.g. {LEASE_ENV}=120 (the default), or unset it")
+    return timedelta(seconds=seconds)

@@ -50,6 +50,8 @@ class FakeSlack:
         self._failures: dict[str, list[Failure]] = {}
         self._limited_until: dict[str, float] = {}  # method -> when Retry-After has passed
         self._ts = itertools.count(1)
+        self._hold: set[str] = set()  # methods whose next call is held, unanswered
+        self._released = threading.Event()
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -79,6 +81,17 @@ class FakeSlack:
         with self._lock:
             self._failures.setdefault(method, []).extend(
                 [Failure("ratelimited", 429, retry_after)] * times)
+
+    def hold(self, method: str) -> None:
+        """Hold the next call of `method` unanswered (recorded as refused "held") until
+        `drop_held()`: a caller killed meanwhile never learns of it, and Slack never did it."""
+        with self._lock:
+            self._hold.add(method)
+
+    def drop_held(self) -> None:
+        """Close the held call's connection without doing what it asked (as Slack would
+        when the client is gone before the request was processed)."""
+        self._released.set()
 
     def start(self) -> FakeSlack:
         self._thread.start()
@@ -235,6 +248,15 @@ class FakeSlack:
                 method = path.removeprefix("/api/")
                 params = self._params(raw)
                 call = Call(method, params, token=token or None)
+                with fake._lock:
+                    held = method in fake._hold
+                    fake._hold.discard(method)
+                if held:
+                    call.refused = "held"
+                    fake._record(call)
+                    fake._released.wait(LIMIT_S)
+                    self.close_connection = True
+                    return None
                 failure = fake._failure(method)
                 call.refused = failure.error if failure is not None else None
                 fake._record(call)
