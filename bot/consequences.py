@@ -6,6 +6,8 @@ so both deliver the same way.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
 
@@ -34,6 +36,23 @@ def dispatcher(app: App, runtime: SlackRuntime | None, *, authoritative: bool) -
     skip = HANDLER_NAMES - bound.keys() if authoritative else frozenset()
     return Dispatcher(app.ctx.uow, bound, app.ctx.clock, owner_id(), skip=skip,
                       lease=lease_from_env())
+
+
+@contextmanager
+def for_this_process(app: App) -> Iterator[Dispatcher]:
+    """A dispatcher for `playbook outbox deliver`: with Slack when SLACK_BOT_TOKEN is set
+    (posting only), leaving what it cannot deliver for a server."""
+    runtime = None
+    if os.environ.get("SLACK_BOT_TOKEN", "").strip():
+        from bot.slack import load_slack_settings
+        from bot.slack.app import posting_runtime
+
+        runtime = posting_runtime(app, load_slack_settings(posting_only=True))
+    try:
+        yield dispatcher(app, runtime, authoritative=False)
+    finally:
+        if runtime is not None:
+            runtime.close()
 
 
 def lease_from_env() -> timedelta:

@@ -8,6 +8,8 @@ release channel as one asked for in Slack: the card is a consequence of the play
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import FastAPI
 
 from bot import api, consequences, slack
@@ -33,6 +35,31 @@ def create_asgi(app: App, *, with_slack: bool = True,
     if scheduler:
         _run_scheduler(asgi, app, slack_runtime)
     return asgi
+
+
+Mode = Literal["slack", "socket", "http-only", "sandbox"]
+
+
+def run(app: App, mode: Mode, *, host: str, port: int, seed: bool = False,
+        why: str | None = None) -> None:
+    """Serve until stopped: the Slack endpoint over HTTP (`slack`), Slack over a WebSocket
+    (`socket`), the HTTP API alone (`http-only`) or the local sandbox (`sandbox`)."""
+    import uvicorn
+
+    if mode == "sandbox":
+        from bot.sandbox.serving import serve_sandbox
+
+        serve_sandbox(app, host=host, port=port, with_seed=seed, why=why or "")
+        return
+    if mode != "socket":
+        uvicorn.run(create_asgi(app, with_slack=mode == "slack"), host=host, port=port)
+        return
+    socket = slack.start_socket_mode(app, slack.load_slack_settings(socket_mode=True))
+    try:
+        uvicorn.run(create_asgi(app, with_slack=False, slack_runtime=socket.runtime),
+                    host=host, port=port)
+    finally:
+        socket.close()
 
 
 def _run_dispatcher(asgi: FastAPI, app: App, runtime: SlackRuntime | None) -> None:

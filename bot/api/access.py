@@ -6,30 +6,18 @@ pay a database read per request; a revocation therefore takes effect within that
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
-from core.errors import InvalidInput
+from bot.shared.tokens import SCOPE_HELP, SCOPES, create_token, hash_token
 from storage.api_uow import ApiUnitOfWorkFactory
-from storage.orm_api import ApiToken
 
 from .errors import Forbidden, Unauthenticated
 
-SCOPES = ("register", "resolve", "attribute", "audit", "admin")
-SCOPE_HELP = {
-    "register": "CI: register versions, run the gate, promote, approve or reject, roll back",
-    "resolve": "serving: resolve tags and the route, read versions, run the gate",
-    "attribute": "serving: report attribution batches",
-    "audit": "auditors: audit bundles, production at a time, canary comparisons",
-    "admin": "everything above",
-}
-PREFIX = "pbt_"
-
+__all__ = ["SCOPES", "SCOPE_HELP", "Principal", "TokenCache", "bearer", "check",
+           "create_token", "hash_token"]
 
 @dataclass(frozen=True)
 class Principal:
@@ -41,28 +29,6 @@ class Principal:
 
     def allows(self, *wanted: str) -> bool:
         return "admin" in self.scopes or any(s in self.scopes for s in wanted)
-
-
-def hash_token(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def create_token(uow: ApiUnitOfWorkFactory, *, name: str, scopes: list[str], created_by: str,
-                 now: datetime, make_id: Callable[[str], str]) -> tuple[ApiToken, str]:
-    """Store a new token; answers its record and the secret (which is not kept)."""
-    if not name.strip():
-        raise InvalidInput("name", "is required", hint="name the caller, e.g. --name ci-deploy")
-    unknown = sorted(set(scopes) - set(SCOPES))
-    if unknown or not scopes:
-        raise InvalidInput("scope", f"unknown scope(s) {', '.join(unknown)}" if unknown
-                           else "give at least one", hint=f"scopes: {', '.join(SCOPES)}")
-    secret = PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(id=make_id("tok"), name=name.strip(), scopes=tuple(sorted(set(scopes))),
-                     created_at=now, created_by=created_by)
-    with uow() as u:
-        u.tokens.add(token, hash_token(secret))
-        u.commit()
-    return token, secret
 
 
 class TokenCache:

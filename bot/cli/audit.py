@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.bootstrap import App
-from bot.cli.render import Out, block, scores, table, when
-from bot.cli.timeparse import parse_time
+from bot.shared.render import Out, block, scores, table, when
+from bot.shared.timeparse import parse_time
 from core import serialize
 from core.commands import Audit, CollectGarbage, ProductionAt
 from core.errors import InvalidInput, NotFound

@@ -7,13 +7,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bot.api.versions import deploy_gate
 from bot.bootstrap import App
 from bot.cli import promotion
-from bot.cli.render import Out, block, table, when
+from bot.shared.render import Out, block, table, when
 from core import serialize
 from core.errors import InvalidInput, Refused
 from core.plays import canary, canary_watch
+from core.plays.gate import deploy_gate
 
 
 def fraction(text: str) -> float:

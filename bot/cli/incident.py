@@ -6,9 +6,8 @@ import argparse
 from typing import Any
 
 from bot.bootstrap import App
-from bot.cli.registry import diff_text
-from bot.cli.render import Out, block, scores, table, when
-from bot.cli.timeparse import parse_time
+from bot.shared.render import Out, block, diff_text, scores, table, when
+from bot.shared.timeparse import parse_time
 from core import serialize
 from core.commands import Investigate, Rollback
 from core.plays import investigate, rollback

@@ -24,8 +24,8 @@ from bot.cli import (
     serve,
     tokens,
 )
-from bot.cli.render import Out, dumps
 from bot.settings import load_settings
+from bot.shared.render import Out, dumps
 from core.errors import ConfigError, PlaybookError
 
 

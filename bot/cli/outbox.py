@@ -9,13 +9,11 @@ A running `playbook serve` delivers events by itself, those of CLI commands incl
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
 from bot import consequences
 from bot.bootstrap import App
-from bot.cli.render import Out, table, when
-from bot.slack.runtime import SlackRuntime
+from bot.shared.render import Out, table, when
 from core.outbox import Delivery, DeliveryState
 
 
@@ -44,19 +42,8 @@ def cmd_list(args: argparse.Namespace, app: App) -> Out:
                             "last error"], rows))
 
 
-def _slack(app: App) -> SlackRuntime | None:
-    if not os.environ.get("SLACK_BOT_TOKEN", "").strip():
-        return None
-    from bot.slack import load_slack_settings
-    from bot.slack.app import posting_runtime
-
-    return posting_runtime(app, load_slack_settings(posting_only=True))
-
-
 def cmd_deliver(args: argparse.Namespace, app: App) -> Out:
-    runtime = _slack(app)
-    try:
-        dispatcher = consequences.dispatcher(app, runtime, authoritative=False)
+    with consequences.for_this_process(app) as dispatcher:
         done = retrying = dead = 0
         while True:
             report = dispatcher.deliver()
@@ -64,9 +51,6 @@ def cmd_deliver(args: argparse.Namespace, app: App) -> Out:
                                     dead + report.dead)
             if report.handled == 0:
                 break
-    finally:
-        if runtime is not None:
-            runtime.close()
     pending: tuple[DeliveryState, ...] = ("pending",)
     with app.ctx.uow() as uow:
         left = [d for d in uow.outbox.list(states=pending, limit=10_000)

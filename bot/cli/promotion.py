@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from bot.bootstrap import App
-from bot.cli.render import Out, block, table, when
+from bot.shared.render import Out, block, table, when
 from core import serialize
 from core.commands import Approve, Promote, Reject
 from core.errors import NotFound

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.bootstrap import App
-from bot.cli.render import Out, block, scores, table, when
+from bot.shared.render import Out, block, diff_text, scores, table, when
 from core import serialize
 from core.commands import Register, StartExperiment
 from core.diff import diff_versions
@@ -179,23 +179,6 @@ def cmd_diff(args: argparse.Namespace, app: App) -> Out:
         new = resolve(uow, model, args.new)
     diff = diff_versions(old, new)
     return Out(diff, diff_text(diff))
-
-
-def diff_text(d: dict[str, Any]) -> str:
-    changed = ", ".join(d["changed_components"]) or "nothing"
-    lines = [f"diff {d['from']} -> {d['to']}: changed {changed}"]
-    for name in ("weights", "index"):
-        if d[name]["changed"]:
-            lines.append(f"{name}: {d[name]['from']} -> {d[name]['to']}")
-    if d["prompt"]["changed"]:
-        lines += ["prompt:", *("  " + line for line in d["prompt"]["diff"])]
-    if "config" in d["changed_components"]:
-        lines.append("config:")
-        lines += [f"  + {k} = {json.dumps(v)}" for k, v in d["config"]["added"].items()]
-        lines += [f"  - {k} = {json.dumps(v)}" for k, v in d["config"]["removed"].items()]
-        lines += [f"  ~ {k}: {json.dumps(a)} -> {json.dumps(b)}"
-                  for k, (a, b) in d["config"]["changed"].items()]
-    return "\n".join(lines)
 
 
 def add_component_args(p: argparse.ArgumentParser) -> None:

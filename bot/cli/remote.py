@@ -24,8 +24,8 @@ import httpx
 from bot.cli import audit as local_audit
 from bot.cli.canary import canary_text, fraction, gate_out, promote_text
 from bot.cli.registry import _version_text, registration_fields
-from bot.cli.render import Out, block, scores, when
-from bot.cli.timeparse import parse_time
+from bot.shared.render import Out, block, scores, when
+from bot.shared.timeparse import parse_time
 from core.errors import InvalidInput, PlaybookError
 
 RETRY_STATUS = {429, 500, 502, 503, 504}

@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.bootstrap import App
-from bot.cli.render import Out, block, table, when
 from bot.deploy import fingerprint_for
 from bot.scheduler.service import job_triggers
+from bot.shared.render import Out, block, table, when
 from bot.slack.blocks.common import Message
+from bot.slack.digest import compose_digest
 from bot.slack.runtime import SlackRuntime
 from core import serialize
 from core.commands import Rehearse
@@ -83,7 +84,7 @@ def cmd_digest(args: argparse.Namespace, app: App) -> Out:
     if args.print:
         texts, data = [], []
         for ch in channels:
-            msg = tasks.compose_digest(app, ch)[1]
+            msg = compose_digest(app, ch)[1]
             texts.append(f"# {ch}\n{plain(msg)}")
             data.append({"channel": ch, "text": msg["text"], "blocks": msg["blocks"]})
         return Out(data, "\n\n".join(texts))

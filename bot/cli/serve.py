@@ -16,7 +16,7 @@ import os
 from typing import Any
 
 from bot.bootstrap import App
-from bot.cli.render import Out
+from bot.shared.render import Out
 from core.errors import InvalidInput
 
 SECRETS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
@@ -61,30 +61,13 @@ def configure_logging(env: dict[str, str] | None = None) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, app: App) -> Out:
-    import uvicorn
-
-    from bot.server import create_asgi
-    from bot.slack import load_slack_settings, start_socket_mode
+    from bot import server
 
     configure_logging()
     why = sandbox_reason(args)
-    if why is not None:
-        from bot.sandbox.serving import serve_sandbox
-
-        serve_sandbox(app, host=args.host, port=args.port, with_seed=args.seed, why=why)
-        return Out({}, "stopped")
-    if args.http_only:
-        uvicorn.run(create_asgi(app, with_slack=False), host=args.host, port=args.port)
-        return Out({}, "stopped")
-    if not args.socket_mode:
-        uvicorn.run(create_asgi(app), host=args.host, port=args.port)
-        return Out({}, "stopped")
-    socket = start_socket_mode(app, load_slack_settings(socket_mode=True))
-    try:
-        uvicorn.run(create_asgi(app, with_slack=False, slack_runtime=socket.runtime),
-                    host=args.host, port=args.port)
-    finally:
-        socket.close()
+    mode: server.Mode = "sandbox" if why is not None else "http-only" if args.http_only \
+        else "socket" if args.socket_mode else "slack"
+    server.run(app, mode, host=args.host, port=args.port, seed=args.seed, why=why)
     return Out({}, "stopped")
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bot.api.access import SCOPE_HELP, SCOPES, create_token
 from bot.bootstrap import App
-from bot.cli.render import Out, table, when
+from bot.shared.render import Out, table, when
+from bot.shared.tokens import SCOPE_HELP, SCOPES, create_token
 from core.errors import InvalidInput
 from storage.api_uow import api_uow_factory
 from storage.orm_api import ApiToken

@@ -10,9 +10,11 @@ bot/sandbox/CONTRACT.md describes.
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -20,10 +22,18 @@ from bot.sandbox import routes, slack_api
 from bot.sandbox.directory import build_workspace
 from bot.sandbox.relay import Relay
 from bot.sandbox.workspace import Workspace
-from bot.slack.listeners import slash_commands
 from core.config import PlaybookConfig
 
 __all__ = ["Sandbox", "create_sandbox"]
+
+# The app's manifest, read as Slack reads it when the app is installed: the sandbox knows the
+# app's slash commands from there, not from the app's code.
+MANIFEST = Path(__file__).resolve().parent.parent / "slack" / "manifest.json"
+
+
+def slash_commands() -> list[str]:
+    data = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    return [c["command"] for c in data["features"]["slash_commands"]]
 
 
 @dataclass(frozen=True)

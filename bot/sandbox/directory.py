@@ -13,8 +13,7 @@ from typing import Any
 
 from bot.sandbox.records import Channel, User
 from bot.sandbox.workspace import Workspace
-from bot.slack.blocks.common import SLACK_CHANNEL
-from bot.slack.channels import bare
+from bot.shared.slack_ids import SLACK_CHANNEL, bare
 from core.config import PlaybookConfig
 
 WORKSPACE_NAME = "Playbook sandbox"

@@ -9,22 +9,19 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from zoneinfo import ZoneInfo
 
 from bot.bootstrap import App
 from bot.deploy import fingerprint_for
 from bot.scheduler.once import Once
-from bot.slack.blocks.common import Message
-from bot.slack.blocks.common import channel as channel_text
 from bot.slack.blocks.digest import (
-    digest_message,
     experiment_warning,
     gc_report,
     rehearsal_reminder,
 )
+from bot.slack.digest import compose_digest
 from bot.slack.runtime import SlackRuntime
 from core.commands import CollectGarbage
-from core.digest import Digest, build_digest, expiring_experiments
+from core.digest import expiring_experiments
 from core.domain import PRODUCTION, Version
 from core.errors import Conflict
 from core.plays import collect_garbage
@@ -33,17 +30,6 @@ from core.plays.rehearse import rehearsal_status
 
 log = logging.getLogger("playbook.scheduler")
 ACTOR = "scheduler"
-
-
-def compose_digest(app: App, channel: str, label: str | None = None) -> tuple[Digest, Message]:
-    """Today's digest for `channel`: the models its [[schedule.digest]] covers (else every
-    model), dated in its zone. Used by the schedule, `digest --now` and `/registry digest`."""
-    schedule = app.config.schedule
-    scheduled = schedule.digest_for(channel)
-    zone = schedule.zone_of(scheduled) if scheduled else schedule.timezone
-    digest = build_digest(app.ctx, app.config.digest_models(channel),
-                          partial(fingerprint_for, app))
-    return digest, digest_message(digest, label or channel_text(channel), ZoneInfo(zone))
 
 
 def post_digest(rt: SlackRuntime, channel: str) -> str:

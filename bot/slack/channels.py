@@ -12,16 +12,8 @@ import threading
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.blocks.common import SLACK_CHANNEL
+from bot.shared.slack_ids import SLACK_CHANNEL, bare
 from bot.slack.errors import SlackCallFailed, slack_error
-
-
-def bare(ref: str) -> str:
-    """`<#C123|name>`, `#name`, `name`, `C123` -> `C123` or `name`."""
-    ref = ref.strip()
-    if ref.startswith("<#") and ref.endswith(">"):
-        return ref[2:-1].split("|", 1)[0]
-    return ref.lstrip("#")
 
 
 def is_channel(ref: str, channel_id: str | None, channel_name: str | None) -> bool:

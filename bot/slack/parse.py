@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.cli.timeparse import parse_time
+from bot.shared.timeparse import parse_time
 from core.commands import Audit, Investigate, Promote, Rollback
 from core.errors import InvalidInput
 

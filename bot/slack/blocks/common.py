@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any, TypedDict
 
+from bot.shared.slack_ids import SLACK_CHANNEL, SLACK_USER
+
 Block = dict[str, Any]
 SECTION_LIMIT = 2900  # Slack refuses section text over 3000 characters
-SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
-SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
 
 
 class Message(TypedDict):

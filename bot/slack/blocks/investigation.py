@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from bot.cli.render import scores
+from bot.shared.render import scores
 from bot.slack.blocks.common import (
     Message,
     actions,

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.cli.registry import diff_text
-from bot.cli.render import scores, table, when
+from bot.shared.render import diff_text, scores, table, when
 from bot.slack.blocks.common import Message, code, context, fields, message, section, user
 from bot.slack.parse import REGISTRY_USAGE, USAGE
 from core.domain import TagMoved, Version

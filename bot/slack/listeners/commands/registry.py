@@ -8,7 +8,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.scheduler.tasks import compose_digest
 from bot.slack import parse
 from bot.slack.blocks.common import Message
 from bot.slack.blocks.common import channel as channel_text
@@ -21,6 +20,7 @@ from bot.slack.blocks.registry import (
     versions_list,
 )
 from bot.slack.channels import is_channel
+from bot.slack.digest import compose_digest
 from bot.slack.errors import reports_errors
 from bot.slack.runtime import SlackRuntime
 from core.commands import CollectGarbage

@@ -1,4 +1,5 @@
-"""Human output for the CLI: short tables and key/value blocks. --json bypasses all of this."""
+"""Plain-text output shared by the CLI and the Slack app (tables, key/value blocks, diffs).
+The CLI prints it; Slack wraps it in code blocks. --json bypasses all of this."""
 
 from __future__ import annotations
 
@@ -53,3 +54,20 @@ def scores(values: dict[str, float]) -> str:
 
 def dumps(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=True, default=str)
+
+
+def diff_text(d: dict[str, Any]) -> str:
+    changed = ", ".join(d["changed_components"]) or "nothing"
+    lines = [f"diff {d['from']} -> {d['to']}: changed {changed}"]
+    for name in ("weights", "index"):
+        if d[name]["changed"]:
+            lines.append(f"{name}: {d[name]['from']} -> {d[name]['to']}")
+    if d["prompt"]["changed"]:
+        lines += ["prompt:", *("  " + line for line in d["prompt"]["diff"])]
+    if "config" in d["changed_components"]:
+        lines.append("config:")
+        lines += [f"  + {k} = {json.dumps(v)}" for k, v in d["config"]["added"].items()]
+        lines += [f"  - {k} = {json.dumps(v)}" for k, v in d["config"]["removed"].items()]
+        lines += [f"  ~ {k}: {json.dumps(a)} -> {json.dumps(b)}"
+                  for k, (a, b) in d["config"]["changed"].items()]
+    return "\n".join(lines)

@@ -1,0 +1,43 @@
+"""The deploy gate (play 2's bar, asked by CI before it deploys): may this version go out?
+
+A query, not a play: it changes nothing and records no run. The same answer reaches
+`GET /v1/models/{model}/gate` and `playbook gate`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.engine import PlayContext
+from core.errors import InvalidState, NotFound, Refused
+from core.plays.common import current, gate, resolve
+
+
+def deploy_gate(ctx: PlayContext, model: str, version: str) -> dict[str, Any]:
+    """Whether `version` is registered and passes play 2's gate against today's production.
+
+    Shared by the route and `playbook gate`; a version that already is production passes.
+    """
+    policy = ctx.config.model(model)
+    answer: dict[str, Any] = {"model": model, "version": version, "id": None,
+                              "short": None, "registered": False, "allowed": False,
+                              "reasons": [], "checks": {}, "tags": []}
+    with ctx.uow() as uow:
+        try:
+            candidate = resolve(uow, model, version)
+        except NotFound as exc:
+            answer["reasons"] = [f"not registered: {exc.message}; register it first "
+                                 f"(`playbook register {model} ...`)"]
+            return answer
+        production, _rev = current(uow, model)
+        tags = [t.name for t in uow.tags.list(model) if t.version_id == candidate.id]
+    answer.update(id=candidate.id, short=candidate.short, registered=True, tags=tags)
+    try:
+        answer["checks"] = gate(policy, candidate, production)
+        answer["allowed"] = True
+    except InvalidState:
+        answer["allowed"] = production is not None and production.id == candidate.id
+        answer["checks"] = {"production": candidate.short, "already_production": True}
+    except Refused as exc:
+        answer["reasons"] = [str(exc)]
+    return answer
