@@ -97,8 +97,12 @@ class Register(Command):
 
 
 class StartExperiment(Register):
+    """Components not given are the parent's, so an experiment changes one thing at a time;
+    `config_set` sets single (dotted, nested) keys of the parent's config."""
+
     name: str = Field(pattern=EXPERIMENT_NAME)
     retention_days: int | None = Field(default=None, ge=1)
+    config_set: dict[str, Any] = Field(default_factory=dict)
 
 
 class Promote(Command):

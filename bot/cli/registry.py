@@ -69,6 +69,21 @@ def _scores(pairs: list[str] | None) -> dict[str, float] | None:
     return out
 
 
+def config_assignments(pairs: list[str] | None) -> dict[str, Any]:
+    """`--set a.b=1 --set name=x` -> {"a.b": 1, "name": "x"} (JSON values, else text)."""
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput("set", f"{pair!r} is not KEY=VALUE", hint="e.g. --set "
+                                                                          "temperature=0.2")
+        try:
+            out[key.strip()] = json.loads(raw)
+        except ValueError:
+            out[key.strip()] = raw
+    return out
+
+
 def registration(args: argparse.Namespace, app: App) -> dict[str, Any]:
     """The fields of a Register command, from the command line."""
     return registration_fields(args) | {"actor": app.settings.actor}
@@ -118,7 +133,8 @@ def cmd_register(args: argparse.Namespace, app: App) -> Out:
 
 def cmd_experiment(args: argparse.Namespace, app: App) -> Out:
     fields = registration(args, app) | {"name": args.name,
-                                        "retention_days": args.retention_days}
+                                        "retention_days": args.retention_days,
+                                        "config_set": config_assignments(args.config_set)}
     result = start_experiment(StartExperiment.parse(**fields), app.ctx)
     data = serialize.version(result.version) | {"created": result.created, "tag": result.tag,
                                                 "run": result.run_id}
@@ -210,10 +226,15 @@ def add_parsers(sub: Any) -> None:
     add_component_args(p)
     p.set_defaults(handler=cmd_register)
 
-    p = sub.add_parser("experiment", help="play 4: branch an experiment from a parent")
+    p = sub.add_parser("experiment", help="play 4: branch an experiment from a parent",
+                       description="Components you do not give are the parent's: change "
+                                   "one thing at a time.")
     p.add_argument("model")
     p.add_argument("name", help="experiment name: the tag becomes experiment/NAME")
     add_component_args(p)
+    p.add_argument("--set", dest="config_set", action="append", metavar="KEY=VALUE",
+                   help="set one key of the parent's config (a.b=1 for a nested key; "
+                        "the value is JSON, else text); repeatable")
     p.add_argument("--retention-days", type=int, help="default: experiment_retention_days")
     p.set_defaults(handler=cmd_experiment)
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from core.commands import Register, StartExperiment
 from core.domain import Artifact, Version
 from core.engine import PlayContext, RunRecorder
-from core.errors import AlreadyExists, InvalidInput
+from core.errors import AlreadyExists, InvalidInput, PlaybookError
 from core.events import VersionRegistered
-from core.identity import short, version_id
+from core.identity import Components, short, version_id
 from core.plays.common import resolve, run_eval
 
 
@@ -34,7 +36,10 @@ def register_steps(cmd: Register, ctx: PlayContext, run: RunRecorder, *,
     """The steps of play 1, shared with play 4 (an experiment registers its version first)."""
     policy = ctx.config.model(cmd.model)
     with run.step("identify") as out:
-        components = cmd.components.to_domain()
+        if isinstance(cmd, StartExperiment):
+            components = _inherited(cmd, ctx, out)
+        else:
+            components = cmd.components.to_domain()
         vid = version_id(components)
         out["version"] = short(cmd.model, vid)
         with ctx.uow() as uow:
@@ -93,6 +98,53 @@ def register_steps(cmd: Register, ctx: PlayContext, run: RunRecorder, *,
             return again, False
         out["version"] = draft.short
     return draft, True
+
+
+def _inherited(cmd: StartExperiment, ctx: PlayContext, out: dict[str, Any]) -> Components:
+    """The parent's components with the experiment's changes (play 4's rule, from every
+    surface): a component not given is the parent's; `config_set` sets single config keys."""
+    if not cmd.parent or cmd.root:
+        return cmd.components.to_domain()  # refused as "needs a parent" by the play
+    given = cmd.components
+    mentioned = any(v is not None for v in (given.weights, given.prompt, given.config,
+                                             given.index))
+    try:
+        with ctx.uow() as uow:
+            parent = resolve(uow, cmd.model, cmd.parent)
+    except PlaybookError:
+        if mentioned:  # "check lineage" says what is wrong with the parent
+            return given.to_domain()
+        raise
+    config = copy.deepcopy(given.config if given.config is not None
+                           else parent.components.config)
+    if cmd.config_set and config is None:
+        config = {}
+    for dotted, value in cmd.config_set.items():
+        *path, last = dotted.split(".")
+        if not last or not all(path):
+            raise InvalidInput("config_set", f"{dotted!r} is not a key (a.b.c)")
+        assert config is not None
+        node = config
+        for key in path:
+            child = node.get(key)
+            if not isinstance(child, dict):
+                child = node[key] = {}
+            node = child
+        node[last] = value
+    mine = given.to_domain() if mentioned else None
+    merged = Components(
+        weights=mine.weights if mine and mine.weights else parent.components.weights,
+        prompt=given.prompt if given.prompt is not None else parent.components.prompt,
+        config=config,
+        index=mine.index if mine and mine.index else parent.components.index)
+    if merged == parent.components:
+        raise InvalidInput("components", f"the experiment changes nothing from its parent "
+                                         f"{parent.short}",
+                           hint="change at least one of weights, prompt, config or index")
+    out["inherited"] = [name for name in ("weights", "prompt", "config", "index")
+                        if getattr(given, name) is None
+                        and not (name == "config" and cmd.config_set)]
+    return merged
 
 
 def _parent(cmd: Register, ctx: PlayContext) -> str | None:

@@ -104,6 +104,14 @@ def test_walk_all_seven_plays(cli: Cli, tmp_path: Path) -> None:
     exp = cli("experiment", "chat", "long", "--parent", v2["short"], "--owner", "ana",
               "--reason", "longer", "--prompt", "y" * 70, "--artifact", str(weights))
     assert exp["tag"] == "experiment/long" and exp["kind"] == "experiment"
+    # What it does not change is the parent's: here the weights, and one config key set.
+    assert exp["components"]["weights"] == v2["components"]["weights"]
+    warm = cli("experiment", "chat", "warm", "--parent", v2["short"], "--owner", "ana",
+               "--reason", "warmer", "--set", "temperature=0.9", "--set", "style.tone=warm")
+    assert warm["components"]["prompt"] == v2["components"]["prompt"]
+    assert warm["components"]["config"] == {"temperature": 0.9, "style": {"tone": "warm"}}
+    assert "--set" in cli("experiment", "chat", "bad", "--parent", v2["short"], "--owner",
+                          "ana", "--reason", "r", "--set", "nothing", ok=False)
 
     # A release with CI-supplied scores that hide a regression goes to production.
     v3 = reg(cli, "chat", "x" * 20, v2["short"], "--score", "score=0.99")

@@ -9,11 +9,12 @@ import pytest
 from fakes import Fakes, make_ctx
 from given import BASE, failed_step, registered, steps
 
-from core.commands import StartExperiment
+from core.commands import Register, StartExperiment
 from core.domain import RunStatus, Version
 from core.engine import PlayContext
 from core.errors import EvaluatorError, InvalidInput, NotFound
 from core.plays.experiment import start_experiment
+from core.plays.register import register
 
 
 @pytest.fixture
@@ -146,3 +147,26 @@ def test_a_new_iteration_moves_the_experiment_tag(world: tuple[PlayContext, Fake
     second = start_experiment(cmd(first, components={"prompt": "Be briefer."}), ctx)
     assert fakes.tags[("chat", "experiment/shorter-answers")] == (second.version.id, 2)
     assert second.event is not None and second.event.from_version == first.id
+
+
+def test_components_not_given_are_the_parents(world: tuple[PlayContext, Fakes]) -> None:
+    """Play 4's rule, the same from Slack and the CLI: change one thing at a time."""
+    ctx, _ = world
+    base = register(Register.parse(
+        model="chat", components={"weights": {"ref": "ft:base"}, "prompt": "Be kind.",
+                                  "config": {"temperature": 0.7, "tools": {"search": True}}},
+        owner="erin", reason="base", root=True, scores={"accuracy": 0.7}, actor="erin"),
+        ctx).version
+    prompt_only = start_experiment(cmd(base, components={"prompt": "Be brief."}), ctx)
+    c = prompt_only.version.components
+    assert (c.weights, c.prompt, c.config) == (base.components.weights, "Be brief.",
+                                               base.components.config)
+    one_key = start_experiment(cmd(base, name="colder", components={},
+                                   config_set={"temperature": 0.2, "tools.code": True}),
+                               ctx).version.components
+    assert one_key.prompt == "Be kind." and one_key.weights == base.components.weights
+    assert one_key.config == {"temperature": 0.2, "tools": {"search": True, "code": True}}
+    assert base.components.config == {"temperature": 0.7, "tools": {"search": True}}
+    with pytest.raises(InvalidInput, match="changes nothing"):
+        start_experiment(cmd(base, name="same", components={},
+                             config_set={"temperature": 0.7}), ctx)

@@ -8,7 +8,6 @@ import pytest
 
 from bot.slack import parse
 from bot.slack.channels import bare, is_channel
-from bot.slack.listeners.commands.experiment import components
 from core.errors import InvalidInput
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -62,17 +61,12 @@ def test_investigate_times() -> None:
         parse.investigate("chat until now", "U1", NOW)
 
 
-def test_experiment_changes_merge_over_the_parent() -> None:
+def test_experiment_changes_are_read_as_keys_to_set() -> None:
+    """Merging them over the parent is play 4's rule in core (tests/unit/test_experiment.py)."""
     order = parse.experiment("chat terse from chat@1a2b3c4d config temperature=0.2 "
                              "tools.search=true style=plain weights ft-42")
     assert order.config == {"temperature": 0.2, "tools.search": True, "style": "plain"}
-    parent = {"prompt": "p", "config": {"temperature": 0.7, "tools": {"code": True}},
-              "weights": None, "index": {"ref": "idx-1", "sha256": None}}
-    merged = components(parent, order)
-    assert merged["config"] == {"temperature": 0.2, "tools": {"code": True, "search": True},
-                                "style": "plain"}
-    assert merged["weights"] == {"ref": "ft-42"} and merged["prompt"] == "p"
-    assert parent["config"] == {"temperature": 0.7, "tools": {"code": True}}  # untouched
+    assert order.weights == "ft-42" and order.prompt is None
     with pytest.raises(InvalidInput, match="change at least one"):
         parse.experiment("chat terse from chat@1a2b3c4d")
 

@@ -1,10 +1,10 @@
 """`/experiment <model> <name> from <version> [prompt "..."] [config k=v ...] [because ...]`:
-play 4. Components not named are the parent's, so a Slack user changes one thing at a time;
-the eval suite runs (slow), so the work continues after the ack."""
+play 4. Components not named are the parent's (the play's rule, as from the CLI), so a Slack
+user changes one thing at a time; the eval suite runs (slow), so the work continues after
+the ack."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -15,43 +15,20 @@ from bot.slack.errors import reports_errors
 from bot.slack.runtime import SlackRuntime
 from core.commands import StartExperiment
 from core.plays import start_experiment
-from core.plays.common import resolve
 
 COMMAND = "/experiment"
 
 
-def components(parent: dict[str, Any], order: parse.ExperimentOrder) -> dict[str, Any]:
-    """The parent's components with the order's changes; `a.b=1` sets a nested config key."""
-    out = copy.deepcopy(parent)
-    if order.prompt is not None:
-        out["prompt"] = order.prompt
-    if order.weights is not None:
-        out["weights"] = {"ref": order.weights}
-    if order.index is not None:
-        out["index"] = {"ref": order.index}
-    if order.config:
-        config = out.get("config") or {}
-        for dotted, value in order.config.items():
-            *path, last = dotted.split(".")
-            node = config
-            for key in path:
-                child = node.get(key)
-                if not isinstance(child, dict):
-                    child = node[key] = {}
-                node = child
-            node[last] = value
-        out["config"] = config
-    return out
-
-
 def _start(rt: SlackRuntime, order: parse.ExperimentOrder, actor: str,
            respond: Respond) -> None:
-    with rt.ctx.uow() as uow:
-        parent = resolve(uow, order.model, order.parent)
+    changes: dict[str, Any] = {"prompt": order.prompt}
+    if order.weights is not None:
+        changes["weights"] = {"ref": order.weights}
+    if order.index is not None:
+        changes["index"] = {"ref": order.index}
     cmd = StartExperiment.parse(
-        model=order.model, name=order.name, parent=parent.short, owner=actor,
-        reason=order.reason, actor=actor,
-        components=components(parent.components.to_json(), order))
+        model=order.model, name=order.name, parent=order.parent, owner=actor,
+        reason=order.reason, actor=actor, components=changes, config_set=order.config)
     respond(**experiment_started(start_experiment(cmd, rt.ctx), actor),
             response_type="in_channel")
 
