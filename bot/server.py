@@ -33,7 +33,7 @@ def create_asgi(app: App, *, with_slack: bool = True,
         slack_runtime = asgi.state.slack
     _run_dispatcher(asgi, app, slack_runtime)
     if scheduler:
-        _run_scheduler(asgi, app, slack_runtime)
+        _run_scheduler(asgi, app)
     return asgi
 
 
@@ -81,11 +81,11 @@ def _run_dispatcher(asgi: FastAPI, app: App, runtime: SlackRuntime | None) -> No
     asgi.router.on_shutdown.insert(0, stop)  # before the Slack runtime closes
 
 
-def _run_scheduler(asgi: FastAPI, app: App, runtime: SlackRuntime | None) -> None:
-    """Every mode runs it: without Slack, GC and approval expiry still run."""
+def _run_scheduler(asgi: FastAPI, app: App) -> None:
+    """Every mode runs it; what it finds due to post goes out through the outbox."""
     from bot.scheduler.service import Scheduler
 
-    jobs = Scheduler(app, runtime)
+    jobs = Scheduler(app)
     asgi.state.scheduler = jobs
     asgi.router.on_startup.append(jobs.start)
     asgi.router.on_shutdown.insert(0, jobs.shutdown)

@@ -147,6 +147,48 @@ class CanaryOverridden:
 
 
 @dataclass(frozen=True)
+class DigestDue:
+    """The scheduler's daily slot for a channel's digest came (once across replicas); the
+    digest is composed when it is delivered. `model` is "" (a channel, not one model)."""
+
+    model: str
+    channel: str
+    slot: datetime
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RehearsalDue:
+    """A model is due a rollback rehearsal (never rehearsed, too long ago, a deploy path that
+    changed, or the last one failed or ran over its budget)."""
+
+    model: str
+    why: str
+    slot: datetime
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ExperimentExpiring:
+    model: str
+    tag: str
+    version_id: str
+    expires_at: datetime
+    at: datetime
+
+
+@dataclass(frozen=True)
+class GcCycleCompleted:
+    """The scheduled GC cycle removed artifacts; `model` is "" (it spans models)."""
+
+    model: str
+    collected: tuple[str, ...]  # short ids, model@hex
+    bytes_freed: int
+    slot: datetime
+    at: datetime
+
+
+@dataclass(frozen=True)
 class ArtifactsCollected:
     model: str
     version_id: str
@@ -155,12 +197,14 @@ class ArtifactsCollected:
 
 Event = (VersionRegistered | PromotionRequested | Promoted | ApprovalGiven | RequestDecided
          | RequestSuperseded | RequestExpired | TagMoved | IncidentOpened | IncidentConfirmed
-         | CanaryJudgedWorse | CanaryOverridden | ArtifactsCollected)
+         | CanaryJudgedWorse | CanaryOverridden | ArtifactsCollected | DigestDue | RehearsalDue
+         | ExperimentExpiring | GcCycleCompleted)
 
 EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in (
     VersionRegistered, PromotionRequested, Promoted, ApprovalGiven, RequestDecided,
     RequestSuperseded, RequestExpired, TagMoved, IncidentOpened, IncidentConfirmed,
-    CanaryJudgedWorse, CanaryOverridden, ArtifactsCollected)}
+    CanaryJudgedWorse, CanaryOverridden, ArtifactsCollected, DigestDue, RehearsalDue,
+    ExperimentExpiring, GcCycleCompleted)}
 
 _ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(cls)
                                           for name, cls in EVENT_TYPES.items()}

@@ -12,11 +12,15 @@ from __future__ import annotations
 from core.events import (
     ApprovalGiven,
     CanaryJudgedWorse,
+    DigestDue,
     Event,
+    ExperimentExpiring,
+    GcCycleCompleted,
     IncidentConfirmed,
     IncidentOpened,
     Promoted,
     PromotionRequested,
+    RehearsalDue,
     RequestDecided,
     RequestExpired,
     RequestSuperseded,
@@ -35,6 +39,10 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "IncidentConfirmed": (NOTIFY,),
     "Promoted": (NOTIFY,),
     "CanaryJudgedWorse": (NOTIFY,),
+    "DigestDue": (NOTIFY,),
+    "RehearsalDue": (NOTIFY,),
+    "ExperimentExpiring": (NOTIFY,),
+    "GcCycleCompleted": (NOTIFY,),
 }
 
 HANDLER_NAMES: frozenset[str] = frozenset(n for names in SUBSCRIPTIONS.values() for n in names)
@@ -61,5 +69,14 @@ def notify(event: Event, notifier: Notifier) -> None:
             notifier.promoted(event)
         case CanaryJudgedWorse():
             notifier.canary_judged(event.model, event.version_id)
+        case DigestDue():
+            notifier.digest_due(event.channel, event.slot)
+        case RehearsalDue():
+            notifier.rehearsal_due(event.model, event.slot)
+        case ExperimentExpiring():
+            notifier.experiment_expiring(event.model, event.tag, event.version_id,
+                                         event.expires_at)
+        case GcCycleCompleted():
+            notifier.gc_reported(event.collected, event.bytes_freed, event.slot)
         case _:
             pass  # nothing to tell people (yet): registrations, collections, raw tag moves

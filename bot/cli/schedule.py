@@ -17,7 +17,7 @@ from bot.deploy import fingerprint_for
 from bot.scheduler.service import job_triggers
 from bot.shared.render import Out, block, table, when
 from bot.slack.blocks.common import Message
-from bot.slack.digest import compose_digest
+from bot.slack.digest import compose_digest, post_digest
 from bot.slack.runtime import SlackRuntime
 from core import serialize
 from core.commands import Rehearse
@@ -74,8 +74,6 @@ def plain(msg: Message) -> str:
 
 
 def cmd_digest(args: argparse.Namespace, app: App) -> Out:
-    from bot.scheduler import tasks
-
     channels = [args.channel] if args.channel else [d.channel for d in
                                                     app.config.schedule.digest]
     if not channels:
@@ -90,7 +88,7 @@ def cmd_digest(args: argparse.Namespace, app: App) -> Out:
         return Out(data, "\n\n".join(texts))
     rt = _slack(app)
     try:
-        done = [tasks.post_digest(rt, ch) for ch in channels]
+        done = [post_digest(rt, ch) for ch in channels]
     finally:
         rt.close()
     return Out({"posted": channels}, "\n".join(done))

@@ -26,7 +26,6 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.bootstrap import App
 from bot.scheduler import tasks
 from bot.scheduler.once import Once
-from bot.slack.runtime import SlackRuntime
 from core.schedule import ScheduleConfig, parse_clock
 from storage.repositories.claims import SqlJobClaims
 
@@ -34,8 +33,6 @@ log = logging.getLogger("playbook.scheduler")
 LOOKBACK = timedelta(days=1, hours=2)  # a daily trigger's previous fire is within this
 RECLAIM = "reclaim"
 MISSED_AFTER = timedelta(minutes=1)  # a fire not claimed a minute on never ran
-SLACK_ONLY = frozenset({"digest", "rehearsal-check", "rehearsal-reminder",
-                        "experiment-warning"})  # claims of jobs that only post
 
 
 @dataclass(frozen=True)
@@ -99,14 +96,11 @@ def first_occurrence(at: datetime, zone: tzinfo) -> datetime:
 
 
 class Scheduler:
-    """`slack` is None where the server runs without Slack (`serve --http-only` with no bot
-    token): GC and approval expiry still run; the jobs that only post (digests, rehearsal
-    reminders) are left out, and the others post nothing."""
+    """The same in every serve mode: what is due to be posted becomes an event, and the
+    notifier of any server with Slack posts it."""
 
-    def __init__(self, app: App, slack: SlackRuntime | None = None,
-                 owner: str | None = None) -> None:
+    def __init__(self, app: App, owner: str | None = None) -> None:
         self.app = app
-        self.rt = slack
         schedule = app.config.schedule
         self.claims = SqlJobClaims(app.engine)
         self.once = Once(self.claims, app.ctx.clock,
@@ -119,22 +113,19 @@ class Scheduler:
         return self.app.ctx.clock.now()
 
     def _specs(self) -> list[JobSpec]:
-        app, rt = self.app, self.rt
+        app = self.app
         runs: dict[str, Callable[[datetime], str | None]] = {
-            "gc": lambda at: self.once.run("gc", at, partial(tasks.gc_cycle, app, rt, at)),
-            "sweep": lambda at: tasks.sweep(app, rt, self.once),
+            "gc": lambda at: self.once.run("gc", at, partial(tasks.gc_cycle, app, at)),
+            "rehearsal-check": lambda at: self.once.run(
+                "rehearsal-check", at, partial(tasks.rehearsal_check, app, self.once, at)),
+            "sweep": lambda at: tasks.sweep(app, self.once),
         }
-        if rt is not None:
-            runs["rehearsal-check"] = lambda at: self.once.run(
-                "rehearsal-check", at, partial(tasks.rehearsal_check, rt, self.once, at))
-            for t in job_triggers(app.config.schedule):
-                if t.id.startswith("digest:"):
-                    runs[t.id] = partial(self._digest, rt, t.id.split(":", 1)[1])
-        return [JobSpec(t, runs[t.id]) for t in job_triggers(app.config.schedule)
-                if t.id in runs]
+        return [JobSpec(t, runs.get(t.id) or partial(self._digest, t.id.split(":", 1)[1]))
+                for t in job_triggers(app.config.schedule)]
 
-    def _digest(self, rt: SlackRuntime, channel: str, at: datetime) -> str | None:
-        return self.once.run(f"digest:{channel}", at, partial(tasks.post_digest, rt, channel))
+    def _digest(self, channel: str, at: datetime) -> str | None:
+        return self.once.run(f"digest:{channel}", at,
+                             partial(tasks.digest_due, self.app, channel, at))
 
     # -- running jobs (what APScheduler calls; tests call these with a controlled clock) ----
 
@@ -189,11 +180,9 @@ class Scheduler:
             retry: Callable[[], str | None] | None = None
             if job in self.specs:
                 retry = partial(self.specs[job].run, at)
-            elif self.rt is None and kind in SLACK_ONLY:
-                continue  # only posts: a replica with Slack retries it, this one cannot
-            elif kind == "rehearsal-reminder" and subject in self.app.config.models \
-                    and self.rt is not None:
-                retry = partial(self.once.run, job, at, partial(tasks.remind, self.rt, subject))
+            elif kind == "rehearsal-reminder" and subject in self.app.config.models:
+                retry = partial(self.once.run, job, at,
+                                partial(tasks.remind, self.app, subject, at))
             elif kind == "card-expired":
                 retry = partial(self.once.run, job, at,
                                 partial(tasks.expire_card, self.app, subject))

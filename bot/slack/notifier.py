@@ -11,16 +11,25 @@ and posts nothing new. A failed Slack call raises, and the outbox retries it.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
+from bot.deploy import fingerprint_for
+from bot.slack.blocks.digest import experiment_warning, gc_report, rehearsal_reminder
 from bot.slack.blocks.incident import confirmation, incident_record, promoted
+from bot.slack.digest import compose_digest
 from bot.slack.runtime import SlackRuntime
 from core.errors import NotFound
 from core.events import Promoted
+from core.plays.rehearse import rehearsal_status
 
 INCIDENT = "incident"  # the record; the confirmation is its own kind, replied in its thread
 CONFIRMATION = "incident-confirmation"
 PROMOTION = "promotion"
+DIGEST = "digest"
+REMINDER = "rehearsal-reminder"
+EXPERIMENT = "experiment-warning"
+GC_REPORT = "gc-report"
 log = logging.getLogger("playbook.slack")
 
 
@@ -92,6 +101,62 @@ class SlackNotifier:
             requests = [r.id for r in uow.approvals.pending(model) if r.version_id == version_id]
         for request_id in requests:
             self._rt.cards.refresh(request_id)
+
+    # -- the scheduler's posts: each remembered under its slot, so a retry posts nothing new
+
+    def digest_due(self, channel: str, slot: datetime) -> None:
+        rt = self._rt
+        key = f"{channel}:{slot.isoformat()}"
+        if rt.store.message(DIGEST, key) is not None:
+            return
+        _, message = compose_digest(rt.playbook, channel)
+        posted = rt.poster.post(channel, message)
+        rt.store.remember(DIGEST, key, *posted, rt.now())
+
+    def rehearsal_due(self, model: str, slot: datetime) -> None:
+        rt = self._rt
+        key = f"{model}:{slot.isoformat()}"
+        policy = rt.config.model(model)
+        channel = policy.incident_channel or policy.release_channel
+        if channel is None or rt.store.message(REMINDER, key) is not None:
+            return
+        with rt.ctx.uow() as uow:
+            status = rehearsal_status(uow, policy, rt.now(), fingerprint_for(rt.playbook, model))
+        if not status.due:
+            return  # rehearsed since the slot was claimed: nothing to remind of
+        posted = rt.poster.post(channel, rehearsal_reminder(status,
+                                                            policy.max_time_to_rollback_s))
+        rt.store.remember(REMINDER, key, *posted, rt.now())
+
+    def experiment_expiring(self, model: str, tag: str, version_id: str,
+                            expires_at: datetime) -> None:
+        rt = self._rt
+        key = f"{model}:{tag}:{expires_at.isoformat()}"
+        channel = rt.config.model(model).release_channel
+        if channel is None or rt.store.message(EXPERIMENT, key) is not None:
+            return
+        with rt.ctx.uow() as uow:
+            version = uow.versions.get(model, version_id)
+        if version is None:
+            raise NotFound(f"no version {model}@{version_id[:12]}")
+        posted = rt.poster.post(channel, experiment_warning(tag, version, rt.now()))
+        rt.store.remember(EXPERIMENT, key, *posted, rt.now())
+
+    def gc_reported(self, collected: tuple[str, ...], bytes_freed: int,
+                    slot: datetime) -> None:
+        """In the release channel of every model it touched and every digest channel; each
+        channel remembered on its own, so a retry after a partial failure posts the rest."""
+        rt = self._rt
+        models = {ref.split("@", 1)[0] for ref in collected}
+        channels = {rt.config.models[m].release_channel for m in models
+                    if m in rt.config.models}
+        channels |= {d.channel for d in rt.config.schedule.digest}
+        message = gc_report(list(collected), bytes_freed)
+        for channel in sorted(c for c in channels if c):
+            key = f"{slot.isoformat()}:{channel}"
+            if rt.store.message(GC_REPORT, key) is None:
+                posted = rt.poster.post(channel, message)
+                rt.store.remember(GC_REPORT, key, *posted, rt.now())
 
     def promoted(self, event: Promoted) -> None:
         rt = self._rt

@@ -9,12 +9,42 @@ from pathlib import Path
 
 from slack_harness import Harness
 
+from bot.scheduler import tasks
 from bot.scheduler.service import Scheduler
 from bot.slack.blocks.digest import REHEARSE_ACTION
-from core.commands import Register, StartExperiment
+from core.commands import CollectGarbage, Register, StartExperiment
 from core.domain import PRODUCTION, REHEARSAL, Attribution, Version
-from core.plays import register, start_experiment
+from core.plays import collect_garbage, register, start_experiment
 from storage.repositories.claims import SqlJobClaims
+
+
+class Jobs(Scheduler):
+    """The scheduler, and after each run the outbox's delivery of what it made due: posts
+    are the notifier's, from the scheduler's events."""
+
+    def __init__(self, slack: Harness, owner: str | None = None) -> None:
+        super().__init__(slack.playbook, owner)
+        self._slack = slack
+
+    def fire(self, job_id: str, scheduled_at: datetime) -> str | None:
+        out = super().fire(job_id, scheduled_at)
+        self._slack.idle()
+        return out
+
+    def catch_up(self) -> list[str]:
+        out = super().catch_up()
+        self._slack.idle()
+        return out
+
+    def reclaim(self) -> list[str]:
+        out = super().reclaim()
+        self._slack.idle()
+        return out
+
+    def retry_missed(self) -> list[str]:
+        out = super().retry_missed()
+        self._slack.idle()
+        return out
 
 
 def _today(slack: Harness, hour: int) -> datetime:
@@ -52,7 +82,7 @@ def test_digest_reports_the_last_day_from_the_registry(slack: Harness) -> None:
         rehearsal = uow.incidents.list("chat", limit=1, rehearsal=True)[0]
         incident = uow.incidents.list("chat", limit=1, rehearsal=False)[0]
     slack.idle()  # the plays' own posts are out
-    scheduler = Scheduler(slack.playbook, slack.rt)
+    scheduler = Jobs(slack)
     before = len(slack.fake.calls)
 
     assert scheduler.fire("digest:CREL", _today(slack, 9)) is not None
@@ -84,7 +114,7 @@ def test_a_quiet_day_still_gets_a_short_digest(slack: Harness) -> None:
     slack.command("/rehearse", "chat", channel="CINC")  # needs an earlier good version
     slack.idle()
     slack.clock.advance(days=2)  # nothing happened in the last 24 h
-    Scheduler(slack.playbook, slack.rt).fire("digest:CREL", _today(slack, 9))
+    Jobs(slack).fire("digest:CREL", _today(slack, 9))
     text = _text(_posts(slack, "CREL")[-1])
     assert "Daily digest" in text and "risky" in text
     assert "overdue" in text  # chat was never rehearsed (no earlier version to roll back to)
@@ -96,7 +126,7 @@ def test_reminder_button_runs_a_rehearsal_that_never_touches_production(
     with slack.playbook.ctx.uow() as uow:
         production = uow.tags.get("chat", PRODUCTION)
         production_events = len(uow.events.history("chat", PRODUCTION))
-    scheduler = Scheduler(slack.playbook, slack.rt)
+    scheduler = Jobs(slack)
     at = _today(slack, 10)
 
     scheduler.fire("rehearsal-check", at)
@@ -143,7 +173,7 @@ def test_sweep_updates_expired_cards_and_warns_of_experiments_once(slack: Harnes
         model="chat", name="warm", components={"prompt": "w" * 70}, owner="UANA",
         reason="try", parent=parent.short, scores={"score": 0.7}, actor="UANA"),
         slack.playbook.ctx)
-    scheduler = Scheduler(slack.playbook, slack.rt)
+    scheduler = Jobs(slack)
 
     slack.clock.advance(hours=25)  # past the 24 h approval TTL; the experiment ends in 23 h
     scheduler.fire("sweep", slack.clock.now())
@@ -168,7 +198,7 @@ def _with_weights(slack: Harness, tmp_path: Path, size: int) -> Version:
 
 def test_gc_cycle_posts_what_it_removed(slack: Harness, tmp_path: Path) -> None:
     old = _with_weights(slack, tmp_path, 4096)
-    scheduler = Scheduler(slack.playbook, slack.rt)
+    scheduler = Jobs(slack)
     scheduler.fire("gc", _today(slack, 3))
     assert not _posts(slack, "CREL")  # within retention: nothing removed, nothing posted
 
@@ -186,13 +216,13 @@ def test_after_downtime_one_digest_goes_out_on_start(slack: Harness) -> None:
     nine = _today(slack, 9)
     slack.clock.set(nine + timedelta(minutes=90))  # down since 08:00
 
-    assert "digest:CREL" in Scheduler(slack.playbook, slack.rt, owner="replica-a").catch_up()
+    assert "digest:CREL" in Jobs(slack, owner="replica-a").catch_up()
     # another replica starts
-    assert Scheduler(slack.playbook, slack.rt, owner="replica-b").catch_up() == []
+    assert Jobs(slack, owner="replica-b").catch_up() == []
     assert len([p for p in _posts(slack, "CREL") if "Daily digest" in str(p["text"])]) == 1
 
     slack.clock.advance(days=3, hours=2)  # three days down, past the window
-    assert "digest:CREL" not in Scheduler(slack.playbook, slack.rt).catch_up()
+    assert "digest:CREL" not in Jobs(slack).catch_up()
     assert len([p for p in _posts(slack, "CREL") if "Daily digest" in str(p["text"])]) == 1
 
 
@@ -201,7 +231,7 @@ def test_a_claim_left_by_a_dead_replica_is_taken_over(slack: Harness) -> None:
     nine = _today(slack, 9)
     assert claims.claim("digest:CREL", nine, "dead-replica", slack.clock.now(),
                         timedelta(minutes=10))
-    scheduler = Scheduler(slack.playbook, slack.rt, owner="survivor")
+    scheduler = Jobs(slack, owner="survivor")
     assert scheduler.fire("digest:CREL", nine) is None  # claimed by the other, not yet stale
     assert scheduler.reclaim() == []
     assert not _posts(slack, "CREL")
@@ -215,19 +245,23 @@ def test_a_claim_left_by_a_dead_replica_is_taken_over(slack: Harness) -> None:
     assert scheduler.reclaim() == []
 
 
-def test_a_failed_post_is_retried_after_the_timeout_not_lost(slack: Harness) -> None:
+def test_a_failed_post_is_retried_not_lost(slack: Harness) -> None:
     slack.fake.fail("chat.postMessage", "channel_not_found")
-    scheduler = Scheduler(slack.playbook, slack.rt)
+    scheduler = Jobs(slack)
     nine = _today(slack, 9)
-    assert scheduler.fire("digest:CREL", nine) is None
+    assert scheduler.fire("digest:CREL", nine) is not None  # the slot's work is done: it is due
     claim = scheduler.claims.get("digest:CREL", nine)
-    assert claim is not None and claim.done_at is None and "channel_not_found" in str(
-        claim.outcome)
-    slack.clock.advance(minutes=11)
-    assert scheduler.reclaim() == ["digest:CREL"]
+    assert claim is not None and claim.done_at is not None
+    with slack.playbook.ctx.uow() as uow:  # the post waits in the outbox, its error kept
+        (waiting,) = uow.outbox.list()
+    assert waiting.name == "DigestDue" and "channel_not_found" in str(waiting.last_error)
+    slack.clock.advance(seconds=5)
+    slack.deliver_due()
     assert len(slack.fake.called("chat.postMessage", channel="CREL")) == 2  # failed, then ok
-    done = scheduler.claims.get("digest:CREL", nine)
-    assert done is not None and done.done_at is not None
+    assert scheduler.reclaim() == []  # nothing left for the claims to retry
+    slack.clock.advance(minutes=1)
+    slack.deliver_due()
+    assert len(slack.fake.called("chat.postMessage", channel="CREL")) == 2  # posted once
 
 
 def test_registry_digest_posts_the_digest_in_the_channel(slack: Harness) -> None:
@@ -240,23 +274,40 @@ def test_registry_digest_posts_the_digest_in_the_channel(slack: Harness) -> None
     assert "*slow*" not in json.dumps(reply)
 
 
-def test_a_gc_report_whose_post_failed_is_posted_from_the_run_on_retry(
+def test_a_gc_report_whose_post_failed_is_posted_on_retry(
         slack: Harness, tmp_path: Path) -> None:
     old = _with_weights(slack, tmp_path, 2048)
     slack.clock.advance(days=91)
     slack.fake.fail("chat.postMessage", "service_unavailable")
-    scheduler = Scheduler(slack.playbook, slack.rt)
+    scheduler = Jobs(slack)
     three = _today(slack, 3)
-    assert scheduler.fire("gc", three) is None  # collected, then the post failed
+    assert scheduler.fire("gc", three) is not None  # collected; its report's post failed
     with slack.playbook.ctx.uow() as uow:
         assert uow.versions.get("chat", old.id).artifacts_collected_at is not None  # type: ignore[union-attr]
 
-    slack.clock.advance(minutes=11)
-    assert scheduler.reclaim() == ["gc"]
+    slack.clock.advance(seconds=5)
+    slack.deliver_due()
     (post,) = _posts(slack, "CREL")[1:]  # the failed attempt, then the report
     assert old.short in _text(post) and "2.0 KB freed" in str(post["text"])
     with slack.playbook.ctx.uow() as uow:
         assert len([r for r in uow.runs.list(play="gc") if r.actor == "scheduler"]) == 1
+
+
+def test_a_gc_cycle_whose_replica_died_before_reporting_reports_its_run(
+        slack: Harness, tmp_path: Path) -> None:
+    """The claim is retried; the retry reports the run already made instead of collecting
+    again (which would find nothing and lose the report)."""
+    old = _with_weights(slack, tmp_path, 2048)
+    slack.clock.advance(days=91)
+    three = _today(slack, 3)
+    scheduler = Jobs(slack, owner="dies")
+    assert scheduler.claims.claim("gc", three, "dies", slack.clock.now(),
+                                  scheduler.once.timeout)
+    collect_garbage(CollectGarbage(actor=tasks.ACTOR), slack.playbook.ctx)  # then it died
+    slack.clock.advance(minutes=11)
+    assert Jobs(slack, owner="survivor").reclaim() == ["gc"]
+    (post,) = _posts(slack, "CREL")
+    assert old.short in _text(post) and "2.0 KB freed" in str(post["text"])
 
 
 def test_an_expired_card_whose_update_failed_is_updated_on_retry(slack: Harness) -> None:
@@ -268,7 +319,7 @@ def test_an_expired_card_whose_update_failed_is_updated_on_retry(slack: Harness)
         (pending,) = uow.approvals.pending("risky")
     slack.clock.advance(hours=25)
     slack.fake.fail("chat.update", "service_unavailable")
-    scheduler = Scheduler(slack.playbook, slack.rt)
+    scheduler = Jobs(slack)
     scheduler.fire("sweep", slack.clock.now())
     with slack.playbook.ctx.uow() as uow:
         assert uow.approvals.get(pending.id).status == "expired"  # type: ignore[union-attr]
@@ -290,7 +341,7 @@ def test_a_fire_that_never_claimed_its_slot_is_run_a_minute_later(slack: Harness
     nine = _today(slack, 9)
     slack.clock.set(nine - timedelta(minutes=5))
     # up since 08:55; at 09:00 the database was away
-    scheduler = Scheduler(slack.playbook, slack.rt)
+    scheduler = Jobs(slack)
     slack.clock.advance(minutes=5, seconds=30)
     assert scheduler.retry_missed() == []  # under a minute late: the fire may still claim it
     slack.clock.advance(minutes=1)
@@ -304,7 +355,7 @@ def test_a_claim_nothing_can_retry_is_closed_not_retried_forever(slack: Harness)
     nine = _today(slack, 9)
     claims.claim("digest:#gone", nine, "dead", slack.clock.now(), timedelta(minutes=10))
     slack.clock.advance(minutes=11)
-    scheduler = Scheduler(slack.playbook, slack.rt)
+    scheduler = Jobs(slack)
     assert scheduler.reclaim() == []
     claim = claims.get("digest:#gone", nine)
     assert claim is not None and claim.done_at is not None
