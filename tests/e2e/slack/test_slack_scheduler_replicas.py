@@ -15,6 +15,7 @@ import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from serve_process import serve, stop, wait_answering
@@ -103,10 +104,16 @@ def test_two_replicas_post_each_digest_and_reminder_once(
               lambda: "both replicas to handle both slots; their logs:\n" + "\n".join(
                   log.read_text(errors="replace")[-3000:] for log in logs))
 
-        digests = [c.params for c in fake.called("chat.postMessage", channel="CREL")
-                   if "Daily digest" in str(c.params.get("text"))]
-        reminders = [c.params for c in fake.called("chat.postMessage", channel="#incidents")
-                     if "due a rollback rehearsal" in str(c.params.get("text"))]
+        def posted() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+            """What the notifiers posted from the slots' events (each event is delivered by
+            one replica's dispatcher, after the slot's claim was done)."""
+            return ([c.params for c in fake.called("chat.postMessage", channel="CREL")
+                     if "Daily digest" in str(c.params.get("text"))],
+                    [c.params for c in fake.called("chat.postMessage", channel="#incidents")
+                     if "due a rollback rehearsal" in str(c.params.get("text"))])
+
+        fake.wait_for(lambda: all(posted()))
+        digests, reminders = posted()
         assert len(digests) == 1, fake.summary()
         assert len(reminders) == 1, fake.summary()
         body = str(digests[0]["blocks"])
