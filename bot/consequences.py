@@ -16,7 +16,7 @@ from bot.dispatcher import owner_id
 from bot.slack.notifier import SlackNotifier
 from bot.slack.runtime import SlackRuntime
 from core.errors import ConfigError
-from core.handlers import HANDLER_NAMES, NOTIFY, notify
+from core.handlers import NOTIFY, notify
 from core.outbox import LEASE, Dispatcher, Handler
 
 LEASE_ENV = "PLAYBOOK_OUTBOX_LEASE_S"
@@ -29,12 +29,10 @@ def handlers(runtime: SlackRuntime | None) -> dict[str, Handler]:
     return bound
 
 
-def dispatcher(app: App, runtime: SlackRuntime | None, *, authoritative: bool) -> Dispatcher:
-    """`authoritative`: a server closes deliveries to handlers it does not run (Slack is not
-    configured) as skipped; the CLI leaves them for a server that has them."""
-    bound = handlers(runtime)
-    skip = HANDLER_NAMES - bound.keys() if authoritative else frozenset()
-    return Dispatcher(app.ctx.uow, bound, app.ctx.clock, owner_id(), skip=skip,
+def dispatcher(app: App, runtime: SlackRuntime | None) -> Dispatcher:
+    """What this process can deliver; the rest stays pending for a process that can (a
+    replica with Slack), or until an operator skips it (`playbook outbox skip notify`)."""
+    return Dispatcher(app.ctx.uow, handlers(runtime), app.ctx.clock, owner_id(),
                       lease=lease_from_env())
 
 
@@ -49,7 +47,7 @@ def for_this_process(app: App) -> Iterator[Dispatcher]:
 
         runtime = posting_runtime(app, load_slack_settings(posting_only=True))
     try:
-        yield dispatcher(app, runtime, authoritative=False)
+        yield dispatcher(app, runtime)
     finally:
         if runtime is not None:
             runtime.close()

@@ -64,9 +64,9 @@ def run(app: App, mode: Mode, *, host: str, port: int, seed: bool = False,
 
 def _run_dispatcher(asgi: FastAPI, app: App, runtime: SlackRuntime | None) -> None:
     """Every consequence of every play, whichever surface or process started it, goes out
-    from here. Without Slack, deliveries to Slack are closed as skipped (never silently kept
-    pending forever); `playbook outbox` shows them."""
-    runner = OutboxRunner(consequences.dispatcher(app, runtime, authoritative=True))
+    from here. Without Slack, deliveries to Slack wait for a replica that has it
+    (`playbook outbox` shows them; `playbook outbox skip notify` closes them)."""
+    runner = OutboxRunner(consequences.dispatcher(app, runtime))
     asgi.state.outbox = runner
 
     def start() -> None:

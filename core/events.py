@@ -210,6 +210,36 @@ _ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(cls)
                                           for name, cls in EVENT_TYPES.items()}
 
 
+def subject_of(event: Event) -> str:
+    """What an event is about. Deliveries of one handler about one subject run in the order
+    their events were written (a card is posted before it is refreshed, an incident's record
+    before its confirmation); different subjects never wait for each other, so one failing
+    post holds up nothing else."""
+    match event:
+        case PromotionRequested() | ApprovalGiven() | RequestDecided() | RequestSuperseded() \
+                | RequestExpired():
+            return f"approval:{event.request_id}"
+        case IncidentOpened() | IncidentConfirmed():
+            return f"incident:{event.incident_id}"
+        case Promoted():
+            return f"promoted:{event.model}:{event.revision}"
+        case TagMoved():
+            return f"tag:{event.model}:{event.tag}"
+        case CanaryJudgedWorse() | CanaryOverridden():
+            return f"canary:{event.model}:{event.version_id}"
+        case VersionRegistered() | ArtifactsCollected():
+            return f"version:{event.model}:{event.version_id}"
+        case DigestDue():
+            return f"digest:{event.channel}:{event.slot.isoformat()}"
+        case RehearsalDue():
+            return f"rehearsal:{event.model}:{event.slot.isoformat()}"
+        case ExperimentExpiring():
+            return f"experiment:{event.model}:{event.tag}"
+        case GcCycleCompleted():
+            return f"gc:{event.slot.isoformat()}"
+    raise TypeError(f"{type(event).__name__} is not a domain event")
+
+
 def name_of(event: Event) -> str:
     name = type(event).__name__
     if name not in EVENT_TYPES:

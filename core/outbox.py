@@ -9,14 +9,16 @@ after its last try, where it stays visible until someone retries it.
 
 Delivery is at least once: a replica killed after the handler acted but before the outcome
 was recorded leaves a delivery that runs again, so handlers are idempotent. Per handler and
-model, deliveries run in the order their events were written: a later event waits while an
-earlier one is pending (an incident's confirmation never overtakes its record).
+subject (core.events.subject_of: one approval request, one incident, one scheduled slot),
+deliveries run in the order their events were written: a later event waits while an earlier
+one is pending (an incident's confirmation never overtakes its record), and one failing post
+holds up nothing about anything else.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -78,21 +80,18 @@ def retry_at(now: datetime, attempts: int,
 
 
 class Dispatcher:
-    """Claims due deliveries for its handlers and runs them, one short transaction each."""
+    """Claims due deliveries for its handlers and runs them, one short transaction each.
+    Deliveries for handlers it does not have stay pending for a process that has them."""
 
     def __init__(self, uow: UnitOfWorkFactory, handlers: Mapping[str, Handler], clock: Clock,
                  owner: str, *, lease: timedelta = LEASE,
-                 backoff: tuple[timedelta, ...] = BACKOFF,
-                 skip: Collection[str] = ()) -> None:
-        """`skip`: handler names this server will never have (Slack not configured): their
-        deliveries are closed as skipped rather than left pending forever."""
+                 backoff: tuple[timedelta, ...] = BACKOFF) -> None:
         self._uow = uow
         self._handlers = dict(handlers)
         self._clock = clock
         self.owner = owner
         self._lease = lease
         self._backoff = backoff
-        self._skip = tuple(skip)
 
     @property
     def handlers(self) -> tuple[str, ...]:
@@ -101,10 +100,6 @@ class Dispatcher:
     def deliver(self, limit: int = 50) -> Report:
         """One pass: claim up to `limit` due deliveries, run them in event order."""
         report = Report()
-        if self._skip:
-            with self._uow() as uow:
-                report.skipped = uow.outbox.skip(self._skip, self._clock.now())
-                uow.commit()
         if not self._handlers:
             return report
         now = self._clock.now()
@@ -113,8 +108,18 @@ class Dispatcher:
                                        now + self._lease, limit)
             uow.commit()
         for delivery in claimed:
-            self._run(delivery, report)
+            if self._still_mine(delivery):
+                self._run(delivery, report)
         return report
+
+    def _still_mine(self, delivery: Delivery) -> bool:
+        """Renew the lease before running: a delivery that waited in this batch past its
+        lease may have been taken over, and then it is the other replica's to run."""
+        with self._uow() as uow:
+            mine = uow.outbox.renew(delivery.event_seq, delivery.handler, self.owner,
+                                    self._clock.now() + self._lease)
+            uow.commit()
+        return mine
 
     def _run(self, delivery: Delivery, report: Report) -> None:
         try:

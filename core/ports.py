@@ -128,8 +128,13 @@ class Outbox(Protocol):
                retry_at: datetime | None, at: datetime) -> None:
         """Pending again from `retry_at`, or dead when it is None."""
         ...
-    def skip(self, handlers: Collection[str], at: datetime) -> int:
-        """Close the pending deliveries of handlers this deployment does not run."""
+    def renew(self, event_seq: int, handler: str, owner: str, lease_until: datetime) -> bool:
+        """Extend `owner`'s lease; False when it is no longer theirs (taken over, done)."""
+        ...
+    def skip(self, handlers: Collection[str], at: datetime, *, after_seq: int = 0) -> int:
+        """Close the pending deliveries of these handlers (of events after `after_seq`): an
+        operator's decision for handlers the deployment does not run (`playbook outbox
+        skip HANDLER`), or history that is not news (the sandbox's seed)."""
         ...
     def retry(self, event_seq: int | None, at: datetime) -> int:
         """Dead deliveries (of one event, or all) pending again, due at once."""
@@ -140,6 +145,9 @@ class Outbox(Protocol):
         ...
     def counts(self) -> dict[tuple[str, str], int]:
         """(handler, state) -> how many deliveries."""
+        ...
+    def last_seq(self) -> int:
+        """The seq of the newest event written (0: none yet)."""
         ...
     def events(self, *, model: str | None = None, name: str | None = None,
                after_seq: int = 0, limit: int = 100) -> builtins.list[tuple[int, Event]]:

@@ -31,6 +31,7 @@ class OutboxDeliveryRow(Base):
     event_seq: Mapped[int] = mapped_column(ForeignKey("outbox_events.seq"), primary_key=True)
     handler: Mapped[str] = mapped_column(primary_key=True)
     model: Mapped[str]
+    subject: Mapped[str]  # core.events.subject_of: deliveries of one subject run in order
     state: Mapped[str]  # pending | done | dead | skipped
     attempts: Mapped[int]
     next_attempt_at: Mapped[datetime]
@@ -42,5 +43,6 @@ class OutboxDeliveryRow(Base):
     __table_args__ = (
         Index("ix_outbox_deliveries_state_handler_next_attempt_at", "state", "handler",
               "next_attempt_at"),
-        Index("ix_outbox_deliveries_handler_model_event_seq", "handler", "model", "event_seq"),
+        Index("ix_outbox_deliveries_handler_subject_event_seq", "handler", "subject",
+              "event_seq"),
     )

@@ -26,20 +26,23 @@ def router(api: ApiContext) -> APIRouter:
             uow.stats.ping()
         return {"status": "ok", "database": api.app.engine.dialect.name}
 
-    def registry_figures() -> tuple[list[tuple[str, str, str, int]], list[tuple[str, float]]]:
+    def registry_figures() -> tuple[list[tuple[str, str, str, int]], list[tuple[str, float]],
+                                    dict[tuple[str, str], int]]:
         with api.uow() as uow:
-            return uow.stats.tag_moves(), uow.stats.rollback_times()
+            return uow.stats.tag_moves(), uow.stats.rollback_times(), uow.outbox.counts()
 
     @r.get("/metrics", response_class=PlainTextResponse)
     async def metrics() -> PlainTextResponse:
         """Prometheus text format: requests, latencies, attribution ingest, tag moves,
-        time-to-rollback; `playbook_database_up` is 0 when the registry cannot be read."""
+        time-to-rollback, outbox deliveries by handler and state (alert on `dead`, and on
+        `pending` that keeps growing); `playbook_database_up` is 0 when the registry cannot
+        be read."""
         try:
-            moves, rollbacks = await run_in_threadpool(registry_figures)
+            moves, rollbacks, deliveries = await run_in_threadpool(registry_figures)
             up = 1
         except StorageError:
-            moves, rollbacks, up = [], [], 0
-        text = api.metrics.render(moves, rollbacks)
+            moves, rollbacks, deliveries, up = [], [], {}, 0
+        text = api.metrics.render(moves, rollbacks, deliveries)
         text += ("# HELP playbook_database_up Whether the registry database answered.\n"
                  f"# TYPE playbook_database_up gauge\nplaybook_database_up {up}\n")
         return PlainTextResponse(text, media_type=PROMETHEUS_TEXT)

@@ -9,7 +9,7 @@ replica reports the same registry-wide numbers (aggregate them with max, not sum
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -87,7 +87,8 @@ class Metrics:
             self._attributions["duplicates"] += received - stored
 
     def render(self, tag_moves: Iterable[tuple[str, str, str, int]],
-               rollbacks: Iterable[tuple[str, float]]) -> str:
+               rollbacks: Iterable[tuple[str, float]],
+               deliveries: Mapping[tuple[str, str], int] | None = None) -> str:
         with self._lock:
             lines = header("playbook_http_requests_total", "counter",
                            "HTTP requests answered, by method, route template and status.")
@@ -116,4 +117,12 @@ class Metrics:
             by_model.setdefault(model, Histogram(ROLLBACK_BUCKETS)).observe(seconds)
         for model, hist in sorted(by_model.items()):
             lines += hist.lines("playbook_time_to_rollback_seconds", model=model)
+        lines += header("playbook_outbox_deliveries", "gauge",
+                        "Consequences of plays (Slack posts, ...) by handler and state: "
+                        "pending, done, dead (gave up; `playbook outbox retry`), skipped.")
+        counts = dict(deliveries or {})
+        for handler in sorted({h for h, _ in counts} | {"notify"}):
+            for state in ("pending", "done", "dead", "skipped"):
+                lines.append(f"playbook_outbox_deliveries{labels(handler=handler, state=state)}"
+                             f" {counts.get((handler, state), 0)}")
         return "\n".join(lines) + "\n"

@@ -3,17 +3,22 @@ could not be delivered.
 
 A running `playbook serve` delivers events by itself, those of CLI commands included.
 `outbox deliver` is for when none runs: it delivers what is due with what this process has
-(Slack needs SLACK_BOT_TOKEN), and leaves the rest for a server.
+(Slack needs SLACK_BOT_TOKEN), and leaves the rest for a server. A deployment that never runs
+Slack closes what waits for it with `outbox skip notify`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
 
 from bot import consequences
 from bot.bootstrap import App
 from bot.shared.render import Out, table, when
+from core.errors import InvalidInput
+from core.events import to_json
+from core.handlers import HANDLER_NAMES
 from core.outbox import Delivery, DeliveryState
 
 
@@ -72,7 +77,39 @@ def cmd_retry(args: argparse.Namespace, app: App) -> Out:
     return Out({"requeued": n}, f"{n} dead deliveries of {what} are pending again")
 
 
+def cmd_events(args: argparse.Namespace, app: App) -> Out:
+    """What the plays said happened (overrides of a worse canary, approvals, moves, ...),
+    delivered or not, newest last."""
+    with app.ctx.uow() as uow:
+        found = uow.outbox.events(model=args.model, name=args.name, limit=100_000)
+    found = found[-args.limit:]
+    data = [{"seq": seq, "name": type(e).__name__, **to_json(e)} for seq, e in found]
+    if not found:
+        return Out(data, "no events")
+    rows = [[seq, type(e).__name__, e.model or "-", when(e.at),
+             json.dumps({k: v for k, v in to_json(e).items() if k not in ("model", "at")})[:70]]
+            for seq, e in found]
+    return Out(data, table(["seq", "event", "model", "at", "details"], rows))
+
+
+def cmd_skip(args: argparse.Namespace, app: App) -> Out:
+    if args.target not in HANDLER_NAMES:
+        raise InvalidInput("handler", f"{args.target!r} is not a handler",
+                           hint=f"handlers: {', '.join(sorted(HANDLER_NAMES))}")
+    with app.ctx.uow() as uow:
+        n = uow.outbox.skip([args.target], app.ctx.clock.now())
+        uow.commit()
+    return Out({"skipped": n}, f"{n} pending deliveries to {args.target} closed as skipped "
+                               "(`playbook outbox --all` still lists them)")
+
+
 def add_parsers(sub: Any) -> None:
+    e = sub.add_parser("events", help="what the plays said happened, newest last")
+    e.add_argument("--model", metavar="MODEL")
+    e.add_argument("--name", metavar="EVENT", help="e.g. CanaryOverridden, TagMoved")
+    e.add_argument("--limit", type=int, default=50, metavar="N")
+    e.set_defaults(handler=cmd_events)
+
     p = sub.add_parser("outbox", help="events on their way to Slack, and failed deliveries")
     p.add_argument("--all", action="store_true", help="done and skipped ones too")
     p.add_argument("--limit", type=int, default=100, metavar="N")
@@ -83,3 +120,7 @@ def add_parsers(sub: Any) -> None:
     r = actions.add_parser("retry", help="make dead deliveries pending again")
     r.add_argument("event", nargs="?", type=int, help="one event's seq (default: all)")
     r.set_defaults(handler=cmd_retry)
+    k = actions.add_parser("skip", help="close what waits for a handler this deployment "
+                                        "never runs (e.g. notify, without Slack)")
+    k.add_argument("target", metavar="HANDLER")
+    k.set_defaults(handler=cmd_skip)

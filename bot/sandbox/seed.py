@@ -24,6 +24,7 @@ from core.config import ModelPolicy
 from core.domain import PRODUCTION, Version
 from core.engine import PlayContext
 from core.errors import PlaybookError
+from core.handlers import HANDLER_NAMES
 from core.plays import approve, promote, register
 from core.plays.attribute import attribute
 
@@ -64,6 +65,8 @@ def seed(ctx: PlayContext, ws: Workspace) -> Seeded:
     """Register and promote the example versions of every model; report what refused."""
     ctx = replace(ctx, approvers=WorkspaceApprovers(ws))
     done = Seeded()
+    with ctx.uow() as uow:
+        before = uow.outbox.last_seq()
     for name, policy in sorted(ctx.config.models.items()):
         try:
             done.versions[name] = _versions(ctx, policy)
@@ -77,6 +80,9 @@ def seed(ctx: PlayContext, ws: Workspace) -> Seeded:
                             "latency_ms": 120 * n} for n in (1, 2)], ctx)
         except PlaybookError as exc:
             done.problems.append(f"{name}: {exc.one_line()}")
+    with ctx.uow() as uow:  # seeded history is not news: its cards are not posted
+        uow.outbox.skip(HANDLER_NAMES, ctx.clock.now(), after_seq=before)
+        uow.commit()
     return done
 
 

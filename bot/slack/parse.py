@@ -22,7 +22,7 @@ from core.errors import InvalidInput
 USAGE: dict[str, tuple[str, str]] = {
     "/rollback": ("/rollback <model> [to <version>] [because <symptom>]",
                   "/rollback chat because answers are empty"),
-    "/promote": ("/promote <model> <version> [because <reason>] [override <why>]",
+    "/promote": ("/promote <model> <version> [override <why>] [because <reason>]",
                  "/promote chat chat@1a2b3c4d because better recall"),
     "/experiment": ('/experiment <model> <name> from <version> [prompt "<text>"] '
                     "[config key=value ...] [weights <ref>] [index <ref>] [because <reason>]",
@@ -70,18 +70,16 @@ def _split_because(text: str) -> tuple[str, str]:
     return text, ""
 
 
-def _split_last(text: str, word: str) -> tuple[str, str | None]:
-    """(head, tail) at the last `word` outside double quotes; tail None when it is absent."""
+def _split_first(text: str, word: str) -> tuple[str, str | None]:
+    """(head, tail) at the first `word` outside double quotes; tail None when it is absent."""
     text = text.translate(QUOTES)
-    quoted, found = False, None
+    quoted = False
     for m in re.finditer(rf'"|(?<!\S){word}(?!\S)', text):
         if m.group() == '"':
             quoted = not quoted
         elif not quoted:
-            found = m
-    if found is None:
-        return text, None
-    return text[:found.start()], text[found.end():].strip().strip('"')
+            return text[:m.start()], text[m.end():].strip().strip('"')
+    return text, None
 
 
 def _words(command: str, head: str, sub: str | None = None) -> list[str]:
@@ -148,10 +146,11 @@ def rehearse(text: str, actor: str) -> str:
 
 
 def promote(text: str, actor: str) -> Promote:
-    """`... [because <reason>] [override <why>]`: `override` last, for a canary found clearly
-    worse (quote a reason that itself says "override")."""
-    text, override = _split_last(text, "override")
+    """`<model> <version> [override <why>] [because <reason>]`: `override` comes before
+    `because` (which takes the rest of the line), for a canary found clearly worse; the word
+    in a reason is only a word."""
     head, because = _split_because(text)
+    head, override = _split_first(head, "override")
     model, version = _positional("/promote", _words("/promote", head), ["model", "version"])
     if override is not None and not override:
         raise _bad("/promote", "`override` needs a reason after it")

@@ -10,6 +10,7 @@ from typing import Any
 
 from core.engine import PlayContext
 from core.errors import InvalidState, NotFound, Refused
+from core.plays import canary_watch
 from core.plays.common import current, gate, resolve
 
 
@@ -35,6 +36,12 @@ def deploy_gate(ctx: PlayContext, model: str, version: str) -> dict[str, Any]:
     try:
         answer["checks"] = gate(policy, candidate, production)
         answer["allowed"] = True
+        seen = canary_watch.running_for(ctx, model, candidate.id)
+        if seen is not None and seen.comparison is not None and seen.comparison.worse:
+            answer["allowed"] = False  # promote and approve refuse it without an override
+            answer["checks"]["canary"] = seen.comparison.to_json()
+            answer["reasons"] = ["its canary is clearly worse than production: "
+                                 + "; ".join(seen.comparison.reasons)]
     except InvalidState:
         answer["allowed"] = production is not None and production.id == candidate.id
         answer["checks"] = {"production": candidate.short, "already_production": True}

@@ -40,7 +40,8 @@ class SqlOutbox(SqlRepository):
         self._session.flush()
         for handler in subscribers(name):
             self._session.add(OutboxDeliveryRow(
-                event_seq=row.seq, handler=handler, model=event.model, state="pending",
+                event_seq=row.seq, handler=handler, model=event.model,
+                subject=events.subject_of(event), state="pending",
                 attempts=0, next_attempt_at=event.at, lease_owner=None, lease_until=None,
                 last_error=None, done_at=None))
         self._session.flush()
@@ -51,7 +52,7 @@ class SqlOutbox(SqlRepository):
         d = OutboxDeliveryRow
         earlier = aliased(OutboxDeliveryRow)
         blocked = select(earlier.event_seq).where(
-            earlier.handler == d.handler, earlier.model == d.model,
+            earlier.handler == d.handler, earlier.subject == d.subject,
             earlier.event_seq < d.event_seq, earlier.state == "pending").exists()
         due = (select(d.event_seq, d.handler)
                .where(d.state == "pending", d.handler.in_(list(handlers)),
@@ -86,12 +87,21 @@ class SqlOutbox(SqlRepository):
                                     d.lease_owner == owner, d.state == "pending")
                     .values(lease_owner=None, lease_until=None, **values))
 
-    def skip(self, handlers: Collection[str], at: datetime) -> int:
+    def renew(self, event_seq: int, handler: str, owner: str, lease_until: datetime) -> bool:
         d = OutboxDeliveryRow
-        result = self._write(update(d).where(d.state == "pending",
+        result = self._write(update(d).where(d.event_seq == event_seq, d.handler == handler,
+                                             d.lease_owner == owner, d.state == "pending")
+                             .values(lease_until=lease_until))
+        return bool(result.rowcount)
+
+    def skip(self, handlers: Collection[str], at: datetime, *, after_seq: int = 0) -> int:
+        d = OutboxDeliveryRow
+        result = self._write(update(d).where(d.state == "pending", d.event_seq > after_seq,
                                              d.handler.in_(list(handlers)))
-                             .values(state="skipped", done_at=at,
-                                     last_error="this deployment does not run this handler"))
+                             .values(state="skipped", done_at=at, lease_owner=None,
+                                     lease_until=None,
+                                     last_error="skipped: this deployment does not run "
+                                                "this handler"))
         return int(result.rowcount or 0)
 
     def retry(self, event_seq: int | None, at: datetime) -> int:
@@ -114,6 +124,9 @@ class SqlOutbox(SqlRepository):
         d = OutboxDeliveryRow
         stmt = select(d.handler, d.state, func.count()).group_by(d.handler, d.state)
         return {(h, s): int(n) for h, s, n in self._session.execute(stmt)}
+
+    def last_seq(self) -> int:
+        return int(self._session.execute(select(func.max(OutboxEventRow.seq))).scalar() or 0)
 
     def events(self, *, model: str | None = None, name: str | None = None,
                after_seq: int = 0, limit: int = 100) -> builtins.list[tuple[int, events.Event]]:

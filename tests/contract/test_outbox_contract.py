@@ -84,6 +84,7 @@ def test_events_nobody_subscribes_to_are_kept_without_deliveries(uow: Factory) -
         assert u.outbox.events(name="TagMoved") == written[1:]
         assert u.outbox.events(after_seq=written[0][0]) == written[1:]
         assert u.outbox.events(model="other") == []
+        assert u.outbox.last_seq() == written[1][0]
 
 
 def test_a_lease_keeps_a_delivery_with_one_dispatcher_until_it_runs_out(uow: Factory) -> None:
@@ -105,25 +106,48 @@ def test_a_lease_keeps_a_delivery_with_one_dispatcher_until_it_runs_out(uow: Fac
         assert u.outbox.counts() == {(NOTIFY, "done"): 1}
 
 
-def test_per_model_order_a_later_event_waits_for_an_earlier_one(uow: Factory) -> None:
-    add(uow, requested("risky", 1), requested("risky", 2), requested("chat", 3))
-    first = claim(uow, "a")
-    assert [d.event.request_id for d in first] == ["apr-1", "apr-3"]
-    by_model = {d.model: d for d in first}
-    with uow() as u:  # risky's first fails: its second stays behind it until it is done
-        u.outbox.failed(by_model["risky"].event_seq, NOTIFY, "a", "slack down",
+def superseded(n: int, by: int) -> events.Event:
+    return events.RequestSuperseded(model="risky", request_id=f"apr-{n}",
+                                    by_request=f"apr-{by}", at=T0)
+
+
+def test_per_subject_order_a_later_event_waits_for_an_earlier_one(uow: Factory) -> None:
+    """Events about one request run in order; other subjects (another request of the same
+    model, another model) never wait for them."""
+    add(uow, requested("risky", 1), superseded(1, by=2), requested("chat", 3),
+        requested("risky", 4))
+    first = {d.event.request_id: d for d in claim(uow, "a")}
+    assert sorted(first) == ["apr-1", "apr-3", "apr-4"]  # apr-1's superseding waits
+    with uow() as u:  # apr-1's post fails: what follows about apr-1 stays behind it
+        u.outbox.failed(first["apr-1"].event_seq, NOTIFY, "a", "slack down",
                         T0 + timedelta(seconds=5), T0)
-        u.outbox.done(by_model["chat"].event_seq, NOTIFY, "a", T0)
+        for other in ("apr-3", "apr-4"):
+            u.outbox.done(first[other].event_seq, NOTIFY, "a", T0)
         u.commit()
-    assert claim(uow, "a", T0 + timedelta(seconds=1)) == []  # not due, and blocking apr-2
+    assert claim(uow, "a", T0 + timedelta(seconds=1)) == []  # not due, and holding its next
     (again,) = claim(uow, "a", T0 + timedelta(seconds=5))
     assert again.event.request_id == "apr-1" and again.attempts == 2
-    assert again.last_error == "slack down"
+    assert again.last_error == "slack down" and isinstance(again.event,
+                                                           events.PromotionRequested)
     with uow() as u:
         u.outbox.done(again.event_seq, NOTIFY, "a", T0 + timedelta(seconds=5))
         u.commit()
-    (second,) = claim(uow, "a", T0 + timedelta(seconds=6))
-    assert second.event.request_id == "apr-2"
+    (after,) = claim(uow, "a", T0 + timedelta(seconds=6))
+    assert isinstance(after.event, events.RequestSuperseded)
+
+
+def test_a_lease_is_renewed_only_by_its_holder(uow: Factory) -> None:
+    add(uow, requested())
+    (mine,) = claim(uow, "a")
+    with uow() as u:
+        assert u.outbox.renew(mine.event_seq, NOTIFY, "a", T0 + timedelta(minutes=10))
+        assert not u.outbox.renew(mine.event_seq, NOTIFY, "b", T0 + timedelta(minutes=10))
+        u.commit()
+    assert claim(uow, "b", T0 + LEASE + timedelta(seconds=1)) == []  # renewed: still a's
+    with uow() as u:
+        u.outbox.done(mine.event_seq, NOTIFY, "a", T0)
+        assert not u.outbox.renew(mine.event_seq, NOTIFY, "a", T0 + timedelta(minutes=20))
+        u.commit()
 
 
 def test_a_dead_delivery_stays_visible_until_retried(uow: Factory) -> None:
@@ -148,9 +172,13 @@ def test_a_dead_delivery_stays_visible_until_retried(uow: Factory) -> None:
 
 
 def test_skipping_closes_the_deliveries_of_a_handler_nobody_runs(uow: Factory) -> None:
-    add(uow, requested("risky", 1), requested("chat", 2))
+    add(uow, requested("risky", 1))
     with uow() as u:
-        assert u.outbox.skip([NOTIFY], T0) == 2
+        first = u.outbox.last_seq()
+    add(uow, requested("chat", 2))
+    with uow() as u:
+        assert u.outbox.skip([NOTIFY], T0, after_seq=first) == 1  # only the later one
+        assert u.outbox.skip([NOTIFY], T0) == 1
         u.commit()
     with uow() as u:
         assert u.outbox.list() == []

@@ -11,8 +11,12 @@ from datetime import datetime
 from fake_state import FakeRepo, State
 
 from core import events, ports
+from core.errors import Conflict
+from core.events import subject_of
 from core.handlers import subscribers
 from core.outbox import Delivery, DeliveryState
+
+ERROR_CHARS = 2000  # as the SQL outbox keeps
 
 
 class FakeOutbox(FakeRepo, ports.Outbox):
@@ -39,17 +43,22 @@ class FakeOutbox(FakeRepo, ports.Outbox):
         for d in pending:
             if len(claimed) == limit:
                 break
-            blocked = any(e.handler == d.handler and e.model == d.model
+            blocked = any(e.handler == d.handler and subject_of(e.event) == subject_of(d.event)
                           and e.event_seq < d.event_seq for e in pending)
             due = d.attempts == 0 or d.next_attempt_at <= now
             if d.handler in handlers and due and not blocked \
                     and (d.lease_until is None or d.lease_until < now):
                 claimed.append(replace(d, attempts=d.attempts + 1, lease_owner=owner,
                                        lease_until=lease_until))
+        read = {(d.event_seq, d.handler): self._s.deliveries[(d.event_seq, d.handler)]
+                for d in claimed}
 
         def op(s: State) -> None:
-            for d in claimed:
-                s.deliveries[(d.event_seq, d.handler)] = d
+            for d in claimed:  # as SQL's row locks do: a claim made meanwhile wins
+                key = (d.event_seq, d.handler)
+                if s.deliveries.get(key) != read[key]:
+                    raise Conflict(f"delivery {d.event_seq}/{d.handler} was claimed meanwhile")
+                s.deliveries[key] = d
 
         self._write("outbox.claim", op)
         return claimed
@@ -60,10 +69,11 @@ class FakeOutbox(FakeRepo, ports.Outbox):
     def failed(self, event_seq: int, handler: str, owner: str, error: str,
                retry_at: datetime | None, at: datetime) -> None:
         if retry_at is None:
-            self._finish(event_seq, handler, owner, state="dead", done_at=at, last_error=error)
+            self._finish(event_seq, handler, owner, state="dead", done_at=at,
+                         last_error=error[:ERROR_CHARS])
         else:
             self._finish(event_seq, handler, owner, state="pending", next_attempt_at=retry_at,
-                         last_error=error)
+                         last_error=error[:ERROR_CHARS])
 
     def _finish(self, event_seq: int, handler: str, owner: str, **values: object) -> None:
         key = (event_seq, handler)
@@ -77,15 +87,32 @@ class FakeOutbox(FakeRepo, ports.Outbox):
 
         self._write("outbox.finish", op)
 
-    def skip(self, handlers: Collection[str], at: datetime) -> int:
+    def renew(self, event_seq: int, handler: str, owner: str, lease_until: datetime) -> bool:
+        key = (event_seq, handler)
+        d = self._s.deliveries.get(key)
+        if d is None or d.lease_owner != owner or d.state != "pending":
+            return False
+        renewed = replace(d, lease_until=lease_until)
+
+        def op(s: State) -> None:
+            now = s.deliveries.get(key)
+            if now is None or now.lease_owner != owner or now.state != "pending":
+                raise Conflict(f"delivery {event_seq}/{handler} is no longer {owner}'s")
+            s.deliveries[key] = renewed
+
+        self._write("outbox.renew", op)
+        return True
+
+    def skip(self, handlers: Collection[str], at: datetime, *, after_seq: int = 0) -> int:
         keys = [k for k, d in self._s.deliveries.items()
-                if d.state == "pending" and d.handler in handlers]
+                if d.state == "pending" and d.handler in handlers and d.event_seq > after_seq]
 
         def op(s: State) -> None:
             for k in keys:
                 s.deliveries[k] = replace(s.deliveries[k], state="skipped", done_at=at,
-                                          last_error="this deployment does not run this "
-                                                     "handler")
+                                          lease_owner=None, lease_until=None,
+                                          last_error="skipped: this deployment does not "
+                                                     "run this handler")
 
         self._write("outbox.skip", op)
         return len(keys)
@@ -107,6 +134,9 @@ class FakeOutbox(FakeRepo, ports.Outbox):
         found = sorted((d for d in self._s.deliveries.values() if d.state in states),
                        key=lambda d: (d.event_seq, d.handler))
         return found[:limit]
+
+    def last_seq(self) -> int:
+        return max(self._s.outbox, default=0)
 
     def events(self, *, model: str | None = None, name: str | None = None,
                after_seq: int = 0, limit: int = 100) -> builtins.list[tuple[int, events.Event]]:

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("event_seq", sa.Integer(), nullable=False),
         sa.Column("handler", sa.String(), nullable=False),
         sa.Column("model", sa.String(), nullable=False),
+        sa.Column("subject", sa.String(), nullable=False),
         sa.Column("state", sa.String(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
@@ -48,8 +49,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_outbox_deliveries_state_handler_next_attempt_at", "outbox_deliveries",
                     ["state", "handler", "next_attempt_at"])
-    op.create_index("ix_outbox_deliveries_handler_model_event_seq", "outbox_deliveries",
-                    ["handler", "model", "event_seq"])
+    op.create_index("ix_outbox_deliveries_handler_subject_event_seq", "outbox_deliveries",
+                    ["handler", "subject", "event_seq"])
 
 
 def downgrade() -> None:

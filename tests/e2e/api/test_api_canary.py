@@ -90,6 +90,9 @@ def test_a_clearly_worse_canary_is_refused_unless_overridden(api: Api) -> None:
     worse = {c.signal for c in seen.comparison.checks if c.worse}
     assert worse == {"error_rate", "latency_p95", "feedback_mean"}
 
+    gate = api.call("ci").get("/v1/gate", params={"model": "chat", "version": v2["short"]})
+    assert gate.status_code == 200 and gate.json()["allowed"] is False  # CI hears it too
+    assert "canary is clearly worse" in gate.json()["reasons"][0]
     refused = error(api.call("ci").post("/v1/models/chat/promote",
                                         json={"version": v2["short"]}), 409, "REFUSED")
     assert "clearly worse" in refused["message"] and "override" in refused["hint"]

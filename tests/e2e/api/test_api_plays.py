@@ -6,11 +6,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
+import pytest
 from api_harness import Api, PromptLengthEvaluator, Server, error
-from testkit.waiting import until
 
 from bot import bootstrap
 from bot.api.schemas import ApprovalOut, DecisionOut, PromoteOut, RollbackOut
+from bot.cli.main import main
 from bot.server import create_asgi
 from bot.settings import Settings
 from core.outbox import Delivery
@@ -109,11 +110,10 @@ def test_healthz_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None
         app.close()
 
 
-def test_an_http_promotion_writes_its_event_and_a_server_without_slack_skips_it(
-        api: Api) -> None:
-    """The card is a consequence of the play's event; a server that runs no Slack closes
-    that delivery as skipped (visible in `playbook outbox --all`) instead of keeping it
-    pending forever."""
+def test_an_http_promotion_writes_its_event_and_it_waits_for_a_server_with_slack(
+        api: Api, capsys: pytest.CaptureFixture[str]) -> None:
+    """The card is a consequence of the play's event; a server that runs no Slack leaves it
+    pending (another replica may have Slack) until an operator skips it."""
     r1 = api.register("risky", "z" * 30)
     asked = api.call("ci").post("/v1/models/risky/promote", json={"version": r1["id"]})
     assert asked.status_code == 202
@@ -124,7 +124,16 @@ def test_an_http_promotion_writes_its_event_and_a_server_without_slack_skips_it(
             return [d for d in uow.outbox.list(states=("pending", "skipped"))
                     if d.name == "PromotionRequested"]
 
-    until(lambda: [d.state for d in card_delivery()] == ["skipped"], "the delivery skipped")
+    (waiting,) = card_delivery()
+    assert waiting.state == "pending" and waiting.attempts == 0
+    assert waiting.event.request_id == request_id  # type: ignore[union-attr]
+
+    settings = api.app.settings
+    base = ["--config", str(settings.config_path), "--database", settings.database_url,
+            "--home", str(settings.home)]
+    assert main([*base, "outbox", "skip", "nope"]) == 1
+    assert "not a handler" in capsys.readouterr().err
+    assert main([*base, "outbox", "skip", "notify"]) == 0
+    assert "1 pending deliveries to notify closed as skipped" in capsys.readouterr().out
     (skipped,) = card_delivery()
-    assert skipped.event.request_id == request_id  # type: ignore[union-attr]
-    assert "does not run this handler" in str(skipped.last_error)
+    assert skipped.state == "skipped" and "does not run this handler" in str(skipped.last_error)

@@ -158,3 +158,7 @@ def test_health_and_metrics(api: Api) -> None:
     assert 'playbook_http_request_duration_seconds_bucket{route="/v1/models/{model}/tags/' \
            '{tag:path}",le="+Inf"} 1' in body
     assert "playbook_database_up 1" in body
+    # Two announcements and an incident record and its confirmation wait for a server with
+    # Slack (this one has none): pending, none dead.
+    assert 'playbook_outbox_deliveries{handler="notify",state="pending"} 4' in body
+    assert 'playbook_outbox_deliveries{handler="notify",state="dead"} 0' in body

@@ -70,6 +70,12 @@ def test_a_worse_canary_is_refused_everywhere_and_overridden_with_a_reason(
     assert isinstance(override, CanaryOverridden)
     assert override.reason == "upstream blip, known" and override.version_id == candidate.id
     assert override.actor == ("UANA" if surface != "http" else "ci-deploy")
+    settings = slack.playbook.settings
+    assert main(["--config", str(settings.config_path), "--database", settings.database_url,
+                 "--home", str(settings.home), "--json", "events", "--name",
+                 "CanaryOverridden"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)  # what an auditor reads back
+    assert listed["reason"] == "upstream blip, known" and listed["model"] == "chat"
     step = next(s for s in runs[0].steps if s.name == "compare canary with production")
     assert step.output["override_reason"] == "upstream blip, known"
     assert json.dumps(step.output).count("error rate") >= 1

@@ -94,3 +94,12 @@ def test_channels_match_by_id_or_name() -> None:
     assert not is_channel("C0123", "C9999", "C0123")
     assert is_channel("#Incidents", "C1", "incidents")
     assert not is_channel("#incidents", "C1", None)
+
+
+def test_promote_override_comes_before_because_and_the_word_in_a_reason_is_a_word() -> None:
+    order = parse.promote("chat chat@1a2b3c4d override upstream blip because retire v1", "U1")
+    assert (order.override_reason, order.reason) == ("upstream blip", "retire v1")
+    plain = parse.promote("chat chat@1a2b3c4d because fixes the override bug", "U1")
+    assert plain.override_reason is None and plain.reason == "fixes the override bug"
+    with pytest.raises(InvalidInput, match="needs a reason"):
+        parse.promote("chat chat@1a2b3c4d override", "U1")
