@@ -146,6 +146,7 @@ class Rehearse(Command):
     actor: str = NonEmpty
     deploy_fingerprint: str | None = None  # of the model's deploy_path, as the edge read it
     reason: str = "rollback rehearsal"
+    channel: str | None = None  # where it was asked for (Slack): its record is posted there
 
 
 class Audit(Command):

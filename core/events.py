@@ -147,6 +147,19 @@ class CanaryOverridden:
 
 
 @dataclass(frozen=True)
+class RehearsalFinished:
+    """A drill's rollback and confirmation are recorded: its verdict against the budget."""
+
+    model: str
+    incident_id: str
+    production_version: str
+    target_version: str
+    budget_s: float
+    over_budget: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
 class DigestDue:
     """The scheduler's daily slot for a channel's digest came (once across replicas); the
     digest is composed when it is delivered. `model` is "" (a channel, not one model)."""
@@ -198,13 +211,13 @@ class ArtifactsCollected:
 Event = (VersionRegistered | PromotionRequested | Promoted | ApprovalGiven | RequestDecided
          | RequestSuperseded | RequestExpired | TagMoved | IncidentOpened | IncidentConfirmed
          | CanaryJudgedWorse | CanaryOverridden | ArtifactsCollected | DigestDue | RehearsalDue
-         | ExperimentExpiring | GcCycleCompleted)
+         | ExperimentExpiring | GcCycleCompleted | RehearsalFinished)
 
 EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in (
     VersionRegistered, PromotionRequested, Promoted, ApprovalGiven, RequestDecided,
     RequestSuperseded, RequestExpired, TagMoved, IncidentOpened, IncidentConfirmed,
     CanaryJudgedWorse, CanaryOverridden, ArtifactsCollected, DigestDue, RehearsalDue,
-    ExperimentExpiring, GcCycleCompleted)}
+    ExperimentExpiring, GcCycleCompleted, RehearsalFinished)}
 
 _ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(cls)
                                           for name, cls in EVENT_TYPES.items()}
@@ -219,7 +232,7 @@ def subject_of(event: Event) -> str:
         case PromotionRequested() | ApprovalGiven() | RequestDecided() | RequestSuperseded() \
                 | RequestExpired():
             return f"approval:{event.request_id}"
-        case IncidentOpened() | IncidentConfirmed():
+        case IncidentOpened() | IncidentConfirmed() | RehearsalFinished():
             return f"incident:{event.incident_id}"
         case Promoted():
             return f"promoted:{event.model}:{event.revision}"

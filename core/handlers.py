@@ -21,6 +21,7 @@ from core.events import (
     Promoted,
     PromotionRequested,
     RehearsalDue,
+    RehearsalFinished,
     RequestDecided,
     RequestExpired,
     RequestSuperseded,
@@ -37,6 +38,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "RequestExpired": (NOTIFY,),
     "IncidentOpened": (NOTIFY,),
     "IncidentConfirmed": (NOTIFY,),
+    "RehearsalFinished": (NOTIFY,),
     "Promoted": (NOTIFY,),
     "CanaryJudgedWorse": (NOTIFY,),
     "DigestDue": (NOTIFY,),
@@ -61,10 +63,13 @@ def notify(event: Event, notifier: Notifier) -> None:
             pass  # the last approval: its RequestDecided (next) shows it, once
         case ApprovalGiven() | RequestDecided() | RequestSuperseded() | RequestExpired():
             notifier.approval_changed(event.request_id)
-        case IncidentOpened() if not event.rehearsal:  # drills report on their own
+        case IncidentOpened():
             notifier.incident_opened(event.incident_id, event.channel)
-        case IncidentConfirmed() if not event.rehearsal:
+        case IncidentConfirmed():
             notifier.incident_confirmed(event.incident_id)
+        case RehearsalFinished():
+            notifier.rehearsal_finished(event.incident_id, event.production_version,
+                                        event.target_version, event.budget_s)
         case Promoted():
             notifier.promoted(event)
         case CanaryJudgedWorse():

@@ -131,8 +131,10 @@ class Outbox(Protocol):
     def renew(self, event_seq: int, handler: str, owner: str, lease_until: datetime) -> bool:
         """Extend `owner`'s lease; False when it is no longer theirs (taken over, done)."""
         ...
-    def skip(self, handlers: Collection[str], at: datetime, *, after_seq: int = 0) -> int:
-        """Close the pending deliveries of these handlers (of events after `after_seq`): an
+    def skip(self, handlers: Collection[str], at: datetime, *, after_seq: int = 0,
+             subjects: Collection[str] | None = None) -> int:
+        """Close the pending deliveries of these handlers (of events after `after_seq`, about
+        `subjects` when given: core.events.subject_of): an
         operator's decision for handlers the deployment does not run (`playbook outbox
         skip HANDLER`), or history that is not news (the sandbox's seed)."""
         ...
@@ -243,6 +245,10 @@ class Notifier(Protocol):
         ...
     def incident_opened(self, incident_id: str, channel: str | None) -> None: ...
     def incident_confirmed(self, incident_id: str) -> None: ...
+    def rehearsal_finished(self, incident_id: str, production_version: str,
+                           target_version: str, budget_s: float) -> None:
+        """A drill's verdict against its budget, in its record's thread."""
+        ...
     def promoted(self, event: Promoted) -> None: ...
     def canary_judged(self, model: str, version_id: str) -> None:
         """Show the canary's comparison on the open requests for this version."""

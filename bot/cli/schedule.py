@@ -12,6 +12,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from bot import consequences
 from bot.bootstrap import App
 from bot.deploy import fingerprint_for
 from bot.scheduler.service import job_triggers
@@ -22,6 +23,7 @@ from bot.slack.runtime import SlackRuntime
 from core import serialize
 from core.commands import Rehearse
 from core.errors import ConfigError
+from core.handlers import HANDLER_NAMES
 from core.plays.rehearse import RehearsalResult, rehearse
 from storage.repositories.claims import SqlJobClaims
 
@@ -95,23 +97,28 @@ def cmd_digest(args: argparse.Namespace, app: App) -> Out:
 
 
 def cmd_rehearse(args: argparse.Namespace, app: App) -> Out:
+    """Its record, confirmation and verdict go where any rehearsal's go: posted now when
+    SLACK_BOT_TOKEN is set, else by a running `playbook serve`; `--no-post` keeps it off
+    Slack altogether."""
     policy = app.config.model(args.model)
     channel = policy.incident_channel or policy.release_channel
-    post = not args.no_post and bool(os.environ.get("SLACK_BOT_TOKEN")) and channel
-    if post:
-        from bot.slack.rehearsals import rehearse_and_report
-
-        assert channel is not None
-        rt = _slack(app)
-        try:
-            result = rehearse_and_report(rt, args.model, app.settings.actor, channel)
-        finally:
-            rt.close()
-    else:
-        result = rehearse(Rehearse.parse(model=args.model, actor=app.settings.actor,
-                                         deploy_fingerprint=fingerprint_for(app, args.model)),
-                          app.ctx)
-    return _rehearsal_out(result, channel if post else None)
+    with app.ctx.uow() as uow:
+        before = uow.outbox.last_seq()
+    result = rehearse(Rehearse.parse(model=args.model, actor=app.settings.actor,
+                                     deploy_fingerprint=fingerprint_for(app, args.model)),
+                      app.ctx)
+    posted = False
+    if args.no_post:  # this drill's posts only, whatever else was written meanwhile
+        with app.ctx.uow() as uow:
+            uow.outbox.skip(HANDLER_NAMES, app.ctx.clock.now(), after_seq=before,
+                            subjects=[f"incident:{result.incident.id}"])
+            uow.commit()
+    elif channel and os.environ.get("SLACK_BOT_TOKEN", "").strip():
+        with consequences.for_this_process(app) as dispatcher:
+            while dispatcher.deliver().handled:
+                pass
+        posted = True
+    return _rehearsal_out(result, channel if posted else None)
 
 
 def _rehearsal_out(result: RehearsalResult, posted_to: str | None) -> Out:

@@ -15,16 +15,22 @@ from datetime import datetime
 from typing import Any
 
 from bot.deploy import fingerprint_for
-from bot.slack.blocks.digest import experiment_warning, gc_report, rehearsal_reminder
+from bot.slack.blocks.digest import (
+    experiment_warning,
+    gc_report,
+    rehearsal_done,
+    rehearsal_reminder,
+)
 from bot.slack.blocks.incident import confirmation, incident_record, promoted
 from bot.slack.digest import compose_digest
 from bot.slack.runtime import SlackRuntime
 from core.errors import NotFound
 from core.events import Promoted
-from core.plays.rehearse import rehearsal_status
+from core.plays.rehearse import RehearsalResult, rehearsal_status
 
 INCIDENT = "incident"  # the record; the confirmation is its own kind, replied in its thread
 CONFIRMATION = "incident-confirmation"
+VERDICT = "rehearsal-verdict"
 PROMOTION = "promotion"
 DIGEST = "digest"
 REMINDER = "rehearsal-reminder"
@@ -69,7 +75,10 @@ class SlackNotifier:
         if incident is None:
             raise NotFound(f"no incident {incident_id!r}")
         policy = rt.config.model(incident.model)
-        where = policy.incident_channel or channel or policy.release_channel
+        if incident.rehearsal:  # a drill reports where it was asked for
+            where = channel or policy.incident_channel or policy.release_channel
+        else:
+            where = policy.incident_channel or channel or policy.release_channel
         if where is None:
             log.warning("incident %s: %s names no incident or release channel; not posted",
                         incident_id, incident.model)
@@ -101,6 +110,26 @@ class SlackNotifier:
             requests = [r.id for r in uow.approvals.pending(model) if r.version_id == version_id]
         for request_id in requests:
             self._rt.cards.refresh(request_id)
+
+    def rehearsal_finished(self, incident_id: str, production_version: str,
+                           target_version: str, budget_s: float) -> None:
+        rt = self._rt
+        if rt.store.message(VERDICT, incident_id) is not None:
+            return
+        record = rt.store.message(INCIDENT, incident_id)
+        with rt.ctx.uow() as uow:
+            incident = uow.incidents.get(incident_id)
+            if incident is None:
+                raise NotFound(f"no incident {incident_id!r}")
+            production = uow.versions.get(incident.model, production_version)
+            target = uow.versions.get(incident.model, target_version)
+        if record is None:
+            return  # nowhere its record went (no channel known): nothing to reply to
+        if production is None or target is None:
+            raise NotFound(f"the versions of rehearsal {incident_id} are gone")
+        verdict = rehearsal_done(RehearsalResult(incident, production, target, budget_s, ""))
+        posted = rt.poster.post(record[0], verdict, thread_ts=record[1])
+        rt.store.remember(VERDICT, incident_id, *posted, rt.now())
 
     # -- the scheduler's posts: each remembered under its slot, so a retry posts nothing new
 

@@ -19,6 +19,7 @@ from core.config import ModelPolicy
 from core.domain import PRODUCTION, REHEARSAL, Incident, Version
 from core.engine import PlayContext
 from core.errors import InvalidState, Refused
+from core.events import RehearsalFinished
 from core.plays.common import current, move_tag
 from core.plays.rollback import RollbackResult, last_known_good, rollback
 from core.ports import UnitOfWork
@@ -78,8 +79,9 @@ def rehearsal_status(uow: UnitOfWork, policy: ModelPolicy, now: datetime,
 
 def rehearse(cmd: Rehearse, ctx: PlayContext,
              roll_back: Callable[[Rollback], RollbackResult] | None = None) -> RehearsalResult:
-    """Stage and run one rehearsal. `roll_back` runs the rollback play (the Slack app passes
-    one that posts the incident record as it goes); by default the plain play."""
+    """Stage and run one rehearsal. Its record, confirmation and verdict are the rollback's
+    events and its RehearsalFinished, posted like any incident's. `roll_back` runs the
+    rollback play (by default the plain play; tests time a slow one)."""
     with ctx.run("rehearse", cmd.actor, cmd.inputs()) as run:
         policy = ctx.config.model(cmd.model)
         with run.step("stage rehearsal tag") as out, ctx.uow() as uow:
@@ -106,7 +108,7 @@ def rehearse(cmd: Rehearse, ctx: PlayContext,
                 revision = moved.revision
             out.update(production=prod.short, target=target.short, revision=revision)
         order = Rollback(model=cmd.model, actor=cmd.actor, to=target.id, symptom=cmd.reason,
-                         tag=REHEARSAL, expected_revision=revision)
+                         tag=REHEARSAL, expected_revision=revision, channel=cmd.channel)
         with run.step("roll back the rehearsal tag") as out:
             result = (roll_back or (lambda o: rollback(o, ctx)))(order)
             out.update(incident=result.incident.id,
@@ -116,8 +118,13 @@ def rehearse(cmd: Rehearse, ctx: PlayContext,
             incident = uow.incidents.get(result.incident.id) or result.incident
             incident.deploy_fingerprint = cmd.deploy_fingerprint
             uow.incidents.save(incident)
+            over = incident.time_to_rollback_s > policy.max_time_to_rollback_s
+            uow.outbox.add(RehearsalFinished(
+                model=cmd.model, incident_id=incident.id, production_version=prod.id,
+                target_version=target.id, budget_s=policy.max_time_to_rollback_s,
+                over_budget=over, at=ctx.clock.now()))
             uow.commit()
-            out.update(over_budget=incident.time_to_rollback_s > policy.max_time_to_rollback_s)
+            out.update(over_budget=over)
         run.run.result = {"incident": incident.id, "production": prod.short,
                           "target": target.short,
                           "time_to_rollback_s": incident.time_to_rollback_s,

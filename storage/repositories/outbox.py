@@ -94,10 +94,13 @@ class SqlOutbox(SqlRepository):
                              .values(lease_until=lease_until))
         return bool(result.rowcount)
 
-    def skip(self, handlers: Collection[str], at: datetime, *, after_seq: int = 0) -> int:
+    def skip(self, handlers: Collection[str], at: datetime, *, after_seq: int = 0,
+             subjects: Collection[str] | None = None) -> int:
         d = OutboxDeliveryRow
-        result = self._write(update(d).where(d.state == "pending", d.event_seq > after_seq,
-                                             d.handler.in_(list(handlers)))
+        where = [d.state == "pending", d.event_seq > after_seq, d.handler.in_(list(handlers))]
+        if subjects is not None:
+            where.append(d.subject.in_(list(subjects)))
+        result = self._write(update(d).where(*where)
                              .values(state="skipped", done_at=at, lease_owner=None,
                                      lease_until=None,
                                      last_error="skipped: this deployment does not run "

@@ -103,9 +103,11 @@ class FakeOutbox(FakeRepo, ports.Outbox):
         self._write("outbox.renew", op)
         return True
 
-    def skip(self, handlers: Collection[str], at: datetime, *, after_seq: int = 0) -> int:
+    def skip(self, handlers: Collection[str], at: datetime, *, after_seq: int = 0,
+             subjects: Collection[str] | None = None) -> int:
         keys = [k for k, d in self._s.deliveries.items()
-                if d.state == "pending" and d.handler in handlers and d.event_seq > after_seq]
+                if d.state == "pending" and d.handler in handlers and d.event_seq > after_seq
+                and (subjects is None or subject_of(d.event) in subjects)]
 
         def op(s: State) -> None:
             for k in keys:

@@ -112,9 +112,13 @@ def test_rehearse_from_the_cli_leaves_production_and_posts_when_slack_is_set(
     code, out, err = run(capsys, "rehearse", "chat")
     assert code == 0, err
     assert "posted to         CINC" in out
-    record, _confirm, verdict = fake.called("chat.postMessage", channel="CINC")
-    assert "Rehearsal" in str(record.params["text"])
-    assert "within the 300 s budget" in str(verdict.params["text"])
+    # The first drill, run without Slack, was not lost: its posts go out now too.
+    posts = fake.called("chat.postMessage", channel="CINC")
+    assert len(posts) == 6 and all(p.refused is None for p in posts)
+    records = [p for p in posts if not p.params.get("thread_ts")]
+    verdicts = [p for p in posts if "within the 300 s budget" in str(p.params["text"])]
+    assert len(records) == 2 and all("Rehearsal" in str(r.params["text"]) for r in records)
+    assert len(verdicts) == 2 and all(v.params.get("thread_ts") for v in verdicts)
 
 
 @pytest.mark.parametrize(("bad", "named"), [

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.slack import parse
 from bot.slack.errors import reports_errors
-from bot.slack.rehearsals import rehearse_and_report
+from bot.slack.rehearsals import rehearse_here
 from bot.slack.runtime import SlackRuntime
 
 COMMAND = "/rehearse"
@@ -23,4 +23,4 @@ def register(app: App, rt: SlackRuntime) -> None:
         model = parse.rehearse(command.get("text", ""), command["user_id"])
         rt.config.model(model)
         user, channel = command["user_id"], command["channel_id"]
-        rt.work.submit(lambda: rehearse_and_report(rt, model, user, channel), respond)
+        rt.work.submit(lambda: rehearse_here(rt, model, user, channel), respond)
