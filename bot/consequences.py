@@ -5,7 +5,6 @@ so both deliver the same way.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -13,13 +12,11 @@ from functools import partial
 
 from bot.bootstrap import App
 from bot.dispatcher import owner_id
+from bot.settings import environment
 from bot.slack.notifier import SlackNotifier
 from bot.slack.runtime import SlackRuntime
-from core.errors import ConfigError
 from core.handlers import NOTIFY, notify
-from core.outbox import LEASE, Dispatcher, Handler
-
-LEASE_ENV = "PLAYBOOK_OUTBOX_LEASE_S"
+from core.outbox import Dispatcher, Handler
 
 
 def handlers(runtime: SlackRuntime | None) -> dict[str, Handler]:
@@ -41,7 +38,7 @@ def for_this_process(app: App) -> Iterator[Dispatcher]:
     """A dispatcher for `playbook outbox deliver`: with Slack when SLACK_BOT_TOKEN is set
     (posting only), leaving what it cannot deliver for a server."""
     runtime = None
-    if os.environ.get("SLACK_BOT_TOKEN", "").strip():
+    if environment().slack_bot_token:
         from bot.slack import load_slack_settings
         from bot.slack.app import posting_runtime
 
@@ -54,16 +51,7 @@ def for_this_process(app: App) -> Iterator[Dispatcher]:
 
 
 def lease_from_env() -> timedelta:
-    """How long a claimed delivery stays with its replica: after that, if the replica died,
-    another one delivers it. Longer than any handler takes (a Slack call with its retries)."""
-    raw = os.environ.get(LEASE_ENV, "").strip()
-    if not raw:
-        return LEASE
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = -1.0
-    if not 0 < seconds <= 24 * 3600:
-        raise ConfigError(f"{LEASE_ENV}={raw!r} is not a number of seconds above 0",
-                          hint=f"e.g. {LEASE_ENV}=120 (the default), or unset it")
-    return timedelta(seconds=seconds)
+    """How long a claimed delivery stays with its replica (PLAYBOOK_OUTBOX_LEASE_S): after
+    that, if the replica died, another one delivers it. Longer than any handler takes (a
+    Slack call with its retries)."""
+    return timedelta(seconds=environment().outbox_lease_s)

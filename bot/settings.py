@@ -1,11 +1,88 @@
-"""Where things are: from flags first, then the environment, then sane local defaults."""
+"""Every setting Playbook reads from its environment, in one class (pydantic-settings), and
+where things are: from flags first, then the environment, then sane local defaults.
+
+A bad value stops the command with one line naming the variable and what it must be, instead
+of a traceback; an empty value counts as unset.
+"""
 
 from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.errors import ConfigError
+
+MiB = 1024 * 1024
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class Environment(BaseSettings):
+    """What the environment says, by the variables' own names (docs list each)."""
+
+    model_config = SettingsConfigDict(case_sensitive=True, extra="ignore",
+                                      env_ignore_empty=True, str_strip_whitespace=True,
+                                      frozen=True)
+
+    # where things are
+    config: str | None = Field(None, alias="PLAYBOOK_CONFIG")
+    home: str | None = Field(None, alias="PLAYBOOK_HOME")
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    user: str | None = Field(None, alias="PLAYBOOK_USER")
+    # Slack (secrets only ever from here, never from playbook.toml)
+    slack_bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN", repr=False)
+    slack_signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET", repr=False)
+    slack_app_token: str | None = Field(None, alias="SLACK_APP_TOKEN", repr=False)
+    slack_api_url: str | None = Field(None, alias="SLACK_API_URL")
+    slack_workers: int = Field(8, ge=1, alias="SLACK_WORKERS")
+    # the HTTP API
+    api_max_body_bytes: int = Field(10 * MiB, gt=0, alias="PLAYBOOK_API_MAX_BODY_BYTES")
+    api_token_cache_s: float = Field(5.0, ge=0, alias="PLAYBOOK_API_TOKEN_CACHE_S")
+    api_resolve_cache_s: float = Field(1.0, ge=0, alias="PLAYBOOK_API_RESOLVE_CACHE_S")
+    # the server
+    log_level: LogLevel | None = Field(None, alias="PLAYBOOK_LOG_LEVEL")
+    outbox_lease_s: float = Field(120.0, gt=0, le=24 * 3600, alias="PLAYBOOK_OUTBOX_LEASE_S")
+    # the remote CLI
+    server: str | None = Field(None, alias="PLAYBOOK_SERVER")
+    token: str | None = Field(None, alias="PLAYBOOK_TOKEN", repr=False)
+    remote_attempts: int = Field(5, ge=1, alias="PLAYBOOK_REMOTE_ATTEMPTS")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+
+def environment(env: Mapping[str, str] | None = None) -> Environment:
+    """The environment's settings (`env` instead of os.environ, for tests and the sandbox)."""
+    moved = sorted(k for k in (os.environ if env is None else env)
+                   if k.startswith("PLAYBOOK_CANARY_"))
+    if moved:
+        raise ConfigError(
+            f"{', '.join(moved)}: canary thresholds are set per model in playbook.toml now",
+            hint="remove the variable and write canary = { min_sample = 200, alpha = 0.01, "
+                 "latency_tolerance = 0.2 } under [defaults] or [models.NAME]")
+    try:
+        if env is None:
+            return Environment()
+        return Environment.model_validate({k: v for k, v in env.items() if v.strip()})
+    except ValidationError as exc:
+        problems = []
+        for e in exc.errors():
+            name = str(e["loc"][0]) if e["loc"] else "the environment"
+            given = e.get("input")
+            problems.append(f"{name}={given!r}: {str(e['msg']).removeprefix('Value error, ')}"
+                            if isinstance(given, str) else f"{name}: {e['msg']}")
+        raise ConfigError("the environment is not valid: " + "; ".join(problems),
+                          hint="fix or unset the variable; README (Configuration) lists each one"
+                          ) from exc
+
 
 
 @dataclass(frozen=True)
@@ -29,9 +106,9 @@ def _default_actor() -> str:
 
 def load_settings(*, config: str | None = None, home: str | None = None,
                   database: str | None = None, actor: str | None = None) -> Settings:
-    env = os.environ
-    config_path = Path(config or env.get("PLAYBOOK_CONFIG") or "playbook.toml")
-    home_dir = Path(home or env.get("PLAYBOOK_HOME") or ".playbook")
-    url = database or env.get("DATABASE_URL") or f"sqlite:///{home_dir / 'playbook.db'}"
-    who = actor or env.get("PLAYBOOK_USER") or _default_actor()
+    env = environment()
+    config_path = Path(config or env.config or "playbook.toml")
+    home_dir = Path(home or env.home or ".playbook")
+    url = database or env.database_url or f"sqlite:///{home_dir / 'playbook.db'}"
+    who = actor or env.user or _default_actor()
     return Settings(config_path=config_path, home=home_dir, database_url=url, actor=who)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -16,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from bot.bootstrap import App
-from core.errors import ConfigError
+from bot.settings import environment
 from storage.api_uow import ApiUnitOfWorkFactory, api_uow_factory
 
 from .access import Principal, TokenCache, bearer, check, hash_token
@@ -37,11 +36,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     )}
 # Documents the bearer scheme in /docs; the check itself is ours, to answer 401 in our format.
 BEARER = HTTPBearer(auto_error=False, description="a token from `playbook token create`")
-
-
-def _env_number(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    return float(raw) if raw else default
 
 
 class AnswerCache:
@@ -95,17 +89,9 @@ class ApiSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
-        e = os.environ if env is None else env
-        moved = sorted(k for k in e if k.startswith("PLAYBOOK_CANARY_"))
-        if moved:
-            raise ConfigError(
-                f"{', '.join(moved)}: canary thresholds are set per model in playbook.toml now",
-                hint="remove the variable and write canary = { min_sample = 200, alpha = 0.01, "
-                     "latency_tolerance = 0.2 } under [defaults] or [models.NAME]")
-        return cls(
-            max_body_bytes=int(_env_number(e, "PLAYBOOK_API_MAX_BODY_BYTES", 10 * MiB)),
-            token_cache_s=_env_number(e, "PLAYBOOK_API_TOKEN_CACHE_S", 5.0),
-            resolve_cache_s=_env_number(e, "PLAYBOOK_API_RESOLVE_CACHE_S", 1.0))
+        e = environment(env)
+        return cls(max_body_bytes=e.api_max_body_bytes, token_cache_s=e.api_token_cache_s,
+                   resolve_cache_s=e.api_resolve_cache_s)
 
 
 @dataclass

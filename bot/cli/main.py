@@ -83,13 +83,13 @@ def init(path: Path, print_only: bool) -> Out:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    server = remote.server_of(args)
-    if server and args.handler is not None and args.command not in remote.HANDLERS:
-        parser.error(f"{args.command} runs where the database is, not with --server; "
-                     f"over HTTP: {', '.join(sorted(remote.HANDLERS))}")
-    settings = load_settings(config=args.config, home=args.home, database=args.database,
-                             actor=args.actor)
     try:
+        server = remote.server_of(args)
+        if server and args.handler is not None and args.command not in remote.HANDLERS:
+            parser.error(f"{args.command} runs where the database is, not with --server; "
+                         f"over HTTP: {', '.join(sorted(remote.HANDLERS))}")
+        settings = load_settings(config=args.config, home=args.home, database=args.database,
+                                 actor=args.actor)
         if args.handler is None:
             out = init(settings.config_path, args.print)
         elif server:

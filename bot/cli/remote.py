@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import time
 import uuid
@@ -24,6 +23,7 @@ import httpx
 from bot.cli import audit as local_audit
 from bot.cli.canary import canary_text, fraction, gate_out, promote_text
 from bot.cli.registry import _version_text, registration_fields
+from bot.settings import environment
 from bot.shared.render import Out, block, scores, when
 from bot.shared.timeparse import parse_time
 from core.errors import InvalidInput, PlaybookError
@@ -109,7 +109,7 @@ def _error(answer: httpx.Response) -> RemoteError:
 
 
 def server_of(args: argparse.Namespace) -> str | None:
-    return args.server or os.environ.get("PLAYBOOK_SERVER") or None
+    return args.server or environment().server
 
 
 def _model_path(model: str, *rest: str) -> str:
@@ -226,9 +226,8 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Remote], Out]] = {
 
 
 def run(args: argparse.Namespace, server: str) -> Out:
-    attempts = int(os.environ.get("PLAYBOOK_REMOTE_ATTEMPTS") or 5)
-    remote = Remote(server, args.token or os.environ.get("PLAYBOOK_TOKEN"),
-                    attempts=max(1, attempts))
+    env = environment()
+    remote = Remote(server, args.token or env.token, attempts=env.remote_attempts)
     try:
         return HANDLERS[args.command](args, remote)
     finally:

@@ -7,7 +7,6 @@ rehearsal without a token work with no Slack at all.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +15,7 @@ from bot import consequences
 from bot.bootstrap import App
 from bot.deploy import fingerprint_for
 from bot.scheduler.service import job_triggers
+from bot.settings import environment
 from bot.shared.render import Out, block, table, when
 from bot.slack.blocks.common import Message
 from bot.slack.digest import compose_digest, post_digest
@@ -113,7 +113,7 @@ def cmd_rehearse(args: argparse.Namespace, app: App) -> Out:
             uow.outbox.skip(HANDLER_NAMES, app.ctx.clock.now(), after_seq=before,
                             subjects=[f"incident:{result.incident.id}"])
             uow.commit()
-    elif channel and os.environ.get("SLACK_BOT_TOKEN", "").strip():
+    elif channel and environment().slack_bot_token:
         with consequences.for_this_process(app) as dispatcher:
             while dispatcher.deliver().handled:
                 pass

@@ -12,10 +12,10 @@ sandbox instead (bot.sandbox): a page at / that plays the Slack workspace for th
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
 from bot.bootstrap import App
+from bot.settings import environment
 from bot.shared.render import Out
 from core.errors import InvalidInput
 
@@ -30,8 +30,9 @@ def sandbox_reason(args: argparse.Namespace) -> str | None:
     """Why this run is the sandbox, or None when it is not one."""
     if args.sandbox:
         return SANDBOX
+    env = environment()
     if not args.http_only and not args.socket_mode \
-            and not any(os.environ.get(name, "").strip() for name in SECRETS):
+            and not (env.slack_bot_token or env.slack_signing_secret):
         return AUTO_SANDBOX
     if args.seed:
         raise InvalidInput("--seed", "it fills the sandbox's registry with example versions, "
@@ -39,18 +40,12 @@ def sandbox_reason(args: argparse.Namespace) -> str | None:
     return None
 
 
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-
-
 def configure_logging(env: dict[str, str] | None = None) -> None:
     """Playbook's own logs on stderr at PLAYBOOK_LOG_LEVEL (WARNING by default; INFO shows
     every scheduled post and which replica made it)."""
     import logging
 
-    level = (os.environ if env is None else env).get("PLAYBOOK_LOG_LEVEL", "").strip().upper()
-    if level and level not in LOG_LEVELS:
-        raise InvalidInput("PLAYBOOK_LOG_LEVEL", f"{level!r} is not a log level",
-                           hint="use one of " + ", ".join(LOG_LEVELS))
+    level = environment(env).log_level
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     for name in ("playbook", "bot"):

@@ -1,4 +1,5 @@
-"""The Slack app's secrets and endpoints, from the environment only (never from playbook.toml).
+"""The Slack app's secrets and endpoints, from the environment only (never from playbook.toml),
+as bot.settings.Environment reads it.
 
 A missing secret stops start-up with an error naming the variable, instead of a Bolt stack
 trace or, worse, an app that answers every request with 401.
@@ -6,10 +7,10 @@ trace or, worse, an app that answers every request with 401.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.settings import environment
 from core.errors import ConfigError
 
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -37,23 +38,21 @@ class SlackSettings:
 def load_slack_settings(env: Mapping[str, str] | None = None, *,
                         socket_mode: bool = False, posting_only: bool = False) -> SlackSettings:
     """`posting_only`: for the CLI's posts (digest, rehearsal), which only need the token."""
-    values = os.environ if env is None else env
+    e = environment(env)
+    given = {"SLACK_BOT_TOKEN": e.slack_bot_token, "SLACK_SIGNING_SECRET": e.slack_signing_secret,
+             "SLACK_APP_TOKEN": e.slack_app_token}
     needed = ["SLACK_BOT_TOKEN"]
     if not posting_only:
         needed.append("SLACK_APP_TOKEN" if socket_mode else "SLACK_SIGNING_SECRET")
-    missing = [name for name in needed if not values.get(name, "").strip()]
+    missing = [name for name in needed if not given[name]]
     if missing:
         raise ConfigError(
             f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set; "
             + ("cannot post to Slack" if posting_only else "the Slack app cannot start"),
             hint="; ".join(f"export {name}: {WHERE[name]}" for name in missing))
-    api_url = values.get("SLACK_API_URL", "").strip() or DEFAULT_API_URL
-    workers = values.get("SLACK_WORKERS", "").strip() or "8"
-    if not workers.isdigit() or int(workers) < 1:
-        raise ConfigError(f"SLACK_WORKERS={workers!r} is not a positive whole number")
+    assert e.slack_bot_token is not None
+    api_url = e.slack_api_url or DEFAULT_API_URL
     return SlackSettings(
-        bot_token=values["SLACK_BOT_TOKEN"].strip(),
-        signing_secret=values.get("SLACK_SIGNING_SECRET", "").strip() or None,
+        bot_token=e.slack_bot_token, signing_secret=e.slack_signing_secret,
         api_url=api_url if api_url.endswith("/") else api_url + "/",
-        app_token=values.get("SLACK_APP_TOKEN", "").strip() or None,
-        workers=int(workers))
+        app_token=e.slack_app_token, workers=e.slack_workers)

@@ -248,3 +248,23 @@ def test_init_writes_a_valid_starter_and_refuses_to_overwrite(tmp_path: Path,
                  "example"]) == 0
     assert main(["--config", str(config), "init"]) == 1
     assert "already exists" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("name", "value", "says"), [
+    ("SLACK_WORKERS", "zero", "SLACK_WORKERS='zero'"),
+    ("PLAYBOOK_API_TOKEN_CACHE_S", "abc", "PLAYBOOK_API_TOKEN_CACHE_S='abc'"),
+    ("PLAYBOOK_OUTBOX_LEASE_S", "-1", "PLAYBOOK_OUTBOX_LEASE_S='-1'"),
+    ("PLAYBOOK_LOG_LEVEL", "loud", "'DEBUG', 'INFO', 'WARNING' or 'ERROR'"),
+    ("PLAYBOOK_CANARY_MIN_SAMPLE", "50", "set per model in playbook.toml"),
+])
+def test_a_bad_environment_value_is_one_line_naming_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        name: str, value: str, says: str) -> None:
+    (tmp_path / "playbook.toml").write_text(CONFIG)
+    monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SLACK_API_URL", "")  # empty counts as unset, never as a bad value
+    code = main(["--config", str(tmp_path / "playbook.toml"), "--home", str(tmp_path),
+                 "versions", "chat"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("playbook: ") and says in err, err
+    assert len(err.strip().splitlines()) == 1  # no traceback
