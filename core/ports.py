@@ -9,6 +9,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self
 
+from core.access import ApiToken, StoredResponse
 from core.canary import ArmSample, CanaryState
 from core.config import ModelPolicy
 from core.domain import (
@@ -174,6 +175,48 @@ class CanaryRepository(Protocol):
         ...
 
 
+class TokenRepository(Protocol):
+    def add(self, token: ApiToken, token_hash: str) -> None: ...
+    def by_hash(self, token_hash: str) -> ApiToken | None: ...
+    def list(self, *, include_revoked: bool = False) -> builtins.list[ApiToken]:
+        """Oldest first."""
+        ...
+    def revoke(self, id_or_name: str, at: datetime) -> builtins.list[ApiToken]:
+        """Revoke the token with this id, or every live token with this name; NotFound when
+        there is none."""
+        ...
+
+
+class IdempotencyRepository(Protocol):
+    """Idempotency-Keys of the HTTP API, per scope (the token): of two requests racing with
+    one key exactly one claims it."""
+
+    def claim(self, scope: str, key: str, fingerprint: str,
+              at: datetime) -> StoredResponse | None:
+        """Claim the key for a new request (None), or answer what already holds it."""
+        ...
+    def take_over(self, scope: str, key: str, seen: datetime, at: datetime) -> bool:
+        """Re-claim a claim, created at `seen`, whose request never finished."""
+        ...
+    def complete(self, scope: str, key: str, status: int, body: str) -> None: ...
+    def release(self, scope: str, key: str) -> None: ...
+    def purge(self, before: datetime) -> int: ...
+
+
+class StatsQueries(Protocol):
+    """Registry-wide figures for /metrics, counted at scrape time."""
+
+    def tag_moves(self) -> builtins.list[tuple[str, str, str, int]]:
+        """(model, tag, play, moves)."""
+        ...
+    def rollback_times(self) -> builtins.list[tuple[str, float]]:
+        """(model, time to rollback) of every real (not rehearsed) incident."""
+        ...
+    def ping(self) -> None:
+        """Raises StorageError when the database does not answer."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything done through it commits together or not at all."""
 
@@ -185,6 +228,9 @@ class UnitOfWork(Protocol):
     attributions: AttributionRepository
     runs: RunRepository
     canaries: CanaryRepository
+    tokens: TokenRepository
+    idempotency: IdempotencyRepository
+    stats: StatsQueries
     outbox: Outbox
 
     def __enter__(self) -> Self: ...

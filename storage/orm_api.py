@@ -2,42 +2,21 @@
 
 Kept apart from storage/orm.py (which imports this module last, so Base.metadata and the
 migrations see these tables too) because they belong to the API's edge, not to the registry's
-core records. Their plain-object forms live here as well: storage hands out no rows.
+core records. Their plain-object forms are core's (core.access, core.canary): storage hands
+out no rows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKeyConstraint, Index, Integer, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.access import ApiToken, StoredResponse
 from core.canary import CanaryState
 from storage.orm import Base
-
-
-@dataclass(frozen=True)
-class ApiToken:
-    """A bearer token's record; the secret itself is never stored, only its sha256."""
-
-    id: str
-    name: str  # the actor of every play run with this token
-    scopes: tuple[str, ...]
-    created_at: datetime
-    created_by: str
-    revoked_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class StoredResponse:
-    """What an Idempotency-Key answered; `status` is None while its request is in flight."""
-
-    fingerprint: str
-    status: int | None
-    body: str | None
-    created_at: datetime
 
 
 class ApiTokenRow(Base):

@@ -20,10 +20,13 @@ from core.ports import (
     AttributionRepository,
     CanaryRepository,
     EventLog,
+    IdempotencyRepository,
     IncidentRepository,
     Outbox,
     RunRepository,
+    StatsQueries,
     TagRepository,
+    TokenRepository,
     UnitOfWork,
     VersionRepository,
 )
@@ -37,7 +40,12 @@ from storage.repositories import (
     SqlTagRepository,
     SqlVersionRepository,
 )
-from storage.repositories.api import SqlCanaryRepository
+from storage.repositories.api import (
+    SqlCanaryRepository,
+    SqlIdempotencyRepository,
+    SqlStatsRepository,
+    SqlTokenRepository,
+)
 from storage.repositories.outbox import SqlOutbox
 
 
@@ -52,6 +60,9 @@ class SqlUnitOfWork:
     attributions: AttributionRepository
     runs: RunRepository
     canaries: CanaryRepository
+    tokens: TokenRepository
+    idempotency: IdempotencyRepository
+    stats: StatsQueries
     outbox: Outbox
 
     def __init__(self, sessions: sessionmaker[Session],
@@ -73,6 +84,9 @@ class SqlUnitOfWork:
         self.attributions = SqlAttributionRepository(session)
         self.runs = SqlRunRepository(session)
         self.canaries = SqlCanaryRepository(session)
+        self.tokens = SqlTokenRepository(session)
+        self.idempotency = SqlIdempotencyRepository(session)
+        self.stats = SqlStatsRepository(session)
         self.outbox = self._outbox = SqlOutbox(session)
         return self
 

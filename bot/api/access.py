@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.shared.tokens import SCOPE_HELP, SCOPES, create_token, hash_token
-from storage.api_uow import ApiUnitOfWorkFactory
+from core.ports import UnitOfWorkFactory
 
 from .errors import Forbidden, Unauthenticated
 
@@ -34,7 +34,7 @@ class Principal:
 class TokenCache:
     """token hash -> principal (or None for unknown), each for `ttl` seconds."""
 
-    def __init__(self, uow: ApiUnitOfWorkFactory, ttl: float,
+    def __init__(self, uow: UnitOfWorkFactory, ttl: float,
                  ticks: Callable[[], float] = time.monotonic) -> None:
         self._uow = uow
         self._ttl = ttl

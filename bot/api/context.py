@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.bootstrap import App
 from bot.settings import environment
-from storage.api_uow import ApiUnitOfWorkFactory, api_uow_factory
+from core.ports import UnitOfWorkFactory
 
 from .access import Principal, TokenCache, bearer, check, hash_token
 from .metrics import Metrics
@@ -98,7 +98,7 @@ class ApiSettings:
 class ApiContext:
     app: App
     settings: ApiSettings
-    uow: ApiUnitOfWorkFactory
+    uow: UnitOfWorkFactory  # the play engine's: one unit of work, one session factory
     tokens: TokenCache
     answers: AnswerCache
     metrics: Metrics = field(default_factory=Metrics)
@@ -106,7 +106,7 @@ class ApiContext:
 
     @classmethod
     def build(cls, app: App, settings: ApiSettings) -> ApiContext:
-        uow = api_uow_factory(app.engine, app.events_written.fire)
+        uow = app.ctx.uow
         return cls(app=app, settings=settings, uow=uow,
                    tokens=TokenCache(uow, settings.token_cache_s, settings.ticks),
                    answers=AnswerCache(settings.resolve_cache_s, settings.ticks))

@@ -18,8 +18,8 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
+from core.access import StoredResponse
 from core.errors import InvalidInput
-from storage.orm_api import StoredResponse
 
 from .context import ApiContext
 from .errors import (

@@ -9,9 +9,8 @@ from typing import Any
 from bot.bootstrap import App
 from bot.shared.render import Out, table, when
 from bot.shared.tokens import SCOPE_HELP, SCOPES, create_token
+from core.access import ApiToken
 from core.errors import InvalidInput
-from storage.api_uow import api_uow_factory
-from storage.orm_api import ApiToken
 
 
 def _json(token: ApiToken) -> dict[str, Any]:
@@ -21,7 +20,7 @@ def _json(token: ApiToken) -> dict[str, Any]:
 
 
 def cmd_token(args: argparse.Namespace, app: App) -> Out:
-    uow = api_uow_factory(app.engine)
+    uow = app.ctx.uow
     now = app.ctx.clock.now()
     if args.action == "create":
         token, secret = create_token(uow, name=args.name or "", scopes=args.scope or [],

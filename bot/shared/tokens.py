@@ -8,9 +8,9 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime
 
+from core.access import ApiToken
 from core.errors import InvalidInput
-from storage.api_uow import ApiUnitOfWorkFactory
-from storage.orm_api import ApiToken
+from core.ports import UnitOfWorkFactory
 
 SCOPES = ("register", "resolve", "attribute", "audit", "admin")
 SCOPE_HELP = {
@@ -27,7 +27,7 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_token(uow: ApiUnitOfWorkFactory, *, name: str, scopes: list[str], created_by: str,
+def create_token(uow: UnitOfWorkFactory, *, name: str, scopes: list[str], created_by: str,
                  now: datetime, make_id: Callable[[str], str]) -> tuple[ApiToken, str]:
     """Store a new token; answers its record and the secret (which is not kept)."""
     if not name.strip():

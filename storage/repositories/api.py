@@ -12,12 +12,13 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from core.access import ApiToken, StoredResponse
 from core.canary import ArmSample, CanaryState
 from core.errors import AlreadyExists, NotFound
 from core.identity import short
 from storage.errors import translated
 from storage.orm import AttributionRow, IncidentRow, TagEventRow
-from storage.orm_api import ApiToken, ApiTokenRow, CanaryRow, IdempotencyRow, StoredResponse
+from storage.orm_api import ApiTokenRow, CanaryRow, IdempotencyRow
 from storage.repositories.base import SqlRepository
 
 

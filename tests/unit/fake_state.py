@@ -36,14 +36,16 @@ class State:
     attributions: dict[str, Attribution] = field(default_factory=dict)
     runs: dict[str, PlayRun] = field(default_factory=dict)
     canaries: dict[str, Any] = field(default_factory=dict)  # model -> CanaryState
+    tokens: dict[str, Any] = field(default_factory=dict)  # id -> (ApiToken, sha256)
+    idempotency: dict[tuple[str, str], Any] = field(default_factory=dict)  # -> StoredResponse
     outbox: dict[int, Any] = field(default_factory=dict)  # seq -> event
     deliveries: dict[tuple[int, str], Any] = field(default_factory=dict)  # -> Delivery
 
     def copy(self) -> State:
         return State(dict(self.versions), dict(self.tags), dict(self.events),
                      dict(self.approvals), dict(self.incidents), dict(self.attributions),
-                     dict(self.runs), dict(self.canaries), dict(self.outbox),
-                     dict(self.deliveries))
+                     dict(self.runs), dict(self.canaries), dict(self.tokens),
+                     dict(self.idempotency), dict(self.outbox), dict(self.deliveries))
 
 
 class FakeStore:

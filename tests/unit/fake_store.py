@@ -22,6 +22,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+from fake_access import FakeIdempotencyRepository, FakeStats, FakeTokenRepository
 from fake_canary import FakeCanaryRepository
 from fake_outbox import FakeOutbox
 from fake_records import (
@@ -169,6 +170,9 @@ class FakeUnitOfWork(ports.UnitOfWork):
         self.attributions = FakeAttributionRepository(self)
         self.runs = FakeRunRepository(self)
         self.canaries = FakeCanaryRepository(self)
+        self.tokens = FakeTokenRepository(self)
+        self.idempotency = FakeIdempotencyRepository(self)
+        self.stats = FakeStats(self)
         self.outbox = FakeOutbox(self)
 
     def __enter__(self) -> Self:

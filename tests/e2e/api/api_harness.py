@@ -28,7 +28,6 @@ from core.config import ModelPolicy
 from core.domain import Version
 from core.engine import new_id
 from core.errors import EvaluatorError
-from storage.api_uow import api_uow_factory
 
 CONFIG = textwrap.dedent("""
     [defaults]
@@ -153,7 +152,7 @@ def serve(root: Path, database_url: str,
 
 
 def make_tokens(app: bootstrap.App) -> dict[str, str]:
-    uow = api_uow_factory(app.engine)
+    uow = app.ctx.uow
     return {name: create_token(uow, name=name, scopes=scopes, created_by="test",
                                now=app.ctx.clock.now(), make_id=new_id)[1]
             for name, scopes in CALLERS.items()}

@@ -16,6 +16,7 @@ from bot.server import create_asgi
 from bot.settings import Settings
 from core.outbox import Delivery
 from storage.database import make_engine
+from storage.uow import uow_factory
 
 
 def test_low_stakes_promote_and_rollback(api: Api) -> None:
@@ -98,7 +99,8 @@ def test_healthz_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None
                           evaluator_for=PromptLengthEvaluator)
     unreachable = make_engine("postgresql://nobody@127.0.0.1:9/none", connect_args={
         "connect_timeout": 2})
-    server = Server(create_asgi(replace(app, engine=unreachable), with_slack=False)).start()
+    down_app = replace(app, engine=unreachable, ctx=replace(app.ctx, uow=uow_factory(unreachable)))
+    server = Server(create_asgi(down_app, with_slack=False, scheduler=False)).start()
     try:
         down = httpx.get(server.url + "/healthz")
         error(down, 503, "STORAGE_FAILED")

@@ -226,9 +226,8 @@ class Harness:
     def bearer(self, name: str) -> dict[str, str]:
         """Headers of an HTTP API client with an admin token whose actor is `name`."""
         from bot.api.access import create_token
-        from storage.api_uow import api_uow_factory
 
-        _, secret = create_token(api_uow_factory(self.playbook.engine), name=name,
+        _, secret = create_token(self.playbook.ctx.uow, name=name,
                                  scopes=["admin"], created_by="test", now=self.clock.now(),
                                  make_id=self.playbook.ctx.make_id)
         return {"Authorization": f"Bearer {secret}"}
