@@ -39,7 +39,7 @@ import httpx
 from bench.harness import MODEL, Database, Json, database, log, percentile
 from bench.seed import RequestIds, seed_attributions
 from core.engine import new_id
-from storage.api_uow import api_uow_factory
+from storage.uow import uow_factory
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = 1000
@@ -100,10 +100,10 @@ def served(db: Database) -> Iterator[tuple[str, str]]:
 
 
 def _admin_token(db: Database) -> str:
-    from bot.api.access import create_token
+    from bot.shared.tokens import create_token
     from core.engine import SystemClock
 
-    _, secret = create_token(api_uow_factory(db.engine), name="bench", scopes=["admin"],
+    _, secret = create_token(uow_factory(db.engine), name="bench", scopes=["admin"],
                              created_by="bench", now=SystemClock().now(), make_id=new_id)
     return secret
 
