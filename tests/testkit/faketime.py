@@ -34,8 +34,13 @@ def environment(spec: str, base: dict[str, str] | None = None) -> dict[str, str]
            if not k.startswith("FAKETIME") and k != "DONT_FAKE_MONOTONIC"}
     preload = [str(library())]
     preload += [p for p in env.get("LD_PRELOAD", "").split(":") if p and "faketime" not in p]
+    # libfaketime reads its variables again each time its cache expires (every 10 s), from
+    # whichever thread asks the time; glibc's getenv is not safe against a setenv in another
+    # thread (a test's monkeypatch.setenv), and the race crashed a worker with SIGSEGV. The
+    # clock spec never changes during a run, so read it once.
     env.update({"LD_PRELOAD": ":".join(preload), "FAKETIME": spec,
-                "FAKETIME_DONT_FAKE_MONOTONIC": "1", "DONT_FAKE_MONOTONIC": "1"})
+                "FAKETIME_DONT_FAKE_MONOTONIC": "1", "DONT_FAKE_MONOTONIC": "1",
+                "FAKETIME_CACHE_DURATION": str(10**9)})
     return env
 
 

@@ -23,11 +23,12 @@ from bot.settings import Settings
 
 @pytest.fixture
 def slack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
-    fake = workspace_fake()
+    fake = workspace_fake(start=False)
     monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
     monkeypatch.setenv("SLACK_API_URL", fake.api_url)
     monkeypatch.setenv("SLACK_WORKERS", "8")
+    fake.start()  # threads only once the environment is set
     config = write_workspace(tmp_path)
     clock = TestClock()
     home = tmp_path / "home"

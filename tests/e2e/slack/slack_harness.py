@@ -266,12 +266,15 @@ def write_workspace(root: Path) -> Path:
     return root / "playbook.toml"
 
 
-def workspace_fake() -> FakeSlack:
-    """The workspace every test meets: channels, their members, one approver group."""
+def workspace_fake(*, start: bool = True) -> FakeSlack:
+    """The workspace every test meets: channels, their members, one approver group.
+    `start=False`: bound (its URL is known) but not serving yet, so the environment can be
+    set before any thread runs (setenv racing a thread's getenv can crash, see
+    tests/testkit/faketime.py)."""
     fake = FakeSlack()
     fake.channels = {"incidents": "CINC", "releases": "CREL", "general": "CGEN"}
     fake.members = {"CREL": ["UANA", "UBEN", "UCHO", "UDAN", "UEVE"],
                     "CINC": ["UANA", "UBEN", "UONCALL"]}
     fake.groups = {"SAPPROVERS": ["UBEN", "UCHO", "UFAY"]}
     fake.handles = {"ml-approvers": "SAPPROVERS"}
-    return fake.start()
+    return fake.start() if start else fake
