@@ -151,7 +151,9 @@ def test_promote_approve_and_roll_back_in_the_browser(sandbox_server: SandboxSer
     nav.get_by_role("button", name="incidents", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("#incidents")
     run(page, "incidents", "/rollback triage because empty answers")
-    record = message(page, "Rolled back triage")
+    # The record (its header says so), not the ephemeral answer to /rollback beside it.
+    record = page.get_by_role("main").get_by_role("article").filter(
+        has=page.get_by_role("heading", name=re.compile("Rolled back triage")))
     expect(record.get_by_role("heading", name=re.compile("Rolled back triage"))).to_be_visible()
     expect(record).to_contain_text("empty answers")
     expect(record).to_contain_text(version)
