@@ -14,25 +14,15 @@ from typing import Any
 from bot import consequences
 from bot.bootstrap import App
 from bot.deploy import fingerprint_for
-from bot.scheduler.service import job_triggers
 from bot.settings import environment
+from bot.shared.jobs import job_triggers
 from bot.shared.render import Out, block, table, when
-from bot.slack.blocks.common import Message
-from bot.slack.digest import compose_digest, post_digest
-from bot.slack.runtime import SlackRuntime
 from core import serialize
 from core.commands import Rehearse
 from core.errors import ConfigError
 from core.handlers import HANDLER_NAMES
 from core.plays.rehearse import RehearsalResult, rehearse
 from storage.repositories.claims import SqlJobClaims
-
-
-def _slack(app: App) -> SlackRuntime:
-    from bot.slack import load_slack_settings
-    from bot.slack.app import posting_runtime
-
-    return posting_runtime(app, load_slack_settings(posting_only=True))
 
 
 def cmd_jobs(args: argparse.Namespace, app: App) -> Out:
@@ -61,7 +51,7 @@ def _untoken(m: re.Match[str]) -> str:
     return f"#{m[3]}" if m[3] else ("@" if m[0][1] == "@" else "#") + m[2]
 
 
-def plain(msg: Message) -> str:
+def plain(msg: dict[str, Any]) -> str:
     """A Block Kit message as terminal text: headers, sections, fields and context lines, with
     Slack's dates, mentions and channel links in their readable form."""
     lines: list[str] = []
@@ -84,15 +74,11 @@ def cmd_digest(args: argparse.Namespace, app: App) -> Out:
     if args.print:
         texts, data = [], []
         for ch in channels:
-            msg = compose_digest(app, ch)[1]
+            msg = consequences.digest_message(app, ch)
             texts.append(f"# {ch}\n{plain(msg)}")
             data.append({"channel": ch, "text": msg["text"], "blocks": msg["blocks"]})
         return Out(data, "\n\n".join(texts))
-    rt = _slack(app)
-    try:
-        done = [post_digest(rt, ch) for ch in channels]
-    finally:
-        rt.close()
+    done = consequences.post_digests_now(app, channels)
     return Out({"posted": channels}, "\n".join(done))
 
 

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
-from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -26,21 +25,13 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.bootstrap import App
 from bot.scheduler import tasks
 from bot.scheduler.once import Once
-from core.schedule import ScheduleConfig, parse_clock
+from bot.shared.jobs import JobTrigger, job_triggers
 from storage.repositories.claims import SqlJobClaims
 
 log = logging.getLogger("playbook.scheduler")
 LOOKBACK = timedelta(days=1, hours=2)  # a daily trigger's previous fire is within this
 RECLAIM = "reclaim"
 MISSED_AFTER = timedelta(minutes=1)  # a fire not claimed a minute on never ran
-
-
-@dataclass(frozen=True)
-class JobTrigger:
-    id: str
-    description: str
-    trigger: CronTrigger
-    daily: bool  # daily jobs are caught up after downtime
 
 
 @dataclass(frozen=True)
@@ -55,28 +46,6 @@ class JobSpec:
     @property
     def trigger(self) -> CronTrigger:
         return self.job.trigger
-
-
-def job_triggers(s: ScheduleConfig) -> list[JobTrigger]:
-    """Every job the schedule in playbook.toml asks for, with its trigger."""
-    jobs = [JobTrigger(d.job_id, f"daily digest in {d.channel} at {d.at} {s.zone_of(d)}",
-                       daily_at(d.at, s.zone_of(d)), daily=True) for d in s.digest]
-    return [*jobs,
-            JobTrigger("gc", f"GC cycle at {s.gc_at} {s.timezone}",
-                       daily_at(s.gc_at, s.timezone), daily=True),
-            JobTrigger("rehearsal-check",
-                       f"rehearsal reminders at {s.rehearsal_check_at} {s.timezone}",
-                       daily_at(s.rehearsal_check_at, s.timezone), daily=True),
-            JobTrigger("sweep", f"approval expiry and experiment warnings every "
-                                f"{s.sweep_every_minutes} min",
-                       CronTrigger(minute="0" if s.sweep_every_minutes == 60
-                                   else f"*/{s.sweep_every_minutes}", timezone=UTC),
-                       daily=False)]
-
-
-def daily_at(clock: str, zone: str) -> CronTrigger:
-    t = parse_clock(clock)
-    return CronTrigger(hour=t.hour, minute=t.minute, second=t.second, timezone=ZoneInfo(zone))
 
 
 def last_fire(trigger: CronTrigger, now: datetime, lookback: timedelta) -> datetime | None:

@@ -11,15 +11,6 @@ from pathlib import Path
 BOT = Path(__file__).resolve().parents[2] / "bot"
 ENTRY_POINTS = ("cli", "api", "slack", "scheduler", "sandbox")
 
-# What still crosses, and why: `playbook jobs` lists the scheduler's triggers, and `playbook
-# digest --now` and `playbook rehearse` post through Slack themselves (issue 11 continues:
-# they become events too). Nothing may be added here.
-KNOWN = {
-    ("bot/cli/schedule.py", "scheduler"),
-    ("bot/cli/schedule.py", "slack"),
-}
-
-
 def crossings() -> set[tuple[str, str]]:
     found = set()
     for path in sorted(BOT.rglob("*.py")):
@@ -42,10 +33,4 @@ def crossings() -> set[tuple[str, str]]:
 
 
 def test_no_entry_point_imports_another() -> None:
-    found = crossings()
-    assert found - KNOWN == set(), "an entry point imports another; share through bot/shared"
-
-
-def test_the_known_crossings_are_still_there() -> None:
-    """When one is removed, take it out of KNOWN too, so it cannot come back unseen."""
-    assert KNOWN - crossings() == set()
+    assert crossings() == set(), "an entry point imports another; share through bot/shared"

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.scheduler.service import LOOKBACK, daily_at, first_occurrence, job_triggers, last_fire
+from bot.scheduler.service import LOOKBACK, first_occurrence, last_fire
+from bot.shared.jobs import daily_at, job_triggers
 from core.schedule import ScheduleConfig
 
 BERLIN = ZoneInfo("Europe/Berlin")
