@@ -24,6 +24,7 @@ from bot.slack.blocks.digest import (
 from bot.slack.blocks.incident import confirmation, incident_record, promoted
 from bot.slack.digest import compose_digest
 from bot.slack.runtime import SlackRuntime
+from core.domain import Incident
 from core.errors import NotFound
 from core.events import Promoted
 from core.plays.rehearse import RehearsalResult, rehearsal_status
@@ -46,6 +47,13 @@ class RecordNotPostedYet(Exception):
 class SlackNotifier:
     def __init__(self, rt: SlackRuntime) -> None:
         self._rt = rt
+
+    def _incident(self, incident_id: str) -> Incident:
+        with self._rt.ctx.uow() as uow:
+            incident = uow.incidents.get(incident_id)
+        if incident is None:
+            raise NotFound(f"no incident {incident_id!r}")
+        return incident
 
     def approval_requested(self, request_id: str, channel: str | None) -> None:
         rt = self._rt
@@ -70,10 +78,7 @@ class SlackNotifier:
         rt = self._rt
         if rt.store.message(INCIDENT, incident_id) is not None:
             return
-        with rt.ctx.uow() as uow:
-            incident = uow.incidents.get(incident_id)
-        if incident is None:
-            raise NotFound(f"no incident {incident_id!r}")
+        incident = self._incident(incident_id)
         policy = rt.config.model(incident.model)
         if incident.rehearsal:  # a drill reports where it was asked for
             where = channel or policy.incident_channel or policy.release_channel
@@ -91,10 +96,7 @@ class SlackNotifier:
         rt = self._rt
         if rt.store.message(CONFIRMATION, incident_id) is not None:
             return
-        with rt.ctx.uow() as uow:
-            incident = uow.incidents.get(incident_id)
-        if incident is None:
-            raise NotFound(f"no incident {incident_id!r}")
+        incident = self._incident(incident_id)
         record = rt.store.message(INCIDENT, incident_id)
         if record is None:
             policy = rt.config.model(incident.model)

@@ -60,14 +60,8 @@ def _bad(command: str, message: str, sub: str | None = None) -> InvalidInput:
 
 def _split_because(text: str) -> tuple[str, str]:
     """(head, reason): `because` outside double quotes starts the free-text tail."""
-    text = text.translate(QUOTES)
-    quoted = False
-    for m in re.finditer(r'"|(?<!\S)because(?!\S)', text):
-        if m.group() == '"':
-            quoted = not quoted
-        elif not quoted:
-            return text[:m.start()], text[m.end():].strip()
-    return text, ""
+    head, reason = _split_first(text, "because")
+    return head, reason or ""
 
 
 def _split_first(text: str, word: str) -> tuple[str, str | None]:
@@ -78,7 +72,7 @@ def _split_first(text: str, word: str) -> tuple[str, str | None]:
         if m.group() == '"':
             quoted = not quoted
         elif not quoted:
-            return text[:m.start()], text[m.end():].strip().strip('"')
+            return text[:m.start()], text[m.end():].strip()
     return text, None
 
 
@@ -151,6 +145,7 @@ def promote(text: str, actor: str) -> Promote:
     in a reason is only a word."""
     head, because = _split_because(text)
     head, override = _split_first(head, "override")
+    override = override.strip('"') if override is not None else None
     model, version = _positional("/promote", _words("/promote", head), ["model", "version"])
     if override is not None and not override:
         raise _bad("/promote", "`override` needs a reason after it")

@@ -12,7 +12,7 @@ import builtins
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import aliased
 
 from core import events
@@ -61,11 +61,16 @@ class SqlOutbox(SqlRepository):
                .order_by(d.event_seq).limit(limit)
                .with_for_update(skip_locked=True, of=d))
         keys = [(seq, handler) for seq, handler in self._session.execute(due)]
-        for seq, handler in keys:
-            self._write(update(d).where(d.event_seq == seq, d.handler == handler)
-                        .values(lease_owner=owner, lease_until=lease_until,
-                                attempts=d.attempts + 1))
-        return [self._one(seq, handler) for seq, handler in keys]
+        if not keys:
+            return []
+        mine = tuple_(d.event_seq, d.handler).in_(keys)
+        self._write(update(d).where(mine).values(lease_owner=owner, lease_until=lease_until,
+                                                 attempts=d.attempts + 1))
+        e = OutboxEventRow
+        claimed = (select(d, e).join(e, e.seq == d.event_seq).where(mine)
+                   .order_by(d.event_seq, d.handler)
+                   .execution_options(populate_existing=True))
+        return [_delivery(row, ev) for row, ev in self._session.execute(claimed)]
 
     def done(self, event_seq: int, handler: str, owner: str, at: datetime) -> None:
         self._finish(event_seq, handler, owner, state="done", done_at=at, last_error=None)
@@ -141,14 +146,6 @@ class SqlOutbox(SqlRepository):
             stmt = stmt.where(e.name == name)
         rows = self._session.execute(stmt.order_by(e.seq).limit(limit))
         return [(seq, events.from_json(n, payload)) for seq, n, payload in rows]
-
-    def _one(self, event_seq: int, handler: str) -> Delivery:
-        d, e = OutboxDeliveryRow, OutboxEventRow
-        stmt = (select(d, e).join(e, e.seq == d.event_seq)
-                .where(and_(d.event_seq == event_seq, d.handler == handler))
-                .execution_options(populate_existing=True))
-        row, ev = self._session.execute(stmt).one()
-        return _delivery(row, ev)
 
 
 def _delivery(row: OutboxDeliveryRow, ev: OutboxEventRow) -> Delivery:

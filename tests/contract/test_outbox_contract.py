@@ -4,37 +4,18 @@ keep a delivery with one dispatcher until they run out, per-model order, retries
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-
-import pytest
-from fake_store import FakeStore, FakeUnitOfWorkFactory
 
 from core import events
 from core.domain import TagMoved
 from core.handlers import NOTIFY
 from core.ports import UnitOfWork
-from storage.database import make_engine, migrate
-from storage.uow import uow_factory
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=2)
 Factory = Callable[[], UnitOfWork]
-
-
-@pytest.fixture(params=["fake", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def uow(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Factory]:
-    if request.param == "fake":
-        yield FakeUnitOfWorkFactory(FakeStore())
-        return
-    url = f"sqlite:///{tmp_path / 'p.db'}" if request.param == "sqlite" \
-        else request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    migrate(engine)
-    yield uow_factory(engine)
-    engine.dispose()
 
 
 def requested(model: str = "risky", n: int = 1, at: datetime = T0) -> events.Event:

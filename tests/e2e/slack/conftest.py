@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from slack_fake_api import FakeSlack
 from slack_harness import (
     SECRET,
     TOKEN,
@@ -46,3 +47,24 @@ def slack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
         asgi.state.slack.close()
         playbook.close()
         fake.stop()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    """The Web API stand-in alone, serving (for CLI and replica tests)."""
+    started = workspace_fake()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The test workspace for CLI tests: config and home from the environment, no Slack."""
+    config = write_workspace(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PLAYBOOK_CONFIG", str(config))
+    monkeypatch.setenv("PLAYBOOK_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PLAYBOOK_USER", "UANA")
+    for name in ("SLACK_BOT_TOKEN", "SLACK_API_URL", "SLACK_SIGNING_SECRET", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return config

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+import pytest
 import uvicorn
 from slack_fake_api import FakeSlack
 from slack_sdk.signature import SignatureVerifier
@@ -278,3 +279,12 @@ def workspace_fake(*, start: bool = True) -> FakeSlack:
     fake.groups = {"SAPPROVERS": ["UBEN", "UCHO", "UFAY"]}
     fake.handles = {"ml-approvers": "SAPPROVERS"}
     return fake.start() if start else fake
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """`playbook ARGV` in this process, as a user types it: (exit code, stdout, stderr)."""
+    from bot.cli.main import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err

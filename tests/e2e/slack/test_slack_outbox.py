@@ -6,17 +6,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from serve_process import ROOT
 from slack_fake_api import FakeSlack
-from slack_harness import TOKEN, Harness, workspace_fake, write_workspace
+from slack_harness import TOKEN, Harness, run
 
 from bot import bootstrap
-from bot.cli.main import main
 from bot.settings import load_settings
 from core.handlers import NOTIFY
 
@@ -70,31 +68,6 @@ def test_a_card_superseded_over_http_loses_its_buttons(slack: Harness) -> None:
     assert not _has_buttons(superseded)
     assert "Superseded" in json.dumps(superseded.params["blocks"])
     assert answer.json()["request"]["id"] in json.dumps(superseded.params["blocks"])
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    started = workspace_fake()
-    yield started
-    started.stop()
-
-
-@pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    config = write_workspace(tmp_path)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PLAYBOOK_CONFIG", str(config))
-    monkeypatch.setenv("PLAYBOOK_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("PLAYBOOK_USER", "UANA")
-    for name in ("SLACK_BOT_TOKEN", "SLACK_API_URL", "SLACK_SIGNING_SECRET", "DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    return config
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_outbox_lists_what_waits_and_deliver_posts_it_when_no_server_runs(

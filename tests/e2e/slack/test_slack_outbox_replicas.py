@@ -7,13 +7,11 @@ import signal
 import subprocess
 import textwrap
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from serve_process import serve, stop, wait_answering
 from slack_fake_api import FakeSlack
-from slack_harness import SECRET, workspace_fake
+from slack_harness import SECRET
 from testkit.ports import free_port
 
 from bot import bootstrap
@@ -30,13 +28,6 @@ CONFIG = "".join(textwrap.dedent(f"""
     [schedule]
     catch_up_minutes = 0
     """)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    started = workspace_fake()
-    yield started
-    started.stop()
 
 
 def _promote_twice_each(config: Path, home: Path, database: str) -> set[str]:

@@ -6,40 +6,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from serve_process import ROOT
 from slack_fake_api import FakeSlack
-from slack_harness import TOKEN, workspace_fake, write_workspace
-
-from bot.cli.main import main
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    started = workspace_fake()
-    yield started
-    started.stop()
-
-
-@pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    config = write_workspace(tmp_path)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PLAYBOOK_CONFIG", str(config))
-    monkeypatch.setenv("PLAYBOOK_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("PLAYBOOK_USER", "UANA")
-    for name in ("SLACK_BOT_TOKEN", "SLACK_API_URL", "SLACK_SIGNING_SECRET", "DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    return config
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from slack_harness import TOKEN, run
 
 
 def _ship(capsys: pytest.CaptureFixture[str]) -> list[str]:

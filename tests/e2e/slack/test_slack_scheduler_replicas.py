@@ -12,15 +12,13 @@ replica's log says what it did with each slot (posted it, or found it claimed), 
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from serve_process import serve, stop, wait_answering
 from slack_fake_api import FakeSlack
-from slack_harness import SECRET, TOKEN, workspace_fake, write_workspace
+from slack_harness import SECRET, TOKEN, write_workspace
 from testkit.clock import TestClock
 from testkit.ports import free_port
 from testkit.waiting import until
@@ -35,13 +33,6 @@ from storage.repositories.claims import SqlJobClaims
 FIRE = datetime(2026, 3, 10, 9, 0, 0, tzinfo=UTC)
 START = FIRE - timedelta(seconds=6)  # what the replicas' clocks say when they start
 JOBS = ("digest:CREL", "rehearsal-check")
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    started = workspace_fake()
-    yield started
-    started.stop()
 
 
 def _seed(config: Path, home: Path, database: str) -> str:

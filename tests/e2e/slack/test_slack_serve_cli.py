@@ -4,27 +4,19 @@ errors that name the missing secret."""
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from serve_process import serve, stop, wait_answering
 from slack_fake_api import FakeSlack
-from slack_harness import SECRET, TOKEN, sign, workspace_fake, write_workspace
+from slack_harness import SECRET, TOKEN, sign, write_workspace
 from testkit.ports import free_port
 from testkit.waiting import LIMIT_S
 
 
 def _serve(tmp_path: Path, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
     return serve(write_workspace(tmp_path), tmp_path / "home", "ops", env, *extra)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    started = workspace_fake()
-    yield started
-    started.stop()
 
 
 def test_playbook_serve_answers_signed_slack_requests(tmp_path: Path, fake: FakeSlack) -> None:
