@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self
@@ -26,6 +26,7 @@ from core.domain import (
 if TYPE_CHECKING:
     from core.events import Event, Promoted
     from core.outbox import Delivery, DeliveryState
+    from core.scheduled import JobClaim
 
 
 class VersionRepository(Protocol):
@@ -217,6 +218,54 @@ class StatsQueries(Protocol):
         ...
 
 
+class JobClaims(Protocol):
+    """Who runs each slot of a scheduled job: of several replicas, the one that claims
+    (job, scheduled time) first; a claim left unfinished past the timeout is taken over by
+    exactly one other. Times are compared as instants, to the second (`core.scheduled.slot`).
+    The rules (when to give up) are `core.scheduled.Once`'s; this only stores claims."""
+
+    def claim(self, job: str, scheduled_at: datetime, owner: str, now: datetime,
+              timeout: timedelta) -> bool:
+        """True when `owner` may run it: first to claim, or taking over a claim left
+        unfinished for longer than `timeout` (attempts + 1)."""
+        ...
+    def finish(self, job: str, scheduled_at: datetime, owner: str, now: datetime,
+               outcome: str) -> bool:
+        """False when another owner had taken the claim over meanwhile."""
+        ...
+    def failed(self, job: str, scheduled_at: datetime, owner: str, now: datetime,
+               outcome: str, *, close: bool) -> bool:
+        """Keep why it failed; `close` ends the claim for good. False (and nothing changed)
+        unless `owner` still holds an unfinished claim."""
+        ...
+    def close(self, job: str, scheduled_at: datetime, now: datetime, outcome: str) -> None:
+        """End an unfinished claim that nothing can run any more."""
+        ...
+    def get(self, job: str, scheduled_at: datetime) -> JobClaim | None: ...
+    def stale(self, now: datetime, timeout: timedelta,
+              limit: int = 100) -> builtins.list[JobClaim]:
+        """Unfinished claims older than the timeout, by slot, then job."""
+        ...
+    def last_done(self, job: str) -> JobClaim | None: ...
+
+
+class ChatRecords(Protocol):
+    """What the chat surface (Slack) must remember: requests already handled (Slack retries
+    one it thinks was lost) and where each message about something lives (to update it or
+    reply in its thread)."""
+
+    def first_delivery(self, key: str, kind: str, at: datetime) -> bool:
+        """True the first time `key` is seen; False for a retry or replay of it."""
+        ...
+    def prune_deliveries(self, before: datetime) -> int: ...
+    def remember(self, kind: str, key: str, channel: str, ts: str, at: datetime) -> None:
+        """Where the message about (kind, key) lives; a later one replaces it."""
+        ...
+    def message(self, kind: str, key: str) -> tuple[str, str] | None:
+        """(channel, ts) of the message about (kind, key), if any."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything done through it commits together or not at all."""
 
@@ -232,6 +281,8 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyRepository
     stats: StatsQueries
     outbox: Outbox
+    claims: JobClaims
+    chat: ChatRecords
 
     def __enter__(self) -> Self: ...
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

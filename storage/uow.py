@@ -19,9 +19,11 @@ from core.ports import (
     ApprovalRepository,
     AttributionRepository,
     CanaryRepository,
+    ChatRecords,
     EventLog,
     IdempotencyRepository,
     IncidentRepository,
+    JobClaims,
     Outbox,
     RunRepository,
     StatsQueries,
@@ -46,7 +48,9 @@ from storage.repositories.api import (
     SqlStatsRepository,
     SqlTokenRepository,
 )
+from storage.repositories.claims import SqlJobClaims
 from storage.repositories.outbox import SqlOutbox
+from storage.repositories.slack import SqlChatRecords
 
 
 class SqlUnitOfWork:
@@ -64,6 +68,8 @@ class SqlUnitOfWork:
     idempotency: IdempotencyRepository
     stats: StatsQueries
     outbox: Outbox
+    claims: JobClaims
+    chat: ChatRecords
 
     def __init__(self, sessions: sessionmaker[Session],
                  on_events: Callable[[], None] | None = None) -> None:
@@ -88,6 +94,8 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyRepository(session)
         self.stats = SqlStatsRepository(session)
         self.outbox = self._outbox = SqlOutbox(session)
+        self.claims = SqlJobClaims(session)
+        self.chat = SqlChatRecords(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

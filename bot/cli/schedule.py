@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from bot import consequences
@@ -22,16 +22,17 @@ from core.commands import Rehearse
 from core.errors import ConfigError
 from core.handlers import HANDLER_NAMES
 from core.plays.rehearse import RehearsalResult, rehearse
-from storage.repositories.claims import SqlJobClaims
 
 
 def cmd_jobs(args: argparse.Namespace, app: App) -> Out:
-    now = datetime.now(UTC)
-    claims = SqlJobClaims(app.engine)
+    now = app.ctx.clock.now()
     rows, data = [], []
+    with app.ctx.uow() as uow:
+        last_done = {job.id: uow.claims.last_done(job.id)
+                     for job in job_triggers(app.config.schedule) if job.daily}
     for job in job_triggers(app.config.schedule):
         nxt = job.trigger.get_next_fire_time(None, now)
-        last = claims.last_done(job.id) if job.daily else None
+        last = last_done.get(job.id)
         data.append({"job": job.id, "what": job.description,
                      "next": nxt.astimezone(UTC).isoformat() if nxt else None,
                      "last": last.scheduled_at.isoformat() if last else None,

@@ -14,6 +14,9 @@ A minute-by-minute reclaim job retries claims left open by a replica that died o
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -24,9 +27,8 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.bootstrap import App
 from bot.scheduler import tasks
-from bot.scheduler.once import Once
 from bot.shared.jobs import JobTrigger, job_triggers
-from storage.repositories.claims import SqlJobClaims
+from core.scheduled import Once
 
 log = logging.getLogger("playbook.scheduler")
 LOOKBACK = timedelta(days=1, hours=2)  # a daily trigger's previous fire is within this
@@ -46,6 +48,11 @@ class JobSpec:
     @property
     def trigger(self) -> CronTrigger:
         return self.job.trigger
+
+
+def replica_name() -> str:
+    """Who holds a claim: host, process and a random part (containers share pids)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 def last_fire(trigger: CronTrigger, now: datetime, lookback: timedelta) -> datetime | None:
@@ -71,9 +78,9 @@ class Scheduler:
     def __init__(self, app: App, owner: str | None = None) -> None:
         self.app = app
         schedule = app.config.schedule
-        self.claims = SqlJobClaims(app.engine)
-        self.once = Once(self.claims, app.ctx.clock,
-                         timedelta(minutes=schedule.claim_timeout_minutes), owner)
+        self.once = Once(app.ctx.uow, app.ctx.clock,
+                         timedelta(minutes=schedule.claim_timeout_minutes),
+                         owner or replica_name())
         self.specs = {s.id: s for s in self._specs()}
         self._aps: BackgroundScheduler | None = None
         self._started_at = self.now()
@@ -129,7 +136,7 @@ class Scheduler:
             if at is None or (since is not None and (at < since or now - at < MISSED_AFTER)):
                 continue
             at = first_occurrence(at, spec.trigger.timezone)
-            claim = self.claims.get(spec.id, at)
+            claim = self.once.get(spec.id, at)
             if claim is not None:
                 if since is None:
                     log.info("%s at %s: claimed by %s, not caught up by %s", spec.id,
@@ -143,7 +150,7 @@ class Scheduler:
         claims nothing can retry any more (a model or channel taken out of the config)."""
         retried = []
         now = self.now()
-        for claim in self.claims.stale(now, self.once.timeout):
+        for claim in self.once.stale():
             job, at = claim.job, claim.scheduled_at
             kind, _, subject = job.partition(":")
             retry: Callable[[], str | None] | None = None
@@ -158,7 +165,7 @@ class Scheduler:
             elif kind == "experiment-warning" and at > now:
                 continue  # the sweep takes it over while the experiment still runs
             if retry is None:
-                self.claims.close(job, at, now, "abandoned: nothing to retry it with "
+                self.once.close(job, at, "abandoned: nothing to retry it with "
                                                 "(taken out of the config, or expired)")
                 continue
             retry()

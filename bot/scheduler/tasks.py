@@ -12,7 +12,6 @@ from functools import partial
 
 from bot.bootstrap import App
 from bot.deploy import fingerprint_for
-from bot.scheduler.once import Once
 from core.commands import CollectGarbage
 from core.digest import expiring_experiments
 from core.domain import PRODUCTION
@@ -27,6 +26,7 @@ from core.events import (
 from core.plays import collect_garbage
 from core.plays.approval import expire_if_overdue
 from core.plays.rehearse import rehearsal_status
+from core.scheduled import Once
 
 log = logging.getLogger("playbook.scheduler")
 ACTOR = "scheduler"

@@ -11,25 +11,21 @@ import threading
 import zlib
 from typing import Any
 
-from sqlalchemy import Engine
-
 from bot.slack.blocks.approval import CardView, approval_card
+from bot.slack.memory import SlackMemory
 from bot.slack.posting import Poster
 from core.diff import diff_versions
 from core.engine import PlayContext
 from core.errors import NotFound
 from core.plays import canary_watch
-from storage.repositories.slack import SqlSlackStore
 
 KIND = "approval"
 STRIPES = 64
 
 
 class ApprovalCards:
-    def __init__(self, ctx: PlayContext, store: SqlSlackStore, poster: Poster,
-                 engine: Engine) -> None:
+    def __init__(self, ctx: PlayContext, store: SlackMemory, poster: Poster) -> None:
         self._ctx = ctx
-        self._engine = engine
         self._store = store
         self._poster = poster
         self._locks = [threading.Lock() for _ in range(STRIPES)]

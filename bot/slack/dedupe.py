@@ -17,7 +17,7 @@ from typing import Any
 from slack_bolt import BoltResponse
 from slack_bolt.request import BoltRequest
 
-from storage.repositories.slack import SqlSlackStore
+from bot.slack.memory import SlackMemory
 
 log = logging.getLogger("playbook.slack")
 
@@ -34,7 +34,7 @@ def delivery_key(body: dict[str, Any]) -> tuple[str, str] | None:
     return f"{body.get('type', 'interaction')}:{trigger}", "action"
 
 
-def once_per_delivery(store: SqlSlackStore,
+def once_per_delivery(store: SlackMemory,
                       now: Callable[[], datetime]) -> Callable[..., BoltResponse | None]:
     def middleware(body: dict[str, Any], request: BoltRequest,
                    next: Callable[[], BoltResponse]) -> BoltResponse | None:

@@ -14,10 +14,10 @@ from bot.slack.approvers import SlackApprovers
 from bot.slack.background import BackgroundWork, CountingExecutor
 from bot.slack.cards import ApprovalCards
 from bot.slack.channels import ChannelDirectory
+from bot.slack.memory import SlackMemory
 from bot.slack.posting import Poster
 from core.config import PlaybookConfig
 from core.engine import PlayContext
-from storage.repositories.slack import SqlSlackStore, slack_store
 
 DELIVERY_MEMORY = timedelta(days=1)  # Slack stops retrying within minutes
 
@@ -26,7 +26,7 @@ DELIVERY_MEMORY = timedelta(days=1)  # Slack stops retrying within minutes
 class SlackRuntime:
     playbook: Playbook
     client: WebClient
-    store: SqlSlackStore
+    store: SlackMemory
     poster: Poster
     channels: ChannelDirectory
     cards: ApprovalCards
@@ -60,10 +60,10 @@ class SlackRuntime:
 
 def build_runtime(playbook: Playbook, client: WebClient, workers: int,
                   listeners: CountingExecutor) -> SlackRuntime:
-    store = slack_store(playbook.engine)
+    store = SlackMemory(playbook.ctx.uow)
     store.prune(playbook.ctx.clock.now() - DELIVERY_MEMORY)
     poster = Poster(client)
     return SlackRuntime(playbook=playbook, client=client, store=store, poster=poster,
                         channels=ChannelDirectory(client),
-                        cards=ApprovalCards(playbook.ctx, store, poster, playbook.engine),
+                        cards=ApprovalCards(playbook.ctx, store, poster),
                         work=BackgroundWork(workers), listeners=listeners)

@@ -40,12 +40,16 @@ class State:
     idempotency: dict[tuple[str, str], Any] = field(default_factory=dict)  # -> StoredResponse
     outbox: dict[int, Any] = field(default_factory=dict)  # seq -> event
     deliveries: dict[tuple[int, str], Any] = field(default_factory=dict)  # -> Delivery
+    claims: dict[tuple[str, datetime], Any] = field(default_factory=dict)  # -> JobClaim
+    chat_deliveries: dict[str, datetime] = field(default_factory=dict)  # key -> received
+    chat_messages: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
     def copy(self) -> State:
         return State(dict(self.versions), dict(self.tags), dict(self.events),
                      dict(self.approvals), dict(self.incidents), dict(self.attributions),
                      dict(self.runs), dict(self.canaries), dict(self.tokens),
-                     dict(self.idempotency), dict(self.outbox), dict(self.deliveries))
+                     dict(self.idempotency), dict(self.outbox), dict(self.deliveries),
+                     dict(self.claims), dict(self.chat_deliveries), dict(self.chat_messages))
 
 
 class FakeStore:

@@ -32,6 +32,7 @@ from fake_records import (
     FakeRunRepository,
 )
 from fake_state import T0, FakeRepo, FakeStore, Op, State
+from fake_surfaces import FakeChatRecords, FakeJobClaims
 
 from core import ports
 from core.domain import Tag, TagMoved, Version
@@ -174,6 +175,8 @@ class FakeUnitOfWork(ports.UnitOfWork):
         self.idempotency = FakeIdempotencyRepository(self)
         self.stats = FakeStats(self)
         self.outbox = FakeOutbox(self)
+        self.claims = FakeJobClaims(self)
+        self.chat = FakeChatRecords(self)
 
     def __enter__(self) -> Self:
         if self._staged is not None:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from slack_harness import Harness
+from testkit.claims import Claims
 
 from bot.scheduler import tasks
 from bot.scheduler.service import Scheduler
@@ -15,7 +16,6 @@ from bot.slack.blocks.digest import REHEARSE_ACTION
 from core.commands import CollectGarbage, Register, StartExperiment
 from core.domain import PRODUCTION, REHEARSAL, Attribution, Version
 from core.plays import collect_garbage, register, start_experiment
-from storage.repositories.claims import SqlJobClaims
 
 
 class Jobs(Scheduler):
@@ -227,7 +227,7 @@ def test_after_downtime_one_digest_goes_out_on_start(slack: Harness) -> None:
 
 
 def test_a_claim_left_by_a_dead_replica_is_taken_over(slack: Harness) -> None:
-    claims = SqlJobClaims(slack.playbook.engine)
+    claims = Claims(slack.playbook.ctx.uow)
     nine = _today(slack, 9)
     assert claims.claim("digest:CREL", nine, "dead-replica", slack.clock.now(),
                         timedelta(minutes=10))
@@ -250,7 +250,7 @@ def test_a_failed_post_is_retried_not_lost(slack: Harness) -> None:
     scheduler = Jobs(slack)
     nine = _today(slack, 9)
     assert scheduler.fire("digest:CREL", nine) is not None  # the slot's work is done: it is due
-    claim = scheduler.claims.get("digest:CREL", nine)
+    claim = scheduler.once.get("digest:CREL", nine)
     assert claim is not None and claim.done_at is not None
     with slack.playbook.ctx.uow() as uow:  # the post waits in the outbox, its error kept
         (waiting,) = uow.outbox.list()
@@ -301,8 +301,7 @@ def test_a_gc_cycle_whose_replica_died_before_reporting_reports_its_run(
     slack.clock.advance(days=91)
     three = _today(slack, 3)
     scheduler = Jobs(slack, owner="dies")
-    assert scheduler.claims.claim("gc", three, "dies", slack.clock.now(),
-                                  scheduler.once.timeout)
+    assert scheduler.once.claim("gc", three)
     collect_garbage(CollectGarbage(actor=tasks.ACTOR), slack.playbook.ctx)  # then it died
     slack.clock.advance(minutes=11)
     assert Jobs(slack, owner="survivor").reclaim() == ["gc"]
@@ -351,7 +350,7 @@ def test_a_fire_that_never_claimed_its_slot_is_run_a_minute_later(slack: Harness
 
 
 def test_a_claim_nothing_can_retry_is_closed_not_retried_forever(slack: Harness) -> None:
-    claims = SqlJobClaims(slack.playbook.engine)
+    claims = Claims(slack.playbook.ctx.uow)
     nine = _today(slack, 9)
     claims.claim("digest:#gone", nine, "dead", slack.clock.now(), timedelta(minutes=10))
     slack.clock.advance(minutes=11)

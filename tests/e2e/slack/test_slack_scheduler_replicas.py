@@ -19,6 +19,7 @@ from typing import Any
 from serve_process import serve, stop, wait_answering
 from slack_fake_api import FakeSlack
 from slack_harness import SECRET, TOKEN, write_workspace
+from testkit.claims import Claims
 from testkit.clock import TestClock
 from testkit.ports import free_port
 from testkit.waiting import until
@@ -28,7 +29,7 @@ from bot.settings import Settings
 from core.commands import Approve, Promote, Register, Rehearse
 from core.plays import approve, promote, register, rehearse
 from storage.database import make_engine
-from storage.repositories.claims import SqlJobClaims
+from storage.uow import uow_factory
 
 FIRE = datetime(2026, 3, 10, 9, 0, 0, tzinfo=UTC)
 START = FIRE - timedelta(seconds=6)  # what the replicas' clocks say when they start
@@ -113,7 +114,7 @@ def test_two_replicas_post_each_digest_and_reminder_once(
 
         engine = make_engine(postgres_url)
         try:
-            claim = SqlJobClaims(engine).get("digest:CREL", FIRE)
+            claim = Claims(uow_factory(engine)).get("digest:CREL", FIRE)
         finally:
             engine.dispose()
         assert claim is not None and claim.done_at is not None and claim.attempts == 1
