@@ -1,7 +1,7 @@
 """The handlers of the outbox, bound to this process's ports: what every play's events turn
 into here. Shared by `playbook serve` (its dispatcher thread) and `playbook outbox deliver`,
-so both deliver the same way; and the CLI's own reach into Slack (`digest --now`), so that
-no entry point imports another.
+so both deliver the same way; and `digest --print`'s rendering, so that no entry point
+imports another.
 """
 
 from __future__ import annotations
@@ -57,19 +57,6 @@ def digest_message(app: App, channel: str) -> dict[str, Any]:
     from bot.slack.digest import compose_digest
 
     return dict(compose_digest(app, channel)[1])
-
-
-def post_digests_now(app: App, channels: list[str]) -> list[str]:
-    """`playbook digest --now`: post at once from this process (needs SLACK_BOT_TOKEN)."""
-    from bot.slack import load_slack_settings
-    from bot.slack.app import posting_runtime
-    from bot.slack.digest import post_digest
-
-    runtime = posting_runtime(app, load_slack_settings(posting_only=True))
-    try:
-        return [post_digest(runtime, channel) for channel in channels]
-    finally:
-        runtime.close()
 
 
 def lease_from_env() -> timedelta:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from core.events import DigestDue
 from core.ports import Clock, UnitOfWorkFactory
 
 log = logging.getLogger("playbook.scheduler")
@@ -120,3 +121,11 @@ class Once:
                     time.sleep(0.5 * (attempt + 1))  # a database blip: back off, try again
         log.info("%s at %s: run by %s: %s", job, at.isoformat(), self.owner, outcome)
         return outcome
+
+
+def digest_due(uow: UnitOfWorkFactory, clock: Clock, channel: str, at: datetime) -> None:
+    """A digest is due in `channel` for the slot `at` (the schedule's, or `digest --now`'s):
+    written as an event, which the notifier of a server with Slack posts."""
+    with uow() as u:
+        u.outbox.add(DigestDue(model="", channel=channel, slot=at, at=clock.now()))
+        u.commit()

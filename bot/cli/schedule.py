@@ -17,9 +17,10 @@ from bot.deploy import fingerprint_for
 from bot.settings import environment
 from bot.shared.jobs import job_triggers
 from bot.shared.render import Out, block, table, when
-from core import serialize
+from core import scheduled, serialize
 from core.commands import Rehearse
-from core.errors import ConfigError
+from core.errors import ConfigError, PlaybookError
+from core.events import DigestDue
 from core.handlers import HANDLER_NAMES
 from core.plays.rehearse import RehearsalResult, rehearse
 
@@ -79,8 +80,29 @@ def cmd_digest(args: argparse.Namespace, app: App) -> Out:
             texts.append(f"# {ch}\n{plain(msg)}")
             data.append({"channel": ch, "text": msg["text"], "blocks": msg["blocks"]})
         return Out(data, "\n\n".join(texts))
-    done = consequences.post_digests_now(app, channels)
-    return Out({"posted": channels}, "\n".join(done))
+    with app.ctx.uow() as uow:
+        before = uow.outbox.last_seq()
+    now = app.ctx.clock.now()
+    for ch in channels:
+        scheduled.digest_due(app.ctx.uow, app.ctx.clock, ch, now)
+    if not environment().slack_bot_token:
+        return Out({"posted": [], "due": channels}, "\n".join(
+            f"digest for {ch} is due: a running `playbook serve` with Slack posts it" for ch
+            in channels) + "\n(no SLACK_BOT_TOKEN here; with no server running, set it and "
+            "run `playbook outbox deliver`)")
+    with consequences.for_this_process(app) as dispatcher:
+        while dispatcher.deliver().handled:
+            pass
+    with app.ctx.uow() as uow:
+        failed = {d.event.channel: d.last_error for d in uow.outbox.list(limit=10_000)
+                  if d.event_seq > before and isinstance(d.event, DigestDue)}
+    if failed:
+        raise PlaybookError("; ".join(f"the digest for {ch} was not posted: {error}"
+                                      for ch, error in failed.items()),
+                            hint="it is retried by `playbook serve`, or by `playbook outbox "
+                                 "deliver`; `playbook outbox` shows it")
+    return Out({"posted": channels, "due": []},
+               "\n".join(f"digest posted to {ch}" for ch in channels))
 
 
 def cmd_rehearse(args: argparse.Namespace, app: App) -> Out:
@@ -130,7 +152,7 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("jobs", help="scheduled jobs and their next fire times")
     p.set_defaults(handler=cmd_jobs)
 
-    p = sub.add_parser("digest", help="post the daily digest now")
+    p = sub.add_parser("digest", help="make the daily digest due now, or print it")
     p.add_argument("--now", action="store_true", required=True,
                    help="post now (the schedule posts it daily by itself)")
     p.add_argument("--channel", metavar="CHANNEL",

@@ -12,12 +12,12 @@ from functools import partial
 
 from bot.bootstrap import App
 from bot.deploy import fingerprint_for
+from core import scheduled
 from core.commands import CollectGarbage
 from core.digest import expiring_experiments
 from core.domain import PRODUCTION
 from core.errors import Conflict
 from core.events import (
-    DigestDue,
     Event,
     ExperimentExpiring,
     GcCycleCompleted,
@@ -39,7 +39,7 @@ def emit(app: App, event: Event) -> None:
 
 
 def digest_due(app: App, channel: str, at: datetime) -> str:
-    emit(app, DigestDue(model="", channel=channel, slot=at, at=app.ctx.clock.now()))
+    scheduled.digest_due(app.ctx.uow, app.ctx.clock, channel, at)
     return f"digest for {channel} is due"
 
 

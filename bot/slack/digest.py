@@ -11,7 +11,6 @@ from bot.deploy import fingerprint_for
 from bot.slack.blocks.common import Message
 from bot.slack.blocks.common import channel as channel_text
 from bot.slack.blocks.digest import digest_message
-from bot.slack.runtime import SlackRuntime
 from core.digest import Digest, build_digest
 
 
@@ -25,9 +24,3 @@ def compose_digest(app: App, channel: str, label: str | None = None) -> tuple[Di
                           partial(fingerprint_for, app))
     return digest, digest_message(digest, label or channel_text(channel), ZoneInfo(zone))
 
-
-def post_digest(rt: SlackRuntime, channel: str) -> str:
-    """Post today's digest now (`playbook digest --now`)."""
-    digest, message = compose_digest(rt.playbook, channel)
-    rt.poster.post(channel, message)
-    return f"digest posted to {channel} ({len(digest.models)} models)"

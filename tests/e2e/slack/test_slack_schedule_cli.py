@@ -48,18 +48,33 @@ def test_digest_now_posts_to_slack_or_prints(workspace: Path, fake: FakeSlack,
     assert "<!date" not in out  # Slack's markup is made readable
     assert not fake.calls
 
-    code, _, err = run(capsys, "digest", "--now")
-    assert code == 1 and "SLACK_BOT_TOKEN is not set; cannot post to Slack" in err
+    # Without Slack here it is due, as the schedule makes it: a server posts it.
+    code, out, err = run(capsys, "--json", "digest", "--now")
+    assert code == 0, err
+    assert json.loads(out) == {"posted": [], "due": ["CREL"]}
+    code, out, _ = run(capsys, "--json", "outbox")
+    (waiting,) = [d for d in json.loads(out)["deliveries"] if d["name"] == "DigestDue"]
+    assert waiting["state"] == "pending" and waiting["handler"] == "notify"
+    assert not fake.calls
+
     monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
     monkeypatch.setenv("SLACK_API_URL", fake.api_url)
     code, out, err = run(capsys, "digest", "--now")
     assert code == 0, err
-    (post,) = fake.called("chat.postMessage", channel="CREL")
-    assert "Daily digest" in str(post.params["text"]) and second in json.dumps(post.params)
+    assert out.strip() == "digest posted to CREL"
+    posts = [p for p in fake.called("chat.postMessage", channel="CREL")
+             if "Daily digest" in str(p.params["text"])]
+    assert len(posts) == 2  # the one made due earlier went out too, each once
+    assert all(second in json.dumps(p.params) and p.refused is None for p in posts)
 
+    fake.fail("chat.postMessage", "channel_not_found")
     code, _, err = run(capsys, "digest", "--now", "--channel", "CGEN")
-    assert code == 0, err
-    assert fake.called("chat.postMessage", channel="CGEN")
+    assert code == 1 and "the digest for CGEN was not posted: " in err
+    assert "channel_not_found" in err and "playbook outbox" in err
+    assert [c.refused for c in fake.called("chat.postMessage", channel="CGEN")] == [
+        "channel_not_found"]
+    code, out, _ = run(capsys, "--json", "outbox")
+    assert [d["name"] for d in json.loads(out)["deliveries"]] == ["DigestDue"]  # to retry
 
 
 def test_rehearse_from_the_cli_leaves_production_and_posts_when_slack_is_set(
