@@ -13,9 +13,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends
 from fastapi.responses import JSONResponse
 
-from core import serialize
+from core import queries, serialize
 from core.commands import Approve, Promote, Reject, Rollback
-from core.errors import NotFound
 from core.plays import approve, canary, promote, reject, rollback
 from core.plays.canary_watch import CanaryView
 
@@ -84,11 +83,7 @@ def router(api: ApiContext) -> APIRouter:
                      _: Annotated[Principal, Depends(api.require("register", "audit"))]
                      ) -> dict[str, Any]:
         """One approval request in full."""
-        with ctx.uow() as uow:
-            found = uow.approvals.get(request_id)
-        if found is None:
-            raise NotFound(f"no approval request {request_id!r}")
-        return serialize.approval(found)
+        return serialize.approval(queries.approval(ctx, request_id))
 
     @r.post("/approvals/{request_id}/approve", response_model=DecisionOut)
     def approve_request(request_id: str, who: Annotated[Principal, may_change],

@@ -14,10 +14,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from core.domain import CANARY, PRODUCTION, Tag, Version
-from core.errors import NotFound
-from core.plays.canary_watch import canary_active
-from core.ports import UnitOfWork
+from core import queries
+from core.domain import Tag, Version
 
 from .access import Principal
 from .context import ApiContext
@@ -43,11 +41,8 @@ def resolved(tag: Tag, version: Version) -> dict[str, Any]:
             "scores": version.scores}
 
 
-def _pointed(uow: UnitOfWork, tag: Tag | None) -> dict[str, Any] | None:
-    if tag is None:
-        return None
-    version = uow.versions.get(tag.model, tag.version_id)
-    return resolved(tag, version) if version else None
+def _pointed(found: queries.Pointed | None) -> dict[str, Any] | None:
+    return resolved(found.tag, found.version) if found else None
 
 
 def _answer(body: dict[str, Any] | None) -> bytes:
@@ -67,34 +62,21 @@ def router(api: ApiContext) -> APIRouter:
 
     def load_tag(model: str, tag: str) -> tuple[str, bytes]:
         generation = api.answers.generation
-        ctx.config.model(model)
-        with ctx.uow() as uow:
-            found = uow.tags.get(model, tag)
-            if found is None:
-                raise NotFound(f"{model} has no tag {tag!r}",
-                               hint="production exists once a version was promoted; "
-                                    f"see `playbook tags {model}`")
-            etag = f'"{found.revision}-{found.version_id[:16]}"'
-            body = _answer(_pointed(uow, found))
+        found = queries.pointed(ctx, model, tag)
+        etag = f'"{found.tag.revision}-{found.version.id[:16]}"'
+        body = _answer(_pointed(found))
         api.answers.put(("tag", model, tag), etag, body, generation)
         return etag, body
 
     def load_route(model: str) -> tuple[str, bytes]:
         generation = api.answers.generation
-        ctx.config.model(model)
-        with api.uow() as uow:
-            production = uow.tags.get(model, PRODUCTION)
-            canary = uow.tags.get(model, CANARY)
-            state = uow.canaries.get(model)
-            active = canary_active(state, canary, production)
-            key = [production.revision if production else 0,
-                   canary.revision if canary and active else 0,
-                   state.fraction if state and active else 0,
-                   state.started_at.isoformat() if state and active else ""]
-            etag = '"' + hashlib.sha256(repr(key).encode()).hexdigest()[:20] + '"'
-            body = _answer({"model": model, "production": _pointed(uow, production),
-                            "canary": _pointed(uow, canary) if active else None,
-                            "canary_fraction": state.fraction if state and active else None})
+        now = queries.route(ctx, model)
+        key = [now.production.tag.revision if now.production else 0,
+               now.canary.tag.revision if now.canary else 0, now.fraction or 0,
+               now.started_at.isoformat() if now.started_at else ""]
+        etag = '"' + hashlib.sha256(repr(key).encode()).hexdigest()[:20] + '"'
+        body = _answer({"model": model, "production": _pointed(now.production),
+                        "canary": _pointed(now.canary), "canary_fraction": now.fraction})
         api.answers.put(("route", model), etag, body, generation)
         return etag, body
 

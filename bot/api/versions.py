@@ -8,10 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from core import serialize
+from core import queries, serialize
 from core.commands import Register
 from core.plays import register
-from core.plays.common import resolve
 from core.plays.gate import deploy_gate
 
 from .access import Principal
@@ -47,11 +46,8 @@ def router(api: ApiContext) -> APIRouter:
                     _: Annotated[Principal, Depends(api.require("resolve", "register",
                                                                 "audit"))]) -> dict[str, Any]:
         """One version in full, by MODEL@HEX or a unique hex prefix (at least 8)."""
-        ctx.config.model(model)
-        with ctx.uow() as uow:
-            found = resolve(uow, model, version)
-            tags = [t.name for t in uow.tags.list(model) if t.version_id == found.id]
-        return serialize.version(found) | {"tags": tags}
+        found = queries.version(ctx, version, model)
+        return serialize.version(found.version) | {"tags": list(found.tags)}
 
     @r.get("/gate", response_model=GateOut)
     def check_gate(model: Annotated[str, Query(min_length=1)],

@@ -12,9 +12,9 @@ from typing import Any, TextIO
 from bot.bootstrap import App
 from bot.shared.render import Out, block, scores, table, when
 from bot.shared.timeparse import parse_time
-from core import serialize
+from core import queries, serialize
 from core.commands import Audit, CollectGarbage, ProductionAt
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput
 from core.plays import audit, collect_garbage, production_at
 from core.plays.attribute import attribute
 
@@ -102,19 +102,16 @@ def cmd_gc(args: argparse.Namespace, app: App) -> Out:
 
 
 def cmd_runs(args: argparse.Namespace, app: App) -> Out:
-    with app.ctx.uow() as uow:
-        if args.run_id:
-            run = uow.runs.get(args.run_id)
-            if run is None:
-                raise NotFound(f"no run {args.run_id!r}", hint="list runs with `playbook runs`")
-            data = serialize.run(run)
-            steps = table(["step", "status", "error"],
-                          [[s.name, s.status, s.error or ""] for s in run.steps])
-            return Out(data, block([("run", run.id), ("play", run.play), ("actor", run.actor),
-                                    ("status", run.status), ("error", run.error),
-                                    ("started", when(run.started_at)),
-                                    ("result", run.result)]) + "\n" + steps)
-        runs = uow.runs.list(play=args.play, limit=args.limit)
+    if args.run_id:
+        run = queries.run(app.ctx, args.run_id)
+        data = serialize.run(run)
+        steps = table(["step", "status", "error"],
+                      [[s.name, s.status, s.error or ""] for s in run.steps])
+        return Out(data, block([("run", run.id), ("play", run.play), ("actor", run.actor),
+                                ("status", run.status), ("error", run.error),
+                                ("started", when(run.started_at)),
+                                ("result", run.result)]) + "\n" + steps)
+    runs = queries.runs(app.ctx, play=args.play, limit=args.limit)
     rows = [[r.id, r.play, r.actor, r.status, when(r.started_at), (r.error or "")[:50]]
             for r in runs]
     return Out([serialize.run(r) for r in runs],

@@ -8,7 +8,7 @@ from typing import Any
 from bot.bootstrap import App
 from bot.shared.render import Out, block, diff_text, scores, table, when
 from bot.shared.timeparse import parse_time
-from core import serialize
+from core import queries, serialize
 from core.commands import Investigate, Rollback
 from core.plays import investigate, rollback
 
@@ -29,10 +29,7 @@ def cmd_rollback(args: argparse.Namespace, app: App) -> Out:
 
 
 def cmd_incidents(args: argparse.Namespace, app: App) -> Out:
-    if args.model:
-        app.config.model(args.model)
-    with app.ctx.uow() as uow:
-        incidents = uow.incidents.list(args.model, limit=args.limit)
+    incidents = queries.incidents(app.ctx, args.model, limit=args.limit)
     rows = [[i.id, i.model, i.bad_version[:12], i.restored_version[:12], when(i.opened_at),
              f"{i.time_to_rollback_s:.3f}", i.confirmation, i.symptom[:30]] for i in incidents]
     return Out([serialize.incident(i) for i in incidents],

@@ -7,9 +7,8 @@ from typing import Any
 
 from bot.bootstrap import App
 from bot.shared.render import Out, block, table, when
-from core import serialize
+from core import queries, serialize
 from core.commands import Approve, Promote, Reject
-from core.errors import NotFound
 from core.plays import approve, promote, reject
 
 
@@ -65,10 +64,7 @@ def cmd_reject(args: argparse.Namespace, app: App) -> Out:
 
 
 def cmd_approvals(args: argparse.Namespace, app: App) -> Out:
-    if args.model:
-        app.config.model(args.model)
-    with app.ctx.uow() as uow:
-        pending = uow.approvals.pending(args.model)
+    pending = queries.approvals(app.ctx, args.model)
     rows = [[r.id, f"{r.model}@{r.version_id[:12]}", r.requester, f"{len(r.approvals)}/"
              f"{r.required}", when(r.expires_at), r.reason[:40]] for r in pending]
     return Out([serialize.approval(r) for r in pending],
@@ -77,10 +73,7 @@ def cmd_approvals(args: argparse.Namespace, app: App) -> Out:
 
 
 def cmd_request(args: argparse.Namespace, app: App) -> Out:
-    with app.ctx.uow() as uow:
-        r = uow.approvals.get(args.request)
-    if r is None:
-        raise NotFound(f"no approval request {args.request!r}")
+    r = queries.approval(app.ctx, args.request)
     data = serialize.approval(r)
     return Out(data, block([(k, v) for k, v in data.items()]))
 

@@ -11,13 +11,10 @@ from typing import Any
 
 from bot.bootstrap import App
 from bot.shared.render import Out, block, diff_text, scores, table, when
-from core import serialize
+from core import queries, serialize
 from core.commands import Register, StartExperiment
-from core.diff import diff_versions
 from core.errors import InvalidInput
-from core.identity import parse_version_ref
 from core.plays import register, start_experiment
-from core.plays.common import resolve
 
 
 def _sha256(path: Path) -> str:
@@ -145,41 +142,28 @@ def cmd_experiment(args: argparse.Namespace, app: App) -> Out:
 
 
 def cmd_versions(args: argparse.Namespace, app: App) -> Out:
-    app.config.model(args.model)
-    with app.ctx.uow() as uow:
-        versions = uow.versions.list(args.model, limit=args.limit, kind=args.kind)
-        tags: dict[str, list[str]] = {}
-        for t in uow.tags.list(args.model):
-            tags.setdefault(t.version_id, []).append(t.name)
-    rows = [[v.short, when(v.created_at), v.owner, scores(v.scores), ",".join(tags.get(v.id, [])),
-             v.reason[:40]] for v in versions]
-    data = [serialize.version(v) | {"tags": tags.get(v.id, [])} for v in versions]
+    found = queries.versions(app.ctx, args.model, limit=args.limit, kind=args.kind)
+    rows = [[f.version.short, when(f.version.created_at), f.version.owner,
+             scores(f.version.scores), ",".join(f.tags), f.version.reason[:40]] for f in found]
+    data = [serialize.version(f.version) | {"tags": list(f.tags)} for f in found]
     return Out(data, table(["version", "created", "owner", "scores", "tags", "reason"], rows))
 
 
 def cmd_show(args: argparse.Namespace, app: App) -> Out:
-    model, _ = parse_version_ref(args.version)
-    app.config.model(model)
-    with app.ctx.uow() as uow:
-        version = resolve(uow, model, args.version)
-        tags = [t.name for t in uow.tags.list(model) if t.version_id == version.id]
-    data = serialize.version(version) | {"tags": tags}
-    return Out(data, _version_text(data) + f"\ntags        {', '.join(tags) or '-'}")
+    found = queries.version(app.ctx, args.version)
+    data = serialize.version(found.version) | {"tags": list(found.tags)}
+    return Out(data, _version_text(data) + f"\ntags        {', '.join(found.tags) or '-'}")
 
 
 def cmd_tags(args: argparse.Namespace, app: App) -> Out:
-    app.config.model(args.model)
-    with app.ctx.uow() as uow:
-        tags = uow.tags.list(args.model)
+    tags = queries.tags(app.ctx, args.model)
     rows = [[t.name, t.version_id[:12], t.revision, when(t.moved_at)] for t in tags]
     return Out([serialize.tag(t) for t in tags],
                table(["tag", "version", "revision", "moved"], rows))
 
 
 def cmd_history(args: argparse.Namespace, app: App) -> Out:
-    app.config.model(args.model)
-    with app.ctx.uow() as uow:
-        events = uow.events.history(args.model, args.tag, limit=args.limit, newest_first=True)
+    events = queries.history(app.ctx, args.model, args.tag, limit=args.limit)
     rows = [[e.seq, when(e.at), e.tag, (e.from_version or "")[:12] or "-", e.to_version[:12],
              e.play, e.actor, ",".join(e.approvers) or "-", e.reason[:40]] for e in events]
     return Out([serialize.event(e) for e in events],
@@ -188,12 +172,7 @@ def cmd_history(args: argparse.Namespace, app: App) -> Out:
 
 
 def cmd_diff(args: argparse.Namespace, app: App) -> Out:
-    model, _ = parse_version_ref(args.old)
-    app.config.model(model)
-    with app.ctx.uow() as uow:
-        old = resolve(uow, model, args.old)
-        new = resolve(uow, model, args.new)
-    diff = diff_versions(old, new)
+    diff = queries.diff(app.ctx, args.old, args.new)
     return Out(diff, diff_text(diff))
 
 

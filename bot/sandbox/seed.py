@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.sandbox.directory import REQUESTER
 from bot.sandbox.workspace import Workspace
+from core import queries
 from core.commands import Approve, Promote, Register
 from core.config import ModelPolicy
 from core.domain import PRODUCTION, Version
@@ -70,9 +71,7 @@ def seed(ctx: PlayContext, ws: Workspace) -> Seeded:
     for name, policy in sorted(ctx.config.models.items()):
         try:
             done.versions[name] = _versions(ctx, policy)
-            with ctx.uow() as uow:
-                fresh = uow.tags.get(name, PRODUCTION) is None
-            if fresh:
+            if queries.tag(ctx, name, PRODUCTION) is None:
                 for version in done.versions[name][:2]:
                     _promote(ctx, ws, policy, version)
                 served = done.versions[name][1].short

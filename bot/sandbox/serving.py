@@ -27,6 +27,7 @@ from bot.sandbox.directory import REQUESTER
 from bot.sandbox.persist import Keeper
 from bot.sandbox.seed import Seeded, seed
 from bot.sandbox.workspace import Workspace
+from core import queries
 from core.domain import PRODUCTION
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -116,8 +117,7 @@ def tell_seeded(app: App, seeded: Seeded, ws: Workspace) -> None:
     for problem in seeded.problems:
         print(f"playbook: seeding refused: {problem}", file=sys.stderr, flush=True)
     for model, versions in seeded.versions.items():
-        with app.ctx.uow() as uow:
-            tag = uow.tags.get(model, PRODUCTION)
+        tag = queries.tag(app.ctx, model, PRODUCTION)
         prod = next((v.short for v in versions if tag and v.id == tag.version_id), "none")
         policy = app.config.model(model)
         say(f"  {model} ({policy.stakes} stakes): production {prod}; try "

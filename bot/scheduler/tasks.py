@@ -12,10 +12,8 @@ from functools import partial
 
 from bot.bootstrap import App
 from bot.deploy import fingerprint_for
-from core import scheduled
+from core import queries, scheduled
 from core.commands import CollectGarbage
-from core.digest import expiring_experiments
-from core.domain import PRODUCTION
 from core.errors import Conflict
 from core.events import (
     Event,
@@ -25,7 +23,6 @@ from core.events import (
 )
 from core.plays import collect_garbage
 from core.plays.approval import expire_if_overdue
-from core.plays.rehearse import rehearsal_status
 from core.scheduled import Once
 
 log = logging.getLogger("playbook.scheduler")
@@ -60,11 +57,10 @@ def gc_cycle(app: App, at: datetime) -> str:
 
 
 def _gc_run_since(app: App, at: datetime) -> tuple[list[str], int] | None:
-    with app.ctx.uow() as uow:
-        for run in uow.runs.list(play="gc", limit=20):
-            if run.actor == ACTOR and run.status == "succeeded" and run.started_at >= at \
-                    and not (run.result or {}).get("dry_run"):
-                return list(run.result.get("collected", [])), int(run.result["bytes_freed"])
+    for run in queries.runs(app.ctx, play="gc", limit=20):
+        if run.actor == ACTOR and run.status == "succeeded" and run.started_at >= at \
+                and not (run.result or {}).get("dry_run"):
+            return list(run.result.get("collected", [])), int(run.result["bytes_freed"])
     return None
 
 
@@ -74,10 +70,7 @@ def reminder_channel(app: App, model: str) -> str | None:
 
 
 def remind(app: App, model: str, at: datetime) -> str:
-    policy = app.config.model(model)
-    with app.ctx.uow() as uow:
-        status = rehearsal_status(uow, policy, app.ctx.clock.now(),
-                                  fingerprint_for(app, model))
+    status = queries.rehearsal(app.ctx, model, fingerprint_for(app, model))
     emit(app, RehearsalDue(model=model, why=status.why, slot=at, at=app.ctx.clock.now()))
     return f"{model}: rehearsal reminder due ({status.why})"
 
@@ -86,13 +79,9 @@ def rehearsal_check(app: App, once: Once, at: datetime) -> str:
     """A reminder for each model due a rehearsal that has a production version to rehearse,
     each claimed on its own, so a retry of the check repeats none of them."""
     due: list[str] = []
-    now = app.ctx.clock.now()
-    for model, policy in sorted(app.config.models.items()):
+    for model in sorted(app.config.models):
         try:
-            with app.ctx.uow() as uow:
-                if uow.tags.get(model, PRODUCTION) is None:
-                    continue
-                status = rehearsal_status(uow, policy, now, fingerprint_for(app, model))
+            status = queries.rehearsal(app.ctx, model, fingerprint_for(app, model))
             if status.due and reminder_channel(app, model) and once.run(
                     f"rehearsal-reminder:{model}", at, partial(remind, app, model, at)):
                 due.append(model)
@@ -105,17 +94,14 @@ def sweep(app: App, once: Once) -> str:
     """Expire overdue approvals (their cards follow from the RequestExpired events), and say
     which experiments are near their expiry. Each is claimed, so one replica does it."""
     now = app.ctx.clock.now()
-    with app.ctx.uow() as uow:
-        overdue = [r for r in uow.approvals.pending() if now >= r.expires_at]
+    overdue = [r for r in queries.approvals(app.ctx) if now >= r.expires_at]
     expired = sum(1 for r in overdue if once.run(card_job(r.id), r.expires_at,
                                                  partial(expire_card, app, r.id)))
     warned = 0
     for model, policy in sorted(app.config.models.items()):
         if policy.release_channel is None:
             continue
-        with app.ctx.uow() as uow:
-            expiring = expiring_experiments(uow, model, now)
-        for tag, version in expiring:
+        for tag, version in queries.expiring(app.ctx, model):
             assert version.expires_at is not None
             event = ExperimentExpiring(model=model, tag=tag, version_id=version.id,
                                        expires_at=version.expires_at, at=now)

@@ -14,9 +14,9 @@ from typing import Any
 from bot.slack.blocks.approval import CardView, approval_card
 from bot.slack.memory import SlackMemory
 from bot.slack.posting import Poster
+from core import queries
 from core.diff import diff_versions
 from core.engine import PlayContext
-from core.errors import NotFound
 from core.plays import canary_watch
 
 KIND = "approval"
@@ -31,15 +31,8 @@ class ApprovalCards:
         self._locks = [threading.Lock() for _ in range(STRIPES)]
 
     def view(self, request_id: str) -> CardView:
-        with self._ctx.uow() as uow:
-            request = uow.approvals.get(request_id)
-            if request is None:
-                raise NotFound(f"no approval request {request_id!r}")
-            candidate = uow.versions.get(request.model, request.version_id)
-            production = uow.versions.get(request.model, request.production_at_request) \
-                if request.production_at_request else None
-        if candidate is None:
-            raise NotFound(f"approval request {request_id} names a version that is gone")
+        found = queries.approval_view(self._ctx, request_id)
+        request, candidate, production = found.request, found.candidate, found.production
         policy = self._ctx.config.model(request.model)
         changed = tuple(diff_versions(production, candidate)["changed_components"]) \
             if production else ()

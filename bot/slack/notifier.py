@@ -24,10 +24,10 @@ from bot.slack.blocks.digest import (
 from bot.slack.blocks.incident import confirmation, incident_record, promoted
 from bot.slack.digest import compose_digest
 from bot.slack.runtime import SlackRuntime
-from core.domain import Incident
+from core import queries
 from core.errors import NotFound
 from core.events import Promoted
-from core.plays.rehearse import RehearsalResult, rehearsal_status
+from core.plays.rehearse import RehearsalResult
 
 INCIDENT = "incident"  # the record; the confirmation is its own kind, replied in its thread
 CONFIRMATION = "incident-confirmation"
@@ -48,22 +48,12 @@ class SlackNotifier:
     def __init__(self, rt: SlackRuntime) -> None:
         self._rt = rt
 
-    def _incident(self, incident_id: str) -> Incident:
-        with self._rt.ctx.uow() as uow:
-            incident = uow.incidents.get(incident_id)
-        if incident is None:
-            raise NotFound(f"no incident {incident_id!r}")
-        return incident
-
     def approval_requested(self, request_id: str, channel: str | None) -> None:
         rt = self._rt
         if rt.cards.where(request_id) is not None:
             rt.cards.refresh(request_id)  # posted by an earlier try of this delivery
             return
-        with rt.ctx.uow() as uow:
-            request = uow.approvals.get(request_id)
-        if request is None:
-            raise NotFound(f"no approval request {request_id!r}")
+        request = queries.approval(rt.ctx, request_id)
         where = rt.config.model(request.model).release_channel or channel
         if where is None:
             log.warning("approval request %s: %s names no release_channel and was not asked "
@@ -78,7 +68,7 @@ class SlackNotifier:
         rt = self._rt
         if rt.store.message(INCIDENT, incident_id) is not None:
             return
-        incident = self._incident(incident_id)
+        incident = queries.incident(rt.ctx, incident_id)
         policy = rt.config.model(incident.model)
         if incident.rehearsal:  # a drill reports where it was asked for
             where = channel or policy.incident_channel or policy.release_channel
@@ -96,7 +86,7 @@ class SlackNotifier:
         rt = self._rt
         if rt.store.message(CONFIRMATION, incident_id) is not None:
             return
-        incident = self._incident(incident_id)
+        incident = queries.incident(rt.ctx, incident_id)
         record = rt.store.message(INCIDENT, incident_id)
         if record is None:
             policy = rt.config.model(incident.model)
@@ -108,10 +98,9 @@ class SlackNotifier:
         rt.store.remember(CONFIRMATION, incident_id, *posted, rt.now())
 
     def canary_judged(self, model: str, version_id: str) -> None:
-        with self._rt.ctx.uow() as uow:
-            requests = [r.id for r in uow.approvals.pending(model) if r.version_id == version_id]
-        for request_id in requests:
-            self._rt.cards.refresh(request_id)
+        for r in queries.approvals(self._rt.ctx, model):
+            if r.version_id == version_id:
+                self._rt.cards.refresh(r.id)
 
     def rehearsal_finished(self, incident_id: str, production_version: str,
                            target_version: str, budget_s: float) -> None:
@@ -119,12 +108,9 @@ class SlackNotifier:
         if rt.store.message(VERDICT, incident_id) is not None:
             return
         record = rt.store.message(INCIDENT, incident_id)
-        with rt.ctx.uow() as uow:
-            incident = uow.incidents.get(incident_id)
-            if incident is None:
-                raise NotFound(f"no incident {incident_id!r}")
-            production = uow.versions.get(incident.model, production_version)
-            target = uow.versions.get(incident.model, target_version)
+        incident = queries.incident(rt.ctx, incident_id)
+        production, target = queries.by_ids(rt.ctx, incident.model,
+                                            [production_version, target_version])
         if record is None:
             return  # nowhere its record went (no channel known): nothing to reply to
         if production is None or target is None:
@@ -151,8 +137,7 @@ class SlackNotifier:
         channel = policy.incident_channel or policy.release_channel
         if channel is None or rt.store.message(REMINDER, key) is not None:
             return
-        with rt.ctx.uow() as uow:
-            status = rehearsal_status(uow, policy, rt.now(), fingerprint_for(rt.playbook, model))
+        status = queries.rehearsal(rt.ctx, model, fingerprint_for(rt.playbook, model))
         if not status.due:
             return  # rehearsed since the slot was claimed: nothing to remind of
         posted = rt.poster.post(channel, rehearsal_reminder(status,
@@ -166,8 +151,7 @@ class SlackNotifier:
         channel = rt.config.model(model).release_channel
         if channel is None or rt.store.message(EXPERIMENT, key) is not None:
             return
-        with rt.ctx.uow() as uow:
-            version = uow.versions.get(model, version_id)
+        (version,) = queries.by_ids(rt.ctx, model, [version_id])
         if version is None:
             raise NotFound(f"no version {model}@{version_id[:12]}")
         posted = rt.poster.post(channel, experiment_warning(tag, version, rt.now()))
@@ -198,10 +182,8 @@ class SlackNotifier:
         where = policy.release_channel or event.channel
         if where is None:
             return  # a low-stakes promotion from the CLI or HTTP, and no release channel
-        with rt.ctx.uow() as uow:
-            target = uow.versions.get(event.model, event.version_id)
-            before = uow.versions.get(event.model, event.from_version) \
-                if event.from_version else None
+        target, before = queries.by_ids(rt.ctx, event.model,
+                                        [event.version_id, event.from_version])
         numbers: dict[str, Any] = {"metric": policy.metric}
         if target is not None and policy.metric in target.scores:
             numbers["candidate_score"] = target.scores[policy.metric]

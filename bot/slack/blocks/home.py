@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from bot.slack.blocks.common import (
@@ -17,26 +16,14 @@ from bot.slack.blocks.common import (
     section,
     user,
 )
-from core.domain import ApprovalRequest, Incident, Tag
 from core.identity import short
+from core.queries import ModelOverview
 
 REHEARSE = "home_rehearse"
 MAX_MODELS = 20  # a Home view holds at most 100 blocks
 
 
-@dataclass(frozen=True)
-class ModelSummary:
-    model: str
-    stakes: str
-    production: Tag | None
-    last_known_good: str | None  # short id
-    pending: list[ApprovalRequest] = field(default_factory=list)
-    incidents: list[Incident] = field(default_factory=list)  # recent, not rehearsals
-    last_rehearsal: Incident | None = None
-    rehearsal_budget_s: float = 300.0
-
-
-def _model_blocks(s: ModelSummary) -> list[Block]:
+def _model_blocks(s: ModelOverview) -> list[Block]:
     prod = f"`{short(s.model, s.production.version_id)}` (rev {s.production.revision}, " \
            f"{at(s.production.moved_at)})" if s.production else "none yet"
     pending = "\n".join(f"`{r.id}` → `{short(r.model, r.version_id)}` "
@@ -64,7 +51,7 @@ def _model_blocks(s: ModelSummary) -> list[Block]:
     ]
 
 
-def home_view(summaries: list[ModelSummary]) -> dict[str, Any]:
+def home_view(summaries: list[ModelOverview]) -> dict[str, Any]:
     blocks: list[Block] = [header("Playbook: models at a glance")]
     for s in summaries[:MAX_MODELS]:
         blocks += _model_blocks(s)

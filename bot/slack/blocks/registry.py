@@ -12,11 +12,13 @@ from core.domain import TagMoved, Version
 from core.plays.audit import AuditBundle
 from core.plays.experiment import ExperimentStarted
 from core.plays.gc import GcReport
+from core.queries import VersionView
 
 
-def versions_list(model: str, versions: list[Version], tags: dict[str, list[str]]) -> Message:
-    rows = [[v.short, when(v.created_at), v.owner, scores(v.scores),
-             ",".join(tags.get(v.id, [])) or "-", v.reason[:30]] for v in versions]
+def versions_list(model: str, versions: list[VersionView]) -> Message:
+    rows = [[f.version.short, when(f.version.created_at), f.version.owner,
+             scores(f.version.scores), ",".join(f.tags) or "-", f.version.reason[:30]]
+            for f in versions]
     text = f"{model}: {len(versions)} newest version(s)"
     return message(text, [section(f"*{text}*"), section(code(table(
         ["version", "created", "owner", "scores", "tags", "reason"], rows)))])

@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 from bot.slack.blocks.approval import APPROVE, REJECT, CardView, approval_card
 from bot.slack.blocks.common import channel, code, user
 from bot.slack.blocks.errors import error_message
-from bot.slack.blocks.home import ModelSummary, home_view
+from bot.slack.blocks.home import home_view
 from bot.slack.blocks.incident import confirmation, incident_record
 from bot.slack.errors import SlackCallFailed
 from core.domain import Approval, ApprovalRequest, ApprovalStatus, Incident, Tag, Version
 from core.errors import Refused
 from core.identity import Components
+from core.queries import ModelOverview
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -104,13 +105,13 @@ def test_errors_say_what_how_to_fix_and_what_already_happened() -> None:
 
 
 def test_home_view_and_formatting_helpers() -> None:
-    view = home_view([ModelSummary(model="chat", stakes="low",
+    view = home_view([ModelOverview(model="chat", stakes="low",
                                    production=Tag("chat", "production", "a" * 64, 3, T0),
                                    last_known_good="chat@cccccccccccc")])
     text = json.dumps(view)
     assert view["type"] == "home" and "chat@aaaaaaaaaaaa" in text and "rev 3" in text
     assert "chat@cccccccccccc" in text and "never" in text
-    assert len(home_view([ModelSummary(f"m{i}", "low", None, None) for i in range(50)]
+    assert len(home_view([ModelOverview(f"m{i}", "low", None, None) for i in range(50)]
                          )["blocks"]) <= 100
     assert user("UABC123") == "<@UABC123>" and user("ana") == "ana"
     assert channel("C0123") == "<#C0123>" and channel("#inc") == "#inc"

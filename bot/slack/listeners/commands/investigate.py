@@ -11,6 +11,7 @@ from bot.slack import parse
 from bot.slack.blocks.investigation import investigation_report
 from bot.slack.errors import reports_errors
 from bot.slack.runtime import SlackRuntime
+from core import queries
 from core.commands import Investigate
 from core.domain import PRODUCTION
 from core.plays import investigate
@@ -20,8 +21,7 @@ COMMAND = "/investigate"
 
 def _investigate(rt: SlackRuntime, order: Investigate, respond: Respond) -> None:
     found = investigate(order, rt.ctx)
-    with rt.ctx.uow() as uow:
-        tag = uow.tags.get(order.model, PRODUCTION)
+    tag = queries.tag(rt.ctx, order.model, PRODUCTION)
     respond(**investigation_report(found, tag.revision if tag else 0),
             response_type="in_channel", replace_original=False)
 

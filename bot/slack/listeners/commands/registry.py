@@ -23,11 +23,9 @@ from bot.slack.channels import is_channel
 from bot.slack.digest import compose_digest
 from bot.slack.errors import reports_errors
 from bot.slack.runtime import SlackRuntime
+from core import queries
 from core.commands import CollectGarbage
-from core.diff import diff_versions
-from core.identity import parse_version_ref
 from core.plays import collect_garbage
-from core.plays.common import resolve
 
 COMMAND = "/registry"
 
@@ -36,25 +34,16 @@ def answer(rt: SlackRuntime, q: parse.RegistryQuery) -> Message:
     """Reads of the registry, in one short unit of work."""
     if q.action == "help":
         return help_message()
-    if q.action in ("versions", "history"):
+    if q.action == "history":
         assert q.model is not None
-        rt.config.model(q.model)
-        with rt.ctx.uow() as uow:
-            if q.action == "history":
-                return history_list(q.model, uow.events.history(
-                    q.model, q.tag, limit=q.limit, newest_first=True))
-            tags: dict[str, list[str]] = {}
-            for t in uow.tags.list(q.model):
-                tags.setdefault(t.version_id, []).append(t.name)
-            return versions_list(q.model, uow.versions.list(q.model, limit=q.limit), tags)
-    model, _ = parse_version_ref(q.versions[0])
-    rt.config.model(model)
-    with rt.ctx.uow() as uow:
-        first = resolve(uow, model, q.versions[0])
-        if q.action == "diff":
-            return diff_message(diff_versions(first, resolve(uow, model, q.versions[1])))
-        tagged = [t.name for t in uow.tags.list(model) if t.version_id == first.id]
-    return version_detail(first, tagged)
+        return history_list(q.model, queries.history(rt.ctx, q.model, q.tag, limit=q.limit))
+    if q.action == "versions":
+        assert q.model is not None
+        return versions_list(q.model, queries.versions(rt.ctx, q.model, limit=q.limit))
+    if q.action == "diff":
+        return diff_message(queries.diff(rt.ctx, q.versions[0], q.versions[1]))
+    found = queries.version(rt.ctx, q.versions[0])
+    return version_detail(found.version, list(found.tags))
 
 
 def _gc(rt: SlackRuntime, q: parse.RegistryQuery, actor: str, respond: Respond) -> None:

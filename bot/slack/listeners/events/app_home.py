@@ -8,8 +8,8 @@ from slack_bolt import App
 
 from bot.slack.blocks.home import home_view
 from bot.slack.errors import reports_errors
-from bot.slack.home import summaries
 from bot.slack.runtime import SlackRuntime
+from core import queries
 
 
 def register(app: App, rt: SlackRuntime) -> None:
@@ -17,4 +17,4 @@ def register(app: App, rt: SlackRuntime) -> None:
     @reports_errors
     def home_opened(event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home":
-            rt.poster.publish_home(event["user"], home_view(summaries(rt.ctx)))
+            rt.poster.publish_home(event["user"], home_view(queries.overviews(rt.ctx)))
