@@ -14,7 +14,6 @@ from typing import Any
 
 from bot.bootstrap import App
 from bot.dispatcher import owner_id
-from bot.settings import environment
 from bot.slack.notifier import SlackNotifier
 from bot.slack.runtime import SlackRuntime
 from core.handlers import NOTIFY, notify
@@ -32,7 +31,7 @@ def dispatcher(app: App, runtime: SlackRuntime | None) -> Dispatcher:
     """What this process can deliver; the rest stays pending for a process that can (a
     replica with Slack), or until an operator skips it (`playbook outbox skip notify`)."""
     return Dispatcher(app.ctx.uow, handlers(runtime), app.ctx.clock, owner_id(),
-                      lease=lease_from_env())
+                      lease=lease_of(app))
 
 
 @contextmanager
@@ -40,11 +39,12 @@ def for_this_process(app: App) -> Iterator[Dispatcher]:
     """A dispatcher for `playbook outbox deliver`: with Slack when SLACK_BOT_TOKEN is set
     (posting only), leaving what it cannot deliver for a server."""
     runtime = None
-    if environment().slack_bot_token:
+    if app.settings.env.slack_bot_token:
         from bot.slack import load_slack_settings
         from bot.slack.app import posting_runtime
 
-        runtime = posting_runtime(app, load_slack_settings(posting_only=True))
+        runtime = posting_runtime(app, load_slack_settings(app.settings.env,
+                                                           posting_only=True))
     try:
         yield dispatcher(app, runtime)
     finally:
@@ -59,8 +59,8 @@ def digest_message(app: App, channel: str) -> dict[str, Any]:
     return dict(compose_digest(app, channel)[1])
 
 
-def lease_from_env() -> timedelta:
+def lease_of(app: App) -> timedelta:
     """How long a claimed delivery stays with its replica (PLAYBOOK_OUTBOX_LEASE_S): after
     that, if the replica died, another one delivers it. Longer than any handler takes (a
     Slack call with its retries)."""
-    return timedelta(seconds=environment().outbox_lease_s)
+    return timedelta(seconds=app.settings.env.outbox_lease_s)

@@ -54,7 +54,7 @@ def run(app: App, mode: Mode, *, host: str, port: int, seed: bool = False,
     if mode != "socket":
         uvicorn.run(create_asgi(app, with_slack=mode == "slack"), host=host, port=port)
         return
-    socket = slack.start_socket_mode(app, slack.load_slack_settings(socket_mode=True))
+    socket = slack.start_socket_mode(app)
     try:
         uvicorn.run(create_asgi(app, with_slack=False, slack_runtime=socket.runtime),
                     host=host, port=port)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -87,14 +87,25 @@ def environment(env: Mapping[str, str] | None = None) -> Environment:
 
 @dataclass(frozen=True)
 class Settings:
+    """What the one application object (bot.bootstrap.App) is built from: where things are,
+    and the environment as read once (every entry point reads `env`, never os.environ)."""
+
     config_path: Path
     home: Path  # local state: the SQLite file and the artifact store
     database_url: str
     actor: str
+    env: Environment = field(default_factory=lambda: environment())
 
     @property
     def artifacts_dir(self) -> Path:
         return self.home / "artifacts"
+
+    def with_env(self, **variables: str) -> Settings:
+        """These settings with some variables given otherwise, by their names (the sandbox
+        points the Slack app at its stand-in this way)."""
+        now = self.env.model_dump(by_alias=True, exclude_none=True)
+        return replace(self, env=environment({**{k: str(v) for k, v in now.items()},
+                                              **variables}))
 
 
 def _default_actor() -> str:
@@ -111,4 +122,5 @@ def load_settings(*, config: str | None = None, home: str | None = None,
     home_dir = Path(home or env.home or ".playbook")
     url = database or env.database_url or f"sqlite:///{home_dir / 'playbook.db'}"
     who = actor or env.user or _default_actor()
-    return Settings(config_path=config_path, home=home_dir, database_url=url, actor=who)
+    return Settings(config_path=config_path, home=home_dir, database_url=url, actor=who,
+                    env=env)

@@ -19,7 +19,7 @@ from .routing import route_class
 def build_router(app: App, settings: ApiSettings | None = None) -> APIRouter:
     """All /v1 routes and /healthz, /metrics, bound to one composed App. What a play over
     HTTP means for Slack (cards, records) travels as its events, like from any surface."""
-    api = ApiContext.build(app, settings or ApiSettings.from_env())
+    api = ApiContext.build(app, settings or ApiSettings.from_env(app.settings.env))
     api.route_class = route_class(api)
     root = APIRouter(route_class=api.route_class)
     for area in (versions, tags, attributions, audit, plays, canary, health):

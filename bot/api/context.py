@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from bot.bootstrap import App
-from bot.settings import environment
+from bot.settings import Environment, environment
 from core.ports import UnitOfWorkFactory
 
 from .access import Principal, TokenCache, bearer, check, hash_token
@@ -88,8 +88,8 @@ class ApiSettings:
     ticks: Callable[[], float] = time.monotonic  # what the caches measure their lifetimes by
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
-        e = environment(env)
+    def from_env(cls, env: Environment | Mapping[str, str]) -> ApiSettings:
+        e = env if isinstance(env, Environment) else environment(env)
         return cls(max_body_bytes=e.api_max_body_bytes, token_cache_s=e.api_token_cache_s,
                    resolve_cache_s=e.api_resolve_cache_s)
 

@@ -84,16 +84,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        server = remote.server_of(args)
+        settings = load_settings(config=args.config, home=args.home, database=args.database,
+                                 actor=args.actor)
+        server = remote.server_of(args, settings.env)
         if server and args.handler is not None and args.command not in remote.HANDLERS:
             parser.error(f"{args.command} runs where the database is, not with --server; "
                          f"over HTTP: {', '.join(sorted(remote.HANDLERS))}")
-        settings = load_settings(config=args.config, home=args.home, database=args.database,
-                                 actor=args.actor)
         if args.handler is None:
             out = init(settings.config_path, args.print)
         elif server:
-            out = remote.run(args, server)
+            out = remote.run(args, server, settings.env)
         else:
             app = bootstrap.build(settings)
             try:

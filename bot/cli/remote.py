@@ -23,7 +23,7 @@ import httpx
 from bot.cli import audit as local_audit
 from bot.cli.canary import canary_text, fraction, gate_out, promote_text
 from bot.cli.registry import _version_text, registration_fields
-from bot.settings import environment
+from bot.settings import Environment
 from bot.shared.render import Out, block, scores, when
 from bot.shared.timeparse import parse_time
 from core.errors import InvalidInput, PlaybookError
@@ -108,8 +108,8 @@ def _error(answer: httpx.Response) -> RemoteError:
                            status=answer.status_code)
 
 
-def server_of(args: argparse.Namespace) -> str | None:
-    return args.server or environment().server
+def server_of(args: argparse.Namespace, env: Environment) -> str | None:
+    return args.server or env.server
 
 
 def _model_path(model: str, *rest: str) -> str:
@@ -225,8 +225,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Remote], Out]] = {
 }
 
 
-def run(args: argparse.Namespace, server: str) -> Out:
-    env = environment()
+def run(args: argparse.Namespace, server: str, env: Environment) -> Out:
     remote = Remote(server, args.token or env.token, attempts=env.remote_attempts)
     try:
         return HANDLERS[args.command](args, remote)

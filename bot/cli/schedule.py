@@ -14,7 +14,6 @@ from typing import Any
 from bot import consequences
 from bot.bootstrap import App
 from bot.deploy import fingerprint_for
-from bot.settings import environment
 from bot.shared.jobs import job_triggers
 from bot.shared.render import Out, block, table, when
 from core import scheduled, serialize
@@ -85,7 +84,7 @@ def cmd_digest(args: argparse.Namespace, app: App) -> Out:
     now = app.ctx.clock.now()
     for ch in channels:
         scheduled.digest_due(app.ctx.uow, app.ctx.clock, ch, now)
-    if not environment().slack_bot_token:
+    if not app.settings.env.slack_bot_token:
         return Out({"posted": [], "due": channels}, "\n".join(
             f"digest for {ch} is due: a running `playbook serve` with Slack posts it" for ch
             in channels) + "\n(no SLACK_BOT_TOKEN here; with no server running, set it and "
@@ -122,7 +121,7 @@ def cmd_rehearse(args: argparse.Namespace, app: App) -> Out:
             uow.outbox.skip(HANDLER_NAMES, app.ctx.clock.now(), after_seq=before,
                             subjects=[f"incident:{result.incident.id}"])
             uow.commit()
-    elif channel and environment().slack_bot_token:
+    elif channel and app.settings.env.slack_bot_token:
         with consequences.for_this_process(app) as dispatcher:
             while dispatcher.deliver().handled:
                 pass

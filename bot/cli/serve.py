@@ -15,7 +15,7 @@ import argparse
 from typing import Any
 
 from bot.bootstrap import App
-from bot.settings import environment
+from bot.settings import Environment
 from bot.shared.render import Out
 from core.errors import InvalidInput
 
@@ -26,11 +26,10 @@ AUTO_SANDBOX = ("playbook: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set,
 SANDBOX = "playbook: the local sandbox (--sandbox): a pretend Slack workspace in your browser."
 
 
-def sandbox_reason(args: argparse.Namespace) -> str | None:
+def sandbox_reason(args: argparse.Namespace, env: Environment) -> str | None:
     """Why this run is the sandbox, or None when it is not one."""
     if args.sandbox:
         return SANDBOX
-    env = environment()
     if not args.http_only and not args.socket_mode \
             and not (env.slack_bot_token or env.slack_signing_secret):
         return AUTO_SANDBOX
@@ -40,12 +39,12 @@ def sandbox_reason(args: argparse.Namespace) -> str | None:
     return None
 
 
-def configure_logging(env: dict[str, str] | None = None) -> None:
+def configure_logging(env: Environment) -> None:
     """Playbook's own logs on stderr at PLAYBOOK_LOG_LEVEL (WARNING by default; INFO shows
     every scheduled post and which replica made it)."""
     import logging
 
-    level = environment(env).log_level
+    level = env.log_level
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     for name in ("playbook", "bot"):
@@ -58,8 +57,8 @@ def configure_logging(env: dict[str, str] | None = None) -> None:
 def cmd_serve(args: argparse.Namespace, app: App) -> Out:
     from bot import server
 
-    configure_logging()
-    why = sandbox_reason(args)
+    configure_logging(app.settings.env)
+    why = sandbox_reason(args, app.settings.env)
     mode: server.Mode = "sandbox" if why is not None else "http-only" if args.http_only \
         else "socket" if args.socket_mode else "slack"
     server.run(app, mode, host=args.host, port=args.port, seed=args.seed, why=why)

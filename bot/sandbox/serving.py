@@ -11,11 +11,11 @@ uploaded files through it).
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
 import sys
 import threading
 import time
+from dataclasses import replace
 from types import FrameType
 from typing import Any
 
@@ -139,7 +139,7 @@ def serve_sandbox(app: App, *, host: str, port: int, with_seed: bool, why: str) 
         sandbox: Sandbox = create_sandbox(
             app.config, base_url=local_url(host, int(sock.getsockname()[1])),
             slack_url=local_url("127.0.0.1", int(slack_sock.getsockname()[1])))
-        os.environ.update(sandbox.env())
+        app = replace(app, settings=app.settings.with_env(**sandbox.env()))
         say(why)
         warn_if_exposed(host, int(sock.getsockname()[1]))
         if with_seed:

@@ -30,7 +30,7 @@ def mount(asgi: FastAPI, app: App, settings: SlackSettings | None = None) -> Non
     """
     from bot.slack.app import build_slack_app
 
-    bolt, runtime = build_slack_app(app, settings or load_slack_settings())
+    bolt, runtime = build_slack_app(app, settings or load_slack_settings(app.settings.env))
     asgi.state.slack = runtime
     asgi.router.on_shutdown.append(runtime.close)
 
@@ -58,7 +58,7 @@ class _SocketMode:
         self._runtime.close()
 
 
-def start_socket_mode(app: App, settings: SlackSettings) -> _SocketMode:
+def start_socket_mode(app: App, settings: SlackSettings | None = None) -> _SocketMode:
     """Connect to Slack over a WebSocket (SLACK_APP_TOKEN) and serve from it in the
     background; Slack needs no public URL then. Answers a handle to close it."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -66,6 +66,7 @@ def start_socket_mode(app: App, settings: SlackSettings) -> _SocketMode:
 
     from bot.slack.app import build_slack_app
 
+    settings = settings or load_slack_settings(app.settings.env, socket_mode=True)
     assert settings.app_token, "load_slack_settings(socket_mode=True) requires it"
     bolt, runtime = build_slack_app(app, settings)
     handler = SocketModeHandler(bolt, settings.app_token)

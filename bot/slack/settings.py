@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.settings import environment
+from bot.settings import Environment, environment
 from core.errors import ConfigError
 
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -35,10 +35,11 @@ class SlackSettings:
         return f"SlackSettings(api_url={self.api_url!r}, workers={self.workers})"
 
 
-def load_slack_settings(env: Mapping[str, str] | None = None, *,
+def load_slack_settings(env: Environment | Mapping[str, str], *,
                         socket_mode: bool = False, posting_only: bool = False) -> SlackSettings:
-    """`posting_only`: for the CLI's posts (digest, rehearsal), which only need the token."""
-    e = environment(env)
+    """The Slack part of the settings (`env`: the App's, or variables by name, for tests).
+    `posting_only`: for the CLI's posts (digest, rehearsal), which only need the token."""
+    e = env if isinstance(env, Environment) else environment(env)
     given = {"SLACK_BOT_TOKEN": e.slack_bot_token, "SLACK_SIGNING_SECRET": e.slack_signing_secret,
              "SLACK_APP_TOKEN": e.slack_app_token}
     needed = ["SLACK_BOT_TOKEN"]

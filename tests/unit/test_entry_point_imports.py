@@ -34,3 +34,27 @@ def crossings() -> set[tuple[str, str]]:
 
 def test_no_entry_point_imports_another() -> None:
     assert crossings() == set(), "an entry point imports another; share through bot/shared"
+
+
+def environment_reads() -> set[str]:
+    """Places outside bot/settings.py that read the process environment: os.environ,
+    os.getenv, or bot.settings.environment() with no mapping given."""
+    found = set()
+    for root in ("bot", "core", "storage"):
+        for path in sorted((BOT.parent / root).rglob("*.py")):
+            rel = path.relative_to(BOT.parent).as_posix()
+            if rel in ("bot/settings.py", "storage/migrations/env.py"):  # Alembic's own CLI
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), rel)):
+                if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                        and node.value.id == "os" and node.attr in ("environ", "getenv"):
+                    found.add(rel)
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                        and node.func.id == "environment" and not node.args:
+                    found.add(rel)
+    return found
+
+
+def test_only_the_settings_read_the_environment() -> None:
+    """One settings class, read once: entry points take it from the app (app.settings.env)."""
+    assert environment_reads() == set()

@@ -145,7 +145,7 @@ def serve(root: Path, database_url: str,
                                    database_url=database_url, actor="test"),
                           clock=clock, evaluator_for=PromptLengthEvaluator)
     tokens = (add_tokens or make_tokens)(app)
-    settings = dataclasses.replace(ApiSettings.from_env(), ticks=ticks)
+    settings = dataclasses.replace(ApiSettings.from_env(app.settings.env), ticks=ticks)
     server = Server(create_asgi(app, with_slack=False, api_settings=settings,
                                 scheduler=False)).start()
     return Api(app, server, clock, ticks, tokens, root)
