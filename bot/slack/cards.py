@@ -42,8 +42,8 @@ class ApprovalCards:
                         canary=self._canary(request.model, request.version_id))
 
     def _canary(self, model: str, version_id: str) -> dict[str, Any] | None:
-        """The comparison of the running canary, if the candidate is it (issue 5, step 2)."""
-        seen = canary_watch.running_for(self._ctx, model, version_id)
+        """The comparison of the model's latest canary, running or ended, if the candidate is it."""
+        seen = canary_watch.evidence_for(self._ctx, model, version_id)
         return seen.comparison.to_json() if seen and seen.comparison else None
 
     def post(self, request_id: str, channel: str, *, done: str | None = None) -> str:

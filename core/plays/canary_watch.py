@@ -1,10 +1,15 @@
-"""Play 2, step 2, as the promote and approve plays see it: is the candidate a running
-canary, and is it clearly worse than production?
+"""Play 2, step 2, as the promote and approve plays see it: was the candidate a canary, and
+is it clearly worse than production?
 
-`check` is a step of both plays, so it holds whichever surface asked: a clearly worse running
-canary of the candidate refuses the promotion, unless the command carries an override reason,
-which its CanaryOverridden event records. The statistics are core.canary's; the thresholds are
-the model's (`canary = { ... }` in playbook.toml).
+`check` is a step of both plays, so it holds whichever surface asked: a clearly worse canary
+of the candidate refuses the promotion, unless the command carries an override reason, which
+its CanaryOverridden event records. A canary that was ended (`--stop`) still counts: ending
+a slice because it looked bad must not clear the way for promoting it. Its outcomes since it
+started are compared with production's over the same time on (production keeps serving after
+the slice ends, which only adds samples on production's side). The statistics are
+core.canary's; the thresholds are the model's (`canary = { ... }` in playbook.toml).
+
+Rollback never asks: it is the emergency play, and the on-call's `--to` is theirs to choose.
 """
 
 from __future__ import annotations
@@ -44,7 +49,8 @@ def canary_active(state: CanaryState | None, canary: Tag | None,
 
 
 def view(ctx: PlayContext, model: str) -> CanaryView:
-    """The model's canary and, while it runs beside a production, the comparison."""
+    """The model's latest canary and, unless its version is production now, how it compares
+    with production since it started (running or ended)."""
     thresholds = ctx.config.model(model).canary.thresholds()
     with ctx.uow() as u:
         state = u.canaries.get(model)
@@ -54,7 +60,7 @@ def view(ctx: PlayContext, model: str) -> CanaryView:
         production = u.tags.get(model, PRODUCTION)
         active = canary_active(state, u.tags.get(model, CANARY), production)
         comparison = None
-        if active and production is not None:
+        if production is not None and production.version_id != state.version_id:
             comparison = compare(
                 u.canaries.outcomes(model, state.version_id, state.started_at),
                 u.canaries.outcomes(model, production.version_id, state.started_at),
@@ -62,23 +68,24 @@ def view(ctx: PlayContext, model: str) -> CanaryView:
     return CanaryView(state, active, comparison)
 
 
-def running_for(ctx: PlayContext, model: str, version_id: str) -> CanaryView | None:
-    """The view of the model's canary if it is this version and runs now, else None."""
+def evidence_for(ctx: PlayContext, model: str, version_id: str) -> CanaryView | None:
+    """The view of the model's latest canary if it was this version (running or ended) and
+    can be compared with production, else None."""
     with ctx.uow() as u:
         state = u.canaries.get(model)
-    if state is None or state.version_id != version_id or state.ended_at is not None:
+    if state is None or state.version_id != version_id:
         return None
     seen = view(ctx, model)
-    return seen if seen.active and seen.comparison is not None else None
+    return seen if seen.comparison is not None else None
 
 
 def check(ctx: PlayContext, run: RunRecorder, *, model: str, version_id: str, actor: str,
           override_reason: str | None) -> CanaryOverridden | None:
     """The promote and approve plays' step: refuse a clearly worse running canary of the
-    candidate unless overridden with a reason. Answers the override's event (for the caller
-    to write with its tag move or approval), or None. No step is recorded when the candidate
-    is not a running canary."""
-    seen = running_for(ctx, model, version_id)
+    candidate (running or ended) unless overridden with a reason. Answers the override's event
+    (for the caller to write with its tag move or approval), or None. No step is recorded
+    when the candidate was not the latest canary."""
+    seen = evidence_for(ctx, model, version_id)
     if seen is None or seen.comparison is None:
         return None
     comparison = seen.comparison

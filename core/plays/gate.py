@@ -36,7 +36,7 @@ def deploy_gate(ctx: PlayContext, model: str, version: str) -> dict[str, Any]:
     try:
         answer["checks"] = gate(policy, candidate, production)
         answer["allowed"] = True
-        seen = canary_watch.running_for(ctx, model, candidate.id)
+        seen = canary_watch.evidence_for(ctx, model, candidate.id)
         if seen is not None and seen.comparison is not None and seen.comparison.worse:
             answer["allowed"] = False  # promote and approve refuse it without an override
             answer["checks"]["canary"] = seen.comparison.to_json()

@@ -17,7 +17,8 @@ from core.domain import Attribution, RunStatus, Version
 from core.engine import PlayContext
 from core.errors import Refused
 from core.plays import approve, promote
-from core.plays.canary import start
+from core.plays.canary import start, stop
+from core.plays.gate import deploy_gate
 
 CONFIG = BASE.replace("[models.chat]", "[models.chat]\ncanary = { min_sample = 40 }").replace(
     "[models.triage]", "[models.triage]\ncanary = { min_sample = 40 }")
@@ -126,3 +127,35 @@ def test_the_models_thresholds_decide(world: tuple[PlayContext, Fakes]) -> None:
     result = promote(Promote.parse(model="chat", version=candidate.short, actor="alice"),
                      strict)  # 50 records per arm are not enough for a verdict there
     assert result.event is not None
+
+
+def test_an_ended_canary_still_counts_so_ending_it_clears_nothing(
+        world: tuple[PlayContext, Fakes]) -> None:
+    ctx, fakes = world
+    prod, candidate = worse_canary(ctx, fakes)
+    fakes.clock.advance(minutes=5)
+    stop(ctx, model="chat", actor="erin")
+    fakes.clock.advance(hours=2)
+    serve(ctx, fakes, prod, "later", errors=0)  # production keeps serving after the end
+    before = fakes.snapshot()["tags"]
+
+    with pytest.raises(Refused, match="clearly worse than production"):
+        promote(Promote.parse(model="chat", version=candidate.short, actor="alice"), ctx)
+    assert fakes.snapshot()["tags"] == before
+    assert deploy_gate(ctx, "chat", candidate.short)["allowed"] is False
+
+    result = promote(Promote.parse(model="chat", version=candidate.short, actor="alice",
+                                   override_reason="fixed the tokenizer bug it had"), ctx)
+    assert result.event is not None and result.canary_override is not None
+    assert result.canary_override.reason == "fixed the tokenizer bug it had"
+
+
+def test_an_ended_canary_of_another_version_judges_nothing_about_this_one(
+        world: tuple[PlayContext, Fakes]) -> None:
+    ctx, fakes = world
+    prod, _ = worse_canary(ctx, fakes)
+    stop(ctx, model="chat", actor="erin")
+    other = registered(ctx, "chat", "c3", 0.86, parent=prod)
+    result = promote(Promote.parse(model="chat", version=other.short, actor="alice"), ctx)
+    assert result.event is not None and result.canary_override is None
+    assert "compare canary with production" not in [s.name for s in fakes.last_run().steps]

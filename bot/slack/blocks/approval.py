@@ -42,7 +42,7 @@ class CardView:
     higher_is_better: bool
     changed: tuple[str, ...]
     now: datetime
-    canary: dict[str, Any] | None = None  # the running canary's comparison, when it is this one
+    canary: dict[str, Any] | None = None  # its canary's comparison (running or ended)
 
 
 def canary_line(c: dict[str, Any]) -> str:
