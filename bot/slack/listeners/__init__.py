@@ -1,4 +1,6 @@
-"""Every listener, by kind (commands, actions, events), one small module each.
+"""Every listener, by kind (commands, actions, events), one small module each, found by
+walking the three packages: a new listener is a new module with `register(app, rt)` (and a
+command's `COMMAND`), nothing else to edit here.
 
 Listeners are thin: ack, parse, run the play (slow ones in the background pool), render.
 Errors are never caught here: they reach `bot.slack.errors.report`, which renders them once.
@@ -6,31 +8,31 @@ Errors are never caught here: they reach `bot.slack.errors.report`, which render
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from types import ModuleType
+
 from slack_bolt import App
 
-from bot.slack.listeners.actions import approval, investigation_rollback, rehearse_button
-from bot.slack.listeners.commands import (
-    audit,
-    experiment,
-    investigate,
-    promote,
-    registry,
-    rehearse,
-    rollback,
-)
-from bot.slack.listeners.events import app_home
 from bot.slack.runtime import SlackRuntime
 
-COMMANDS = (rollback, promote, experiment, audit, investigate, rehearse, registry)
-ACTIONS = (approval, investigation_rollback, rehearse_button)
-EVENTS = (app_home,)
+KINDS = ("commands", "actions", "events")
+
+
+def modules(kind: str) -> list[ModuleType]:
+    """The listener modules of one kind, by name."""
+    package = importlib.import_module(f"{__name__}.{kind}")
+    return [importlib.import_module(f"{package.__name__}.{m.name}")
+            for m in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name)
+            if not m.name.startswith("_")]
 
 
 def register_listeners(app: App, rt: SlackRuntime) -> None:
-    for module in (*COMMANDS, *ACTIONS, *EVENTS):
-        module.register(app, rt)
+    for kind in KINDS:
+        for module in modules(kind):
+            module.register(app, rt)
 
 
 def slash_commands() -> list[str]:
     """Every slash command the app answers (the manifest must declare each)."""
-    return [module.COMMAND for module in COMMANDS]
+    return [str(module.COMMAND) for module in modules("commands")]
