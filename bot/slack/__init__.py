@@ -14,6 +14,7 @@ from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_r
 from starlette.concurrency import run_in_threadpool
 
 from bot.bootstrap import App
+from bot.slack import gate
 from bot.slack.runtime import SlackRuntime
 from bot.slack.settings import SlackSettings, load_slack_settings
 from core.errors import ConfigError
@@ -24,18 +25,26 @@ __all__ = ["SlackSettings", "load_slack_settings", "mount", "start_socket_mode"]
 def mount(asgi: FastAPI, app: App, settings: SlackSettings | None = None) -> None:
     """Build the Bolt app for this App and route POST /slack/events to it.
 
-    Bolt's own Starlette adapter calls the sync `App.dispatch` inside the event loop, which
-    would make every request wait for the one before it; here dispatch runs in the thread
-    pool, so requests never block each other.
+    Nothing in a request has any effect before its size and signature are checked
+    (`bot.slack.gate`). Bolt's own Starlette adapter calls the sync `App.dispatch` inside the
+    event loop, which would make every request wait for the one before it; here dispatch
+    runs in the thread pool, so requests never block each other.
     """
     from bot.slack.app import build_slack_app
 
-    bolt, runtime = build_slack_app(app, settings or load_slack_settings(app.settings.env))
+    settings = settings or load_slack_settings(app.settings.env)
+    secret = settings.signing_secret
+    if not secret:
+        raise ConfigError("SLACK_SIGNING_SECRET is not set; /slack/events cannot verify "
+                          "requests", hint="export it, or use --socket-mode")
+    bolt, runtime = build_slack_app(app, settings)
     asgi.state.slack = runtime
     asgi.router.on_shutdown.append(runtime.close)
 
     async def slack_events(request: Request) -> Response:
-        body = await request.body()
+        body = await gate.checked(request, secret)
+        if isinstance(body, Response):
+            return body
         answer = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
         return to_starlette_response(answer)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -44,6 +45,56 @@ def test_a_bad_or_stale_signature_gets_401_and_changes_nothing(slack: Harness,
     assert answer.status_code == 401
     slack.idle()
     assert (slack.production("chat"), slack.events("chat"), len(slack.fake.calls)) == before
+
+
+def _rollback_body(slack: Harness, trigger: str) -> str:
+    return urlencode({"command": "/rollback", "text": "chat", "user_id": "UANA",
+                      "channel_id": "CINC", "channel_name": "incidents", "team_id": "T1",
+                      "trigger_id": trigger, "response_url": slack.fake.response_url(trigger)})
+
+
+@pytest.mark.parametrize(("timestamp", "signature"), [
+    pytest.param(b"abc", b"v0=00", id="timestamp not a number"),
+    pytest.param(b"1.5", b"v0=00", id="fractional timestamp"),
+    pytest.param("\u0663\u0664".encode(), b"v0=00", id="non-ASCII digits"),
+    pytest.param(b"NOW", "v0=\u00e9".encode() * 10, id="non-ASCII signature"),
+    pytest.param(b"NOW", b"v1=" + b"0" * 64, id="another scheme"),
+    pytest.param(b"9" * 40, b"v0=00", id="absurd timestamp"),
+])
+def test_a_malformed_signature_header_is_401_and_nothing_is_called(
+        slack: Harness, timestamp: bytes, signature: bytes) -> None:
+    """Nothing unverified has an effect: no play, and no reply to its response_url (which an
+    attacker would point at an internal host)."""
+    v1 = slack.register("chat", "x" * 40)
+    slack.promote_now("chat", v1)
+    v2 = slack.register("chat", "x" * 50, v1)
+    slack.promote_now("chat", v2)
+    before = (slack.production("chat"), slack.events("chat"), len(slack.fake.calls))
+    now = str(int(time.time())).encode()
+    answer = slack.http.post("/slack/events", content=_rollback_body(slack, "t-evil").encode(),
+                             headers={"Content-Type": "application/x-www-form-urlencoded",
+                                      "X-Slack-Request-Timestamp": timestamp.replace(b"NOW", now),
+                                      "X-Slack-Signature": signature})
+    assert answer.status_code == 401
+    slack.idle()
+    assert (slack.production("chat"), slack.events("chat"), len(slack.fake.calls)) == before
+    assert slack.fake.responses("t-evil") == []
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read_or_verified(
+        slack: Harness) -> None:
+    body = _rollback_body(slack, "t-big") + "&pad=" + "x" * (1024 * 1024)
+    answer = slack.post(body, "application/x-www-form-urlencoded", sign(body))
+    assert answer.status_code == 413
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted while it streams in
+        yield body.encode()
+
+    answer = slack.http.post("/slack/events", content=chunks(), headers={
+        "Content-Type": "application/x-www-form-urlencoded", **sign(body)})
+    assert answer.status_code == 413
+    slack.idle()
+    assert slack.fake.responses("t-big") == [] and slack.production("chat") is None
 
 
 def test_registry_help_answers_ephemerally_with_every_command(slack: Harness) -> None:
