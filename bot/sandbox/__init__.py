@@ -15,11 +15,13 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 
 from bot.sandbox import routes, slack_api
 from bot.sandbox.directory import build_workspace
+from bot.sandbox.guard import LoopbackHostOnly
 from bot.sandbox.relay import Relay
 from bot.sandbox.workspace import Workspace
 from core.config import PlaybookConfig
@@ -43,6 +45,7 @@ class Sandbox:
     slack_url: str  # the Web API stand-in's own loopback server (see bot.sandbox.serving)
     token: str
     secret: str
+    page_token: str  # what the page sends with every change (bot.sandbox.guard)
     closing: threading.Event = field(default_factory=threading.Event)  # set: server stopping
 
     def env(self) -> dict[str, str]:
@@ -54,6 +57,7 @@ class Sandbox:
         """The Web API stand-in as an app of its own, for its own server."""
         asgi = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
         asgi.include_router(slack_api.build_router(self.workspace, self.token))
+        asgi.add_middleware(LoopbackHostOnly, port=urlsplit(self.slack_url).port or 80)
         return asgi
 
     def mount(self, asgi: FastAPI) -> None:
@@ -62,8 +66,10 @@ class Sandbox:
         relay = Relay(self.workspace, secret=self.secret, base_url=self.base_url,
                       slack_url=self.slack_url, commands=slash_commands())
         asgi.include_router(slack_api.build_router(self.workspace, self.token))
-        asgi.include_router(routes.build_router(self.workspace, relay, self.closing))
+        asgi.include_router(routes.build_router(self.workspace, relay, self.closing,
+                                                self.page_token))
         asgi.router.on_shutdown.append(relay.close)
+        asgi.add_middleware(LoopbackHostOnly, port=urlsplit(self.base_url).port or 80)
 
 
 def create_sandbox(config: PlaybookConfig, *, base_url: str, slack_url: str) -> Sandbox:
@@ -71,4 +77,4 @@ def create_sandbox(config: PlaybookConfig, *, base_url: str, slack_url: str) -> 
     return Sandbox(workspace=build_workspace(config), base_url=base_url.rstrip("/"),
                    slack_url=slack_url.rstrip("/"),
                    token=f"xoxb-sandbox-{secrets.token_hex(12)}",
-                   secret=secrets.token_hex(32))
+                   secret=secrets.token_hex(32), page_token=secrets.token_urlsafe(24))

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bot.sandbox.guard import TOKEN_HEADER, token_ok
 from bot.sandbox.records import SlackError
 from bot.sandbox.relay import BadRequest, Delivered, Relay
 from bot.sandbox.workspace import Workspace
@@ -59,16 +60,19 @@ def refused(error: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"ok": False, "error": error}, status_code=status)
 
 
-async def parse(request: Request, model: type[T]) -> T:
+async def parse(request: Request, model: type[T], page_token: str) -> T:
     """Only JSON from the sandbox's own page: a form or text/plain POST, which any web page
-    can make a browser send without asking, and any request from another origin, are refused
-    (the sandbox acts as anyone on a real registry)."""
+    can make a browser send without asking, any request from another origin, and any without
+    the page's token are refused (the sandbox acts as anyone on a real registry)."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/json":
         raise BadRequest(f"send Content-Type: application/json (got {kind or 'none'})")
     origin = request.headers.get("origin")
     if origin and urlsplit(origin).netloc != request.headers.get("host"):
         raise BadRequest(f"requests from {origin} are refused; use the sandbox's own page")
+    if not token_ok(request.headers.get(TOKEN_HEADER), page_token):
+        raise BadRequest("the page's token is missing or stale (X-Sandbox-Token, from "
+                         "/sandbox/state); reload the page")
     try:
         data = json.loads(await request.body() or b"null")
     except ValueError as exc:
@@ -94,7 +98,8 @@ async def deliver(send: Any) -> JSONResponse:
                          "text": (done.ack or {}).get("text")})
 
 
-def build_router(ws: Workspace, relay: Relay, closing: threading.Event) -> APIRouter:
+def build_router(ws: Workspace, relay: Relay, closing: threading.Event,
+                 page_token: str) -> APIRouter:
     """`closing` is set when the server begins to stop: event streams end then, so an open
     page does not hold the shutdown up."""
     router = APIRouter(include_in_schema=False)
@@ -121,7 +126,7 @@ def build_router(ws: Workspace, relay: Relay, closing: threading.Event) -> APIRo
         first in `users`) sees it, so a first visit knows whom to act as."""
         user = user or next(iter(ws.users), "")
         try:
-            return JSONResponse(ws.snapshot(user))
+            return JSONResponse({**ws.snapshot(user), "page_token": page_token})
         except SlackError:
             return refused(f"no user {user!r} in the sandbox (users: {', '.join(ws.users)})")
 
@@ -145,7 +150,7 @@ def build_router(ws: Workspace, relay: Relay, closing: threading.Event) -> APIRo
     @router.post("/sandbox/command")
     async def command(request: Request) -> JSONResponse:
         try:
-            body = await parse(request, CommandIn)
+            body = await parse(request, CommandIn, page_token)
         except BadRequest as exc:
             return refused(str(exc))
         return await deliver(relay.command(body.user, body.channel, body.text))
@@ -153,7 +158,7 @@ def build_router(ws: Workspace, relay: Relay, closing: threading.Event) -> APIRo
     @router.post("/sandbox/action")
     async def action(request: Request) -> JSONResponse:
         try:
-            body = await parse(request, ActionIn)
+            body = await parse(request, ActionIn, page_token)
         except BadRequest as exc:
             return refused(str(exc))
         return await deliver(relay.action(body.user, body.channel, body.message_ts,
@@ -162,7 +167,7 @@ def build_router(ws: Workspace, relay: Relay, closing: threading.Event) -> APIRo
     @router.post("/sandbox/home")
     async def home(request: Request) -> JSONResponse:
         try:
-            body = await parse(request, HomeIn)
+            body = await parse(request, HomeIn, page_token)
         except BadRequest as exc:
             return refused(str(exc))
         return await deliver(relay.home(body.user))

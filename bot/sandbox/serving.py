@@ -29,6 +29,7 @@ from bot.sandbox.seed import Seeded, seed
 from bot.sandbox.workspace import Workspace
 from core import queries
 from core.domain import PRODUCTION
+from core.errors import ConfigError
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 SHUTDOWN_GRACE_S = 5  # a last resort: event streams end by themselves on Ctrl-C
@@ -68,12 +69,15 @@ def say(line: str = "") -> None:
     print(line, flush=True)
 
 
-def warn_if_exposed(host: str, port: int) -> None:
+def refuse_if_exposed(host: str, port: int) -> None:
+    """The sandbox acts as any user of its workspace on a real registry: this machine only."""
     if not is_loopback(host):
-        print(f"playbook: WARNING: the sandbox listens on {host}, not on this machine alone: "
-              f"anyone who can reach port {port} can act as any user of the sandbox workspace "
-              "and run every play on its registry; use --host 127.0.0.1 unless you mean it",
-              file=sys.stderr, flush=True)
+        raise ConfigError(
+            f"the sandbox listens on this machine only, not on {host}: anyone who reached "
+            f"port {port} could act as any user and run every play on its registry",
+            hint=f"use --host 127.0.0.1 (from elsewhere: ssh -L {port}:127.0.0.1:{port} "
+                 "THIS-HOST); to serve a real workspace, export SLACK_BOT_TOKEN and "
+                 "SLACK_SIGNING_SECRET; for the HTTP API alone, --http-only")
 
 
 class StandinServer:
@@ -133,6 +137,7 @@ def tell_seeded(app: App, seeded: Seeded, ws: Workspace) -> None:
 
 def serve_sandbox(app: App, *, host: str, port: int, with_seed: bool, why: str) -> None:
     """Run the sandbox until interrupted; `why` is the line saying why it runs."""
+    refuse_if_exposed(host, port)
     sock = bind(host, port)
     slack_sock = bind("127.0.0.1", 0)
     try:
@@ -141,7 +146,6 @@ def serve_sandbox(app: App, *, host: str, port: int, with_seed: bool, why: str) 
             slack_url=local_url("127.0.0.1", int(slack_sock.getsockname()[1])))
         app = replace(app, settings=app.settings.with_env(**sandbox.env()))
         say(why)
-        warn_if_exposed(host, int(sock.getsockname()[1]))
         if with_seed:
             tell_seeded(app, seed(app.ctx, sandbox.workspace), sandbox.workspace)
         standin = StandinServer(sandbox.standin(), slack_sock).start()

@@ -9,6 +9,7 @@ response_url post does, which channel refs resolve, what a thread's reply count 
 from __future__ import annotations
 
 import itertools
+import secrets
 import threading
 import time
 from collections.abc import Iterable
@@ -179,7 +180,9 @@ class Workspace:
 
     def new_file(self, filename: str) -> StoredFile:
         with self._lock:
-            stored = StoredFile(id=f"F{next(self._seq):08d}", name=filename, title=filename)
+            # Unguessable: the upload route takes no token, as Slack's upload URLs take none.
+            stored = StoredFile(id=f"F{secrets.token_hex(10).upper()}", name=filename,
+                                title=filename)
             self.files[stored.id] = stored
             return stored
 
@@ -187,6 +190,8 @@ class Workspace:
         with self._lock:
             if file_id not in self.files:
                 raise SlackError("file_not_found", f"no pending upload {file_id}")
+            if self.files[file_id].content:
+                raise SlackError("file_already_uploaded", f"{file_id} was uploaded already")
             self.files[file_id].content = content
 
     def share_files(self, shares: list[tuple[str, str | None]], *, channel: str | None,

@@ -3,6 +3,10 @@
 
 const POLL_MS = 2000;
 
+/* What every change must carry (X-Sandbox-Token): handed out with the state, which only this
+   page can read. */
+let pageToken = null;
+
 async function answer(response, what) {
   const body = await response.json().catch(() => ({}));
   if (!response.ok || body.ok === false) {
@@ -14,14 +18,18 @@ async function answer(response, what) {
 export async function getState(user) {
   const response = await fetch(`/sandbox/state?user=${encodeURIComponent(user)}`,
     { headers: { Accept: "application/json" } });
-  return answer(response, "/sandbox/state");
+  const body = await answer(response, "/sandbox/state");
+  pageToken = body.page_token || pageToken;
+  return body;
 }
 
 /* POST /sandbox/command, /sandbox/action or /sandbox/home; a refusal throws its message. */
 export async function post(path, payload) {
+  if (!pageToken) await defaultUser();
   const response = await fetch(path, {
     method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    headers: { "Content-Type": "application/json", Accept: "application/json",
+               "X-Sandbox-Token": pageToken || "" },
     body: JSON.stringify(payload),
   });
   return answer(response, "the sandbox");
@@ -32,6 +40,7 @@ export async function post(path, payload) {
 export async function defaultUser() {
   const response = await fetch("/sandbox/state", { headers: { Accept: "application/json" } });
   const body = await response.json().catch(() => ({}));
+  pageToken = body.page_token || pageToken;
   return response.ok && body.me ? body.me : null;
 }
 

@@ -228,11 +228,43 @@ def test_requests_another_web_page_could_make_are_refused(shared: SandboxServer)
     foreign = shared.http.post("/sandbox/command", content=body, headers={
         "content-type": "application/json", "origin": "https://evil.example"})
     assert foreign.status_code == 400 and "evil.example" in foreign.json()["error"]
+    tokenless = httpx.post(f"{shared.base_url}/sandbox/command", content=body, headers={
+        "content-type": "application/json", "origin": shared.base_url}, timeout=30)
+    assert tokenless.status_code == 400 and "token" in tokenless.json()["error"]
     assert digests_in_releases() == before
     own = shared.http.post("/sandbox/command", content=body, headers={
         "content-type": "application/json", "origin": str(shared.http.base_url).rstrip("/")})
     assert own.status_code == 200, own.text
     until(lambda: digests_in_releases() != before, "the page's own request to be delivered")
+
+
+def test_a_rebound_host_name_and_guessed_file_ids_reach_nothing(shared: SandboxServer) -> None:
+    """DNS rebinding: a page at evil.example whose name now resolves to 127.0.0.1 makes the
+    browser send `Host: evil.example:PORT` and a matching Origin; it must read and change
+    nothing. Upload URLs take no token (as Slack's), so their file ids are unguessable."""
+    rebound = f"evil.example:{shared.port}"
+    body = json.dumps({"user": YOU, "channel": RELEASES, "text": "/registry digest"})
+    headers = {"host": rebound, "origin": f"http://{rebound}",
+               "content-type": "application/json"}
+    for answer in (shared.http.get("/sandbox/state", headers={"host": rebound}),
+                   shared.http.post("/sandbox/command", content=body, headers=headers),
+                   shared.http.post("/slack/events", content=b"x", headers=headers),
+                   shared.http.get("/v1/models/chat/route", headers={"host": rebound})):
+        assert answer.status_code == 403, answer.text
+        assert "127.0.0.1" in answer.text and "page_token" not in answer.text
+    for name in ("localhost", "127.0.0.1"):
+        assert shared.http.get("/sandbox/state", headers={
+            "host": f"{name}:{shared.port}"}).status_code == 200
+
+    run(shared, YOU, channel_id(shared, INCIDENTS), "/audit support-req-1")
+    files = wait_for(shared, YOU, lambda ms: [f for m in ms for f in m.get("files") or []])
+    bundle = shared.http.get(files[0]["url"]).content
+    assert b"support-req-1" in bundle and len(files[0]["id"]) > 16
+    for file_id in ("F00000001", "F00000002", files[0]["id"]):
+        again = shared.http.post(f"/sandbox/slack/upload/{file_id}", content=b"overwritten",
+                                 headers={"content-type": "text/plain"})
+        assert again.status_code == 404
+    assert shared.http.get(files[0]["url"]).content == bundle
 
 
 def test_someone_outside_a_channel_cannot_type_in_it(shared: SandboxServer) -> None:
@@ -283,16 +315,25 @@ def test_a_restart_keeps_the_registry_and_the_workspace_and_seeds_nothing_new(
         again.stop()
 
 
-def test_without_secrets_serve_is_the_sandbox_and_beyond_this_machine_it_warns(
+def test_without_secrets_serve_is_the_sandbox_and_never_beyond_this_machine(
         tmp_path: Path) -> None:
-    s = start_sandbox(tmp_path, host="0.0.0.0", flag=False)
+    s = start_sandbox(tmp_path, flag=False)
     try:
         assert s.http.get("/sandbox/state", params={"user": YOU}).status_code == 200
-        assert "anyone who can reach port" in s.output()
         assert "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set, so this is the local " \
                "sandbox" in s.output()
     finally:
         s.stop()
+    home = tmp_path / "exposed"
+    for flag in ([], ["--sandbox"]):
+        done = subprocess.run(
+            [*playbook_command(), "--home", str(home), "--config", str(EXAMPLE_CONFIG),
+             "serve", *flag, "--host", "0.0.0.0", "--port", "1"],
+            env=clean_env(home), capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1, done.stderr
+        assert "the sandbox listens on this machine only, not on 0.0.0.0" in done.stderr
+        assert "--host 127.0.0.1" in done.stderr and "--http-only" in done.stderr
+        assert "Traceback" not in done.stderr
 
 
 def test_the_sandbox_does_not_mix_with_the_real_slack_modes(tmp_path: Path) -> None:
