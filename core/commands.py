@@ -5,9 +5,11 @@ A missing or malformed field becomes an InvalidInput naming the field, before an
 
 from __future__ import annotations
 
-from typing import Any, Self
+from datetime import UTC, datetime
+from typing import Annotated, Any, Self
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -20,15 +22,56 @@ from core.errors import InvalidInput
 from core.identity import ArtifactRef, Components
 
 NonEmpty = Field(min_length=1)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _in_range(at: datetime) -> datetime:
+    try:
+        utc = at.astimezone(UTC)
+    except OverflowError:  # beyond what a datetime holds, once in UTC
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise ValueError(f"{at.isoformat()} is out of range (1970 to 8999)")
+    return utc
+
+
+# An instant the registry can store: with a zone, between 1970 and 9000, held in UTC.
+Instant = Annotated[AwareDatetime, AfterValidator(_in_range)]
+
+
+def nul_at(value: Any, path: str = "") -> str | None:
+    """The field holding a NUL character (which no database text can hold), if any."""
+    if isinstance(value, str):
+        return path or "value" if "\x00" in value else None
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = nul_at(key, path) if isinstance(key, str) else None
+        found = found or nul_at(item, f"{path}.{key}" if path else str(key))
+        if found:
+            return found
+    return None
 EXPERIMENT_NAME = r"^[a-z0-9][a-z0-9._-]{0,39}$"
 
 
 class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True,
+                              allow_inf_nan=False)
 
     @classmethod
     def parse(cls, **data: Any) -> Self:
         """Build the command or raise InvalidInput naming every bad field."""
+        nul = nul_at(data)
+        if nul:
+            raise InvalidInput(nul, "contains a NUL character (\\x00), which no text field "
+                                    "can hold", hint="remove it")
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
@@ -82,6 +125,15 @@ class Register(Command):
     scores: dict[str, float] | None = None
     artifacts: tuple[str, ...] = ()
     actor: str = NonEmpty
+
+    @field_validator("scores", mode="before")
+    @classmethod
+    def _numbers(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            for k, x in v.items():
+                if isinstance(x, bool):  # JSON true is no score (it would be stored as 1.0)
+                    raise ValueError(f"{k} must be a number, not {str(x).lower()}")
+        return v
 
     @field_validator("scores")
     @classmethod
@@ -156,7 +208,7 @@ class Audit(Command):
 
 class ProductionAt(Command):
     model: str = NonEmpty
-    at: AwareDatetime
+    at: Instant
     actor: str = NonEmpty
 
 
@@ -169,18 +221,18 @@ class CollectGarbage(Command):
 class Investigate(Command):
     model: str = NonEmpty
     actor: str = NonEmpty
-    onset: AwareDatetime | None = None
-    window_hours: float = Field(default=72.0, gt=0)
+    onset: Instant | None = None
+    window_hours: float = Field(default=72.0, gt=0, le=24 * 366 * 10)
     suspect: str | None = None
 
 
 class AttributionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     request_id: str = Field(min_length=1, max_length=200)
     model: str = NonEmpty
     version: str = NonEmpty
-    served_at: AwareDatetime | None = None
+    served_at: Instant | None = None
     latency_ms: float | None = Field(default=None, ge=0)
     error: bool | None = None
     feedback: float | None = None

@@ -10,7 +10,15 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from core.canary import Thresholds
 from core.errors import ConfigError
@@ -20,14 +28,28 @@ MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 Stakes = Literal["low", "high", "regulated"]
 
 
-class EvaluatorSpec(BaseModel):
-    """Where the eval suite runs: an HTTP service or a local command."""
+class _Strict(BaseModel):
+    """Numbers are finite and never booleans (TOML's `true` is no 1.0)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        annotation = cls.model_fields[str(info.field_name)].annotation
+        wants_number = any(t in (int, float)
+                           for t in (annotation, *getattr(annotation, "__args__", ())))
+        if isinstance(value, bool) and wants_number:
+            raise ValueError(f"must be a number, not {str(value).lower()}")
+        return value
+
+
+class EvaluatorSpec(_Strict):
+    """Where the eval suite runs: an HTTP service or a local command."""
 
     http: str | None = None
     command: str | None = None
-    timeout_s: float = Field(default=60.0, gt=0)
+    timeout_s: float = Field(default=60.0, gt=0, le=3600)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> EvaluatorSpec:
@@ -38,23 +60,19 @@ class EvaluatorSpec(BaseModel):
         return self
 
 
-class CanarySpec(BaseModel):
+class CanarySpec(_Strict):
     """When a canary counts as clearly worse than production (play 2, step 2)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    min_sample: int = Field(default=200, ge=2)  # records per arm before any verdict
+    min_sample: int = Field(default=200, ge=2, le=10_000_000)  # records per arm first
     alpha: float = Field(default=0.01, gt=0, lt=1)  # one-sided significance for "worse"
-    latency_tolerance: float = Field(default=0.2, ge=0)  # p95 may exceed production's by this
+    latency_tolerance: float = Field(default=0.2, ge=0, le=100)  # p95 over production's
 
     def thresholds(self) -> Thresholds:
         return Thresholds(min_sample=self.min_sample, alpha=self.alpha,
                           latency_tolerance=self.latency_tolerance)
 
 
-class _PolicyFields(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class _PolicyFields(_Strict):
     stakes: Stakes = "low"
     owner: str | None = None
     approvers: tuple[str, ...] = ()
@@ -65,12 +83,12 @@ class _PolicyFields(BaseModel):
     higher_is_better: bool = True
     min_score: float | None = None
     evaluator: EvaluatorSpec | None = None
-    experiment_retention_days: int = Field(default=14, ge=1)
-    retention_days: int = Field(default=90, ge=1)
-    rehearsal_every_days: int = Field(default=90, ge=1)
-    max_time_to_rollback_s: float = Field(default=300.0, gt=0)
+    experiment_retention_days: int = Field(default=14, ge=1, le=3660)
+    retention_days: int = Field(default=90, ge=1, le=36600)
+    rehearsal_every_days: int = Field(default=90, ge=1, le=3660)
+    max_time_to_rollback_s: float = Field(default=300.0, gt=0, le=86400)
     deploy_path: str | None = None  # how a version reaches serving; a change calls a rehearsal
-    approval_ttl_hours: float = Field(default=24.0, gt=0)
+    approval_ttl_hours: float = Field(default=24.0, gt=0, le=24 * 366)
     regression_tolerance: float = Field(default=0.0, ge=0)
     canary: CanarySpec = CanarySpec()
 
@@ -83,6 +101,10 @@ class ModelPolicy(_PolicyFields):
         if self.stakes != "low" and not self.approvers and not self.approver_group:
             raise ValueError(
                 f"stakes = {self.stakes!r} needs approvers = [...] or approver_group")
+        doubled = sorted({a for a in self.approvers if self.approvers.count(a) > 1})
+        if doubled:
+            raise ValueError(f"approvers lists {', '.join(doubled)} more than once; each "
+                             "approver counts once")
         needed = 2 if self.stakes == "regulated" else 1
         if self.approvers and not self.approver_group and len(self.approvers) < needed:
             raise ValueError(f"stakes = {self.stakes!r} needs at least {needed} approvers "
@@ -227,6 +249,10 @@ def load_config(path: str | Path) -> PlaybookConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p} is not valid TOML: {exc}",
                           hint="check the quoting and brackets on that line") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{p} nests tables or arrays too deeply to read",
+                          hint="playbook.toml needs a few levels at most; see "
+                               "`playbook init --print`") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {p}: {exc}") from exc
     return parse_config(data, str(p))

@@ -11,9 +11,15 @@ import functools
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError, StatementError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    OperationalError,
+    SQLAlchemyError,
+    StatementError,
+)
 
-from core.errors import PlaybookError, StorageError
+from core.errors import InvalidInput, PlaybookError, StorageError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -38,6 +44,16 @@ def storage_error(action: str, exc: SQLAlchemyError) -> StorageError:
     return StorageError(f"database error while {action}: {detail}", hint=hint)
 
 
+def data_error(action: str, exc: DataError) -> InvalidInput:
+    """A value the database cannot hold is the caller's error (never an outage, which
+    clients would retry)."""
+    lines = str(exc.orig if exc.orig is not None else exc).strip().splitlines()
+    return InvalidInput("value", f"the database cannot hold a value given ({action}): "
+                                 f"{lines[0] if lines else type(exc).__name__}",
+                        hint="check the values sent: times between 1970 and 8999, text "
+                             "without NUL characters, numbers in range")
+
+
 def translated(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorate a repository method so SQLAlchemy errors leave it as StorageError."""
 
@@ -48,6 +64,8 @@ def translated(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 return fn(*args, **kwargs)
             except PlaybookError:
                 raise
+            except DataError as exc:  # the data, not the database: out of range, NUL, ...
+                raise data_error(action, exc) from exc
             except SQLAlchemyError as exc:
                 raise storage_error(action, exc) from exc
 

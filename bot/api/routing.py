@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from fastapi.security.base import SecurityBase
 from starlette.concurrency import run_in_threadpool
 
 from core.access import StoredResponse
 from core.errors import InvalidInput
 
+from .access import check
 from .context import ApiContext
 from .errors import (
     IdempotencyInProgress,
@@ -38,7 +42,7 @@ PURGE_EVERY = 100  # claims between two purges of expired idempotency keys
 async def read_body(request: Request, limit: int) -> None:
     """Read the body once, refusing it as soon as it is over the limit (413)."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the body has {declared} bytes; the limit is {limit}",
                               hint="send smaller batches (PLAYBOOK_API_MAX_BODY_BYTES sets it)")
     chunks = bytearray()
@@ -48,6 +52,37 @@ async def read_body(request: Request, limit: int) -> None:
             raise PayloadTooLarge(f"the body is over the limit of {limit} bytes",
                                   hint="send smaller batches")
     request._body = bytes(chunks)  # Starlette's cache: the handler reads it from here
+
+
+def refuse_nul(request: Request) -> None:
+    """A NUL character in the path or the query is the caller's error (PostgreSQL text cannot
+    hold one; SQLite would store it): 422 naming the parameter."""
+    given = [*request.path_params.items(), *request.query_params.multi_items()]
+    for name, value in given:
+        if "\x00" in str(value) or "\x00" in name:
+            raise InvalidInput(name.replace("\x00", "\\x00"),
+                               "contains a NUL character (\\x00)", hint="remove it")
+
+
+def parse_json(request: Request) -> None:
+    """Parse a JSON body once, here, so that nesting too deep for the parser is a 422 rather
+    than a crash; FastAPI then reads Starlette's cached value."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json" or not request._body:
+        return
+    try:
+        request._json = json.loads(request._body)
+    except RecursionError as exc:
+        raise InvalidInput("body", "is nested too deeply",
+                           hint="send a flat JSON object as the route's schema shows") from exc
+    except ValueError:
+        return  # FastAPI answers malformed JSON with the position of the fault
+
+
+def wants_token(dependant: Dependant) -> bool:
+    """Whether a route (or any of its dependencies) asks for the bearer token."""
+    return isinstance(dependant.call, SecurityBase) or any(
+        wants_token(d) for d in dependant.dependencies)
 
 
 class Idempotency:
@@ -125,12 +160,22 @@ def route_class(api: ApiContext) -> type[APIRoute]:
             original = super().get_route_handler()
             template = self.path
             moves_tags = not template.endswith("/attributions")  # serving posts those often
+            # A route that wants a token checks it before its body is read or parsed: a caller
+            # without one learns nothing about the body's shape, and costs no parsing.
+            needs_token = wants_token(self.dependant)
 
             async def handler(request: Request) -> Response:
                 started = time.perf_counter()
                 try:
+                    if needs_token:
+                        principal = await api.principal(request.headers.get("authorization"))
+                        if principal is None:
+                            check(None, ())  # raises Unauthenticated, as the route would
+                        request.scope["playbook.principal"] = principal
+                    refuse_nul(request)
                     if request.method in WITH_BODY:
                         await read_body(request, api.settings.max_body_bytes)
+                        parse_json(request)
                     key = request.headers.get("idempotency-key")
                     if key is not None and request.method == "POST":
                         response = await idempotency.run(request, key,

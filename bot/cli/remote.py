@@ -82,7 +82,7 @@ class Remote:
 
     def _pause(self, attempt: int, retry_after: str | None = None) -> None:
         delay = self.backoff_s * 2 ** (attempt - 1) * (1 + random.random() / 2)
-        if retry_after and retry_after.isdigit():
+        if retry_after and retry_after.isascii() and retry_after.isdigit():
             delay = max(delay, min(float(retry_after), 30.0))
         self.sleep(delay)
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from core.errors import InvalidInput
 
-RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])(?:\s+ago)?$")
+RELATIVE = re.compile(r"^(\d{1,9}(?:\.\d{1,6})?)\s*([smhd])(?:\s+ago)?$", re.ASCII)
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
@@ -17,7 +17,12 @@ def parse_time(text: str, field: str, now: datetime) -> datetime:
         return now
     m = RELATIVE.match(value)
     if m:
-        return now - timedelta(**{UNITS[m.group(2)]: float(m.group(1))})
+        try:
+            return now - timedelta(**{UNITS[m.group(2)]: float(m.group(1))})
+        except OverflowError as exc:
+            raise InvalidInput(field, f"{text!r} is too far back",
+                               hint="give a time after 1970, e.g. `2h ago` or "
+                                    "2026-11-26T09:00:00Z") from exc
     try:
         parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError as exc:

@@ -226,7 +226,7 @@ class RegistryQuery:
 def _limit(sub: str, raw: str | None, default: int) -> int:
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 100:
         raise _bad("/registry", f"limit `{raw}` is not a number from 1 to 100", sub)
     return int(raw)
 

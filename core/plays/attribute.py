@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from core.commands import AttributionIn
+from core.commands import AttributionIn, nul_at
 from core.domain import Attribution
 from core.engine import PlayContext
 from core.errors import InvalidInput, PlaybookError
@@ -48,6 +48,10 @@ def attribute(records: Iterable[Mapping[str, Any]], ctx: PlayContext) -> Attribu
     known: dict[tuple[str, str], str] = {}
     with ctx.uow() as uow:
         for i, raw in enumerate(records):
+            nul = nul_at(raw)
+            if nul:
+                raise InvalidInput(f"records[{i}].{nul}", "contains a NUL character (\\x00)",
+                                   hint="remove it; nothing of this batch was stored")
             try:
                 rec = AttributionIn.model_validate(raw)
                 ctx.config.model(rec.model)

@@ -174,3 +174,32 @@ def test_a_bad_default_is_reported_once_where_it_is_written() -> None:
     """)
     assert [p.split(":")[0] for p in found] == [
         "defaults.retention_days", "defaults.colour", "models.ranker.retention_days"]
+
+
+@pytest.mark.parametrize(("line", "named", "says"), [
+    ("approval_ttl_hours = inf", "approval_ttl_hours", "finite"),
+    ("min_score = nan", "min_score", "finite"),
+    ("evaluator = { command = \"e\", timeout_s = inf }", "evaluator.timeout_s", "finite"),
+    ("experiment_retention_days = 999999999", "experiment_retention_days", "less than"),
+    ("approval_ttl_hours = 1e9", "approval_ttl_hours", "less than"),
+    ("max_time_to_rollback_s = true", "max_time_to_rollback_s", "not true"),
+    ("canary = { min_sample = true }", "canary", "not true"),
+    ("min_score = false", "min_score", "not false"),
+])
+def test_non_finite_absurd_or_boolean_numbers_are_refused(line: str, named: str,
+                                                          says: str) -> None:
+    found = problems(f"[models.chat]\n{line}\n")
+    assert len(found) == 1 and found[0].startswith(f"models.chat.{named}"), found
+    assert says in found[0], found
+
+
+def test_an_approver_listed_twice_is_refused() -> None:
+    (found,) = problems('[models.credit]\nstakes = "regulated"\napprovers = ["U1", "U1"]\n')
+    assert found.startswith("models.credit") and "U1 more than once" in found
+
+
+def test_a_config_nested_too_deep_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "playbook.toml"
+    path.write_text("x = " + "[" * 3000 + "]" * 3000 + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="nests tables or arrays too deeply"):
+        load_config(path)
