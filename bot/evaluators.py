@@ -6,9 +6,13 @@ either as a flat object or as {"scores": {...}}. Anything else is a clear Evalua
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import math
+import os
 import shlex
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -38,22 +42,28 @@ def parse_scores(data: Any, source: str) -> dict[str, float]:
 
 
 class HttpEvaluator:
-    def __init__(self, url: str, timeout_s: float, client: httpx.Client | None = None) -> None:
+    """`timeout_s` is a deadline for the whole exchange (connecting, sending, every read):
+    httpx's timeouts are per operation, so a service dripping a byte at a time would never
+    trip them; the call runs under asyncio's `wait_for` instead."""
+
+    def __init__(self, url: str, timeout_s: float) -> None:
         self.url = url
         self.timeout_s = timeout_s
-        self._client = client
 
     def describe(self) -> str:
         return f"http {self.url}"
 
+    async def _post(self, payload: dict[str, Any]) -> httpx.Response:
+        async with httpx.AsyncClient(timeout=self.timeout_s) as client:
+            response = await client.post(self.url, json=payload)
+            await response.aread()
+            return response
+
     def evaluate(self, version: Version) -> dict[str, float]:
         payload = {"model": version.model, "version": serialize.version(version)}
         try:
-            if self._client is not None:
-                response = self._client.post(self.url, json=payload, timeout=self.timeout_s)
-            else:
-                response = httpx.post(self.url, json=payload, timeout=self.timeout_s)
-        except httpx.TimeoutException as exc:
+            response = asyncio.run(asyncio.wait_for(self._post(payload), self.timeout_s))
+        except (TimeoutError, httpx.TimeoutException) as exc:
             raise EvaluatorError(f"eval service {self.url} did not answer within "
                                  f"{self.timeout_s:g} s",
                                  hint="raise evaluator.timeout_s or check the service") from exc
@@ -83,25 +93,34 @@ class CommandEvaluator:
         return f"command {self.command!r}"
 
     def evaluate(self, version: Version) -> dict[str, float]:
+        """The command runs in a process group of its own: at the deadline the whole group is
+        killed, whatever it started included."""
         payload = json.dumps(serialize.version(version))
         try:
-            done = subprocess.run(shlex.split(self.command), input=payload, capture_output=True,
-                                  text=True, timeout=self.timeout_s, cwd=self.cwd, check=False)
+            proc = subprocess.Popen(shlex.split(self.command), stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    cwd=self.cwd, start_new_session=True)
         except FileNotFoundError as exc:
             raise EvaluatorError(f"eval command {self.command!r} not found",
                                  hint="fix evaluator.command in playbook.toml") from exc
+        try:
+            stdout, stderr = proc.communicate(payload, timeout=self.timeout_s)
         except subprocess.TimeoutExpired as exc:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
             raise EvaluatorError(f"eval command {self.command!r} ran over "
-                                 f"{self.timeout_s:g} s and was stopped") from exc
-        if done.returncode != 0:
-            tail = done.stderr.strip().splitlines()[-3:]
-            raise EvaluatorError(f"eval command {self.command!r} exited {done.returncode}: "
+                                 f"{self.timeout_s:g} s and was stopped, with everything "
+                                 "it started") from exc
+        if proc.returncode != 0:
+            tail = stderr.strip().splitlines()[-3:]
+            raise EvaluatorError(f"eval command {self.command!r} exited {proc.returncode}: "
                                  + " | ".join(tail))
         try:
-            data = json.loads(done.stdout)
+            data = json.loads(stdout)
         except ValueError as exc:
             raise EvaluatorError(f"eval command {self.command!r} printed non-JSON: "
-                                 f"{done.stdout[:200]!r}") from exc
+                                 f"{stdout[:200]!r}") from exc
         return parse_scores(data, f"eval command {self.command!r}")
 
 
