@@ -151,6 +151,7 @@ class StepStatus(StrEnum):
 
 
 class RunStatus(StrEnum):
+    RUNNING = "running"  # recorded at its start; a process that died leaves it so
     SUCCEEDED = "succeeded"
     FAILED = "failed"
 

@@ -1,8 +1,10 @@
 """The play engine: a play is a named sequence of steps, and every run of one is recorded.
 
-A play function opens a run with `ctx.run(...)` and wraps each step in `run.step(name)`. The run,
-its steps (status, output, times) and the result are stored in their own transaction when the
-play ends, whether it succeeded or not, so `playbook runs show ID` can explain it afterwards.
+A play function opens a run with `ctx.run(...)` and wraps each step in `run.step(name)`. A run
+is recorded as `running` when it starts (so a process that dies midway leaves a trace, which
+the scheduler's sweep closes), and its steps (status, output, times) and result are saved in
+their own transaction when the play ends, whether it succeeded or not, so `playbook runs
+RUN_ID` can explain it afterwards. Read-only plays (audit) record only their end.
 State changes happen inside steps through a unit of work and commit together with their events;
 a step that fails rolls its transaction back, so no tag is ever half-moved.
 """
@@ -68,10 +70,16 @@ class PlayContext:
         return self.evaluator_for(policy)
 
     @contextmanager
-    def run(self, play: str, actor: str, inputs: dict[str, Any]) -> Iterator[RunRecorder]:
+    def run(self, play: str, actor: str, inputs: dict[str, Any], *,
+            record_start: bool = True) -> Iterator[RunRecorder]:
         recorder = RunRecorder(self, PlayRun(
             id=self.make_id("run"), play=play, actor=actor, inputs=inputs,
-            started_at=self.clock.now()))
+            started_at=self.clock.now(), status=RunStatus.RUNNING))
+        if record_start:
+            with self.uow() as uow:
+                uow.runs.add(recorder.run)
+                uow.commit()
+            recorder.recorded = True
         try:
             yield recorder
         except BaseException as exc:
@@ -86,6 +94,7 @@ class RunRecorder:
     def __init__(self, ctx: PlayContext, run: PlayRun) -> None:
         self.ctx = ctx
         self.run = run
+        self.recorded = False  # stored at its start: finishing updates it
 
     @property
     def id(self) -> str:
@@ -121,6 +130,11 @@ class RunRecorder:
 
     def finish(self) -> None:
         self.run.ended_at = self.ctx.clock.now()
+        if self.run.status == RunStatus.RUNNING:
+            self.run.status = RunStatus.SUCCEEDED
         with self.ctx.uow() as uow:
-            uow.runs.add(self.run)
+            if self.recorded:
+                uow.runs.save(self.run)
+            else:
+                uow.runs.add(self.run)
             uow.commit()

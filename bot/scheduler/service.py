@@ -28,6 +28,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.bootstrap import App
 from bot.scheduler import tasks
 from bot.shared.jobs import JobTrigger, job_triggers
+from core.plays import leftovers
 from core.scheduled import Once
 
 log = logging.getLogger("playbook.scheduler")
@@ -159,6 +160,9 @@ class Scheduler:
             elif kind == "rehearsal-reminder" and subject in self.app.config.models:
                 retry = partial(self.once.run, job, at,
                                 partial(tasks.remind, self.app, subject, at))
+            elif kind == "confirm":
+                retry = partial(self.once.run, job, at,
+                                partial(leftovers.confirm_leftover, self.app.ctx, subject))
             elif kind == "card-expired":
                 retry = partial(self.once.run, job, at,
                                 partial(tasks.expire_card, self.app, subject))

@@ -21,7 +21,7 @@ from core.events import (
     GcCycleCompleted,
     RehearsalDue,
 )
-from core.plays import collect_garbage
+from core.plays import collect_garbage, leftovers
 from core.plays.approval import expire_if_overdue
 from core.scheduled import Once
 
@@ -91,8 +91,9 @@ def rehearsal_check(app: App, once: Once, at: datetime) -> str:
 
 
 def sweep(app: App, once: Once) -> str:
-    """Expire overdue approvals (their cards follow from the RequestExpired events), and say
-    which experiments are near their expiry. Each is claimed, so one replica does it."""
+    """Expire overdue approvals (their cards follow from the RequestExpired events), say
+    which experiments are near their expiry, and close what dead processes left (incidents
+    never confirmed, runs never ended). Each is claimed, so one replica does it."""
     now = app.ctx.clock.now()
     overdue = [r for r in queries.approvals(app.ctx) if now >= r.expires_at]
     expired = sum(1 for r in overdue if once.run(card_job(r.id), r.expires_at,
@@ -108,7 +109,12 @@ def sweep(app: App, once: Once) -> str:
             if once.run(f"experiment-warning:{model}:{tag}", version.expires_at,
                         partial(_warn, app, event)):
                 warned += 1
-    return f"sweep: {expired} approvals expired, {warned} experiment warnings"
+    confirmed = sum(1 for i in leftovers.unconfirmed_leftovers(app.ctx)
+                    if once.run(f"confirm:{i.id}", i.rolled_back_at,
+                                partial(leftovers.confirm_leftover, app.ctx, i.id)))
+    abandoned = len(leftovers.close_abandoned_runs(app.ctx))
+    return (f"sweep: {expired} approvals expired, {warned} experiment warnings, "
+            f"{confirmed} incidents confirmed late, {abandoned} abandoned runs closed")
 
 
 def _warn(app: App, event: ExperimentExpiring) -> str:

@@ -57,7 +57,7 @@ class AuditBundle:
 
 
 def audit(cmd: Audit, ctx: PlayContext) -> AuditBundle:
-    with ctx.run("audit", cmd.actor, cmd.inputs()) as run:
+    with ctx.run("audit", cmd.actor, cmd.inputs(), record_start=False) as run:
         with run.step("find attribution") as out, ctx.uow() as uow:
             record = uow.attributions.get(cmd.request_id)
             if record is None:
@@ -88,7 +88,7 @@ class ProductionThen:
 
 def production_at(cmd: ProductionAt, ctx: PlayContext) -> ProductionThen:
     """Replays the event log up to `at`: what production pointed at then."""
-    with ctx.run("audit", cmd.actor, cmd.inputs()) as run:
+    with ctx.run("audit", cmd.actor, cmd.inputs(), record_start=False) as run:
         ctx.config.model(cmd.model)
         with run.step("replay events") as out, ctx.uow() as uow:
             last = uow.events.history(cmd.model, PRODUCTION, until=cmd.at, limit=1,

@@ -7,7 +7,7 @@ slow or broken eval suite never delays or undoes the rollback.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.commands import Rollback
 from core.config import ModelPolicy
@@ -29,6 +29,31 @@ class RollbackResult:
     bad: Version
     restored: Version
     run_id: str
+
+
+def confirm(ctx: PlayContext, policy: ModelPolicy, incident: Incident,
+            restored: Version) -> Incident | None:
+    """Run the confirming eval on the restored version and record its verdict on the
+    incident, with its IncidentConfirmed event. None (and nothing written) when someone else
+    confirmed it meanwhile (the sweep confirms incidents whose play died first)."""
+    confirmed = replace(incident, confirm_scores={})
+    try:
+        scores = run_eval(ctx, policy, restored)
+        confirmed.confirmation = "passed" if policy.passes(scores) else "failed"
+        confirmed.confirm_scores = scores
+    except PlaybookError as exc:
+        confirmed.confirmation = f"error: {exc}"
+    confirmed.confirmed_at = ctx.clock.now()
+    with ctx.uow() as uow:
+        now = uow.incidents.get(incident.id)
+        if now is None or now.confirmation is not None:
+            return None
+        uow.incidents.save(confirmed)
+        uow.outbox.add(IncidentConfirmed(
+            model=incident.model, incident_id=incident.id, confirmation=confirmed.confirmation,
+            rehearsal=incident.rehearsal, at=confirmed.confirmed_at))
+        uow.commit()
+    return confirmed
 
 
 def last_known_good(uow: UnitOfWork, policy: ModelPolicy, tag: str,
@@ -109,19 +134,7 @@ def rollback(cmd: Rollback, ctx: PlayContext) -> RollbackResult:
                        time_to_rollback_s=incident.time_to_rollback_s)
 
         confirm_started = ctx.clock.now()
-        try:
-            scores = run_eval(ctx, policy, target)
-            incident.confirmation = "passed" if policy.passes(scores) else "failed"
-            incident.confirm_scores = scores
-        except PlaybookError as exc:
-            incident.confirmation = f"error: {exc}"
-        incident.confirmed_at = ctx.clock.now()
-        with ctx.uow() as uow:
-            uow.incidents.save(incident)
-            uow.outbox.add(IncidentConfirmed(
-                model=cmd.model, incident_id=incident.id, confirmation=incident.confirmation,
-                rehearsal=incident.rehearsal, at=incident.confirmed_at))
-            uow.commit()
+        incident = confirm(ctx, policy, incident, target) or incident
         run.record("confirm with eval suite", confirm_started,
                    {"confirmation": incident.confirmation, "scores": incident.confirm_scores},
                    None if incident.confirmation == "passed" else incident.confirmation)

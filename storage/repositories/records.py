@@ -83,6 +83,14 @@ class SqlIncidentRepository(SqlRepository):
                 .order_by(IncidentRow.opened_at, IncidentRow.id))
         return [row.to_domain() for row in self._rows(stmt)]
 
+    @translated("listing unconfirmed incidents")
+    def unconfirmed(self, opened_before: datetime) -> builtins.list[Incident]:
+        stmt = (select(IncidentRow)
+                .where(IncidentRow.confirmation.is_(None),
+                       IncidentRow.opened_at < opened_before)
+                .order_by(IncidentRow.opened_at, IncidentRow.id).limit(100))
+        return [row.to_domain() for row in self._rows(stmt)]
+
 
 class SqlAttributionRepository(SqlRepository):
     @translated("recording attributions")
@@ -159,6 +167,21 @@ class SqlRunRepository(SqlRepository):
                 self._write(insert(PlayRunRow).values(PlayRunRow.values(run)))
         except IntegrityError as exc:
             raise AlreadyExists(f"play run {run.id} is already recorded") from exc
+
+    @translated("recording a play run")
+    def save(self, run: PlayRun) -> None:
+        values = PlayRunRow.values(run)
+        done = self._write(update(PlayRunRow).where(PlayRunRow.id == run.id)
+                           .values({k: v for k, v in values.items() if k != "id"}))
+        if not done.rowcount:
+            raise NotFound(f"play run {run.id} was never recorded")
+
+    @translated("reading play runs")
+    def running(self, started_before: datetime) -> list[PlayRun]:
+        rows = self._rows(select(PlayRunRow).where(PlayRunRow.status == "running",
+                                                   PlayRunRow.started_at < started_before)
+                          .order_by(PlayRunRow.started_at, PlayRunRow.id).limit(100))
+        return [row.to_domain() for row in rows]
 
     @translated("reading a play run")
     def get(self, run_id: str) -> PlayRun | None:

@@ -11,7 +11,14 @@ from datetime import datetime
 from fake_state import FakeRepo, State
 
 from core import ports
-from core.domain import ApprovalRequest, ApprovalStatus, Attribution, Incident, PlayRun
+from core.domain import (
+    ApprovalRequest,
+    ApprovalStatus,
+    Attribution,
+    Incident,
+    PlayRun,
+    RunStatus,
+)
 from core.errors import AlreadyExists, Conflict, NotFound
 
 
@@ -99,6 +106,11 @@ class FakeIncidentRepository(FakeRepo, ports.IncidentRepository):
         return [copy.deepcopy(i) for i in self._s.incidents.values() if i.model == model
                 and version_id in (i.bad_version, i.restored_version)]
 
+    def unconfirmed(self, opened_before: datetime) -> builtins.list[Incident]:
+        found = [copy.deepcopy(i) for i in self._s.incidents.values()
+                 if i.confirmation is None and i.opened_at < opened_before]
+        return sorted(found, key=lambda i: (i.opened_at, i.id))[:100]
+
 
 class FakeAttributionRepository(FakeRepo, ports.AttributionRepository):
     def add_many(self, records: Sequence[Attribution]) -> int:
@@ -137,9 +149,25 @@ class FakeRunRepository(FakeRepo, ports.RunRepository):
 
         self._write("runs.add", op)
 
+    def save(self, run: PlayRun) -> None:
+        if run.id not in self._s.runs:
+            raise NotFound(f"play run {run.id} was never recorded")
+        stored = copy.deepcopy(run)
+
+        def op(s: State) -> None:  # to the end: Fakes.runs lists runs as they finished
+            s.runs.pop(run.id, None)
+            s.runs[run.id] = stored
+
+        self._write("runs.save", op)
+
     def get(self, run_id: str) -> PlayRun | None:
         found = self._s.runs.get(run_id)
         return copy.deepcopy(found) if found else None
+
+    def running(self, started_before: datetime) -> builtins.list[PlayRun]:
+        found = [copy.deepcopy(r) for r in self._s.runs.values()
+                 if r.status == RunStatus.RUNNING and r.started_at < started_before]
+        return sorted(found, key=lambda r: (r.started_at, r.id))[:100]
 
     def list(self, *, play: str | None = None, limit: int = 20) -> builtins.list[PlayRun]:
         found = [copy.deepcopy(r) for r in self._s.runs.values() if play is None or r.play == play]

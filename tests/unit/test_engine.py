@@ -24,6 +24,9 @@ def world() -> tuple[PlayContext, Fakes]:
 def test_a_successful_run_is_recorded_with_its_steps(world: tuple[PlayContext, Fakes]) -> None:
     ctx, fakes = world
     with ctx.run("demo", "alice", {"model": "chat"}) as run:
+        (started,) = fakes.runs  # recorded as it starts: a process that dies leaves a trace
+        assert (started.status, started.steps, started.ended_at) == (RunStatus.RUNNING, [],
+                                                                     None)
         with run.step("first") as out:
             out["found"] = 3
         run.skip("second", "nothing to do")
@@ -42,7 +45,15 @@ def test_a_successful_run_is_recorded_with_its_steps(world: tuple[PlayContext, F
     first = stored.steps[0]
     assert stored.started_at <= first.started_at < first.ended_at
     assert stored.ended_at is not None and stored.ended_at > first.ended_at
-    assert fakes.uow.commits == 1  # the run record is one transaction of its own
+    assert fakes.uow.commits == 2  # the run's start and its end, transactions of their own
+
+
+def test_a_read_only_play_records_only_its_end(world: tuple[PlayContext, Fakes]) -> None:
+    ctx, fakes = world
+    with ctx.run("audit", "alice", {}, record_start=False):
+        assert fakes.runs == []
+    assert [r.status for r in fakes.runs] == [RunStatus.SUCCEEDED]
+    assert fakes.uow.commits == 1
 
 
 def test_a_failing_step_names_itself_and_fails_the_run(world: tuple[PlayContext, Fakes]) -> None:
