@@ -28,3 +28,4 @@ class StoredResponse:
     status: int | None
     body: str | None
     created_at: datetime
+    effect: str | None = None  # what its request committed first (while status is None)

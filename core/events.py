@@ -272,3 +272,19 @@ def from_json(name: str, payload: dict[str, Any]) -> Event:
         raise ValueError(f"unknown event {name!r}; was it written by a newer Playbook?")
     event: Event = adapter.validate_python(payload)
     return event
+
+
+def describe(event: Event) -> str:
+    """One line saying what happened, for people (an idempotency key's remembered effect)."""
+    match event:
+        case TagMoved():
+            before = f"{event.from_version[:12]} -> " if event.from_version else ""
+            return (f"{event.play} moved {event.model} {event.tag} {before}"
+                    f"{event.to_version[:12]} (revision {event.revision})")
+        case IncidentOpened():
+            return f"incident {event.incident_id} opened"
+        case VersionRegistered():
+            return f"registered {event.model}@{event.version_id[:12]}"
+        case PromotionRequested():
+            return f"approval request {event.request_id} opened"
+    return f"{name_of(event)} ({subject_of(event)})"

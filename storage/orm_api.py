@@ -55,12 +55,13 @@ class IdempotencyRow(Base):
     status: Mapped[int | None] = mapped_column(Integer)
     body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+    effect: Mapped[str | None] = mapped_column(Text)  # written with the request's first change
 
     __table_args__ = (Index("ix_api_idempotency_created_at", "created_at"),)
 
     def to_domain(self) -> StoredResponse:
         return StoredResponse(fingerprint=self.fingerprint, status=self.status, body=self.body,
-                              created_at=self.created_at)
+                              created_at=self.created_at, effect=self.effect)
 
 
 class CanaryRow(Base):

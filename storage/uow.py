@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.effects import REQUEST_KEY
 from core.errors import StorageError
 from core.ports import (
     ApprovalRepository,
@@ -110,6 +111,11 @@ class SqlUnitOfWork:
             session.close()
 
     def commit(self) -> None:
+        key = REQUEST_KEY.get()
+        if key is not None and self._outbox.written():
+            # The request's first change, remembered in its own transaction: if the answer
+            # to this COMMIT is lost, a retry of the request finds it and does not act again.
+            self.idempotency.mark_effect(*key, "; ".join(self._outbox.written()))
         try:
             self._require().commit()
         except SQLAlchemyError as error:

@@ -65,6 +65,14 @@ class IdempotencyInProgress(ApiError):
     status = 409
 
 
+class AlreadyApplied(ApiError):
+    """The request's change committed, but its answer was lost (the database connection
+    failed at COMMIT, or the server died before answering): it is never applied twice."""
+
+    code = "ALREADY_APPLIED"
+    status = 409
+
+
 class IdempotencyKeyReused(ApiError):
     code = "IDEMPOTENCY_KEY_REUSED"
     status = 422

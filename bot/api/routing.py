@@ -22,11 +22,13 @@ from fastapi.security.base import SecurityBase
 from starlette.concurrency import run_in_threadpool
 
 from core.access import StoredResponse
-from core.errors import InvalidInput
+from core.effects import REQUEST_KEY
+from core.errors import InvalidInput, StorageError
 
 from .access import check
 from .context import ApiContext
 from .errors import (
+    AlreadyApplied,
     IdempotencyInProgress,
     IdempotencyKeyReused,
     PayloadTooLarge,
@@ -52,6 +54,14 @@ async def read_body(request: Request, limit: int) -> None:
             raise PayloadTooLarge(f"the body is over the limit of {limit} bytes",
                                   hint="send smaller batches")
     request._body = bytes(chunks)  # Starlette's cache: the handler reads it from here
+
+
+def applied(effect: str) -> AlreadyApplied:
+    return AlreadyApplied(
+        f"this request was carried out already ({effect}), but its answer was lost; it is "
+        "not carried out again",
+        hint="see `playbook history MODEL` and `playbook runs`; send a new Idempotency-Key "
+             "only for a new request")
 
 
 def refuse_nul(request: Request) -> None:
@@ -106,14 +116,22 @@ class Idempotency:
             u.commit()
         return stored
 
-    def _finish(self, scope: str, key: str, response: Response) -> None:
+    def _finish(self, scope: str, key: str, response: Response) -> Response:
+        """Store the answer for replays. A failure (5xx) after the request's change had
+        committed is no failure: the answer says what was applied, and so will a retry."""
         with self.api.uow() as u:
-            if response.status_code >= 500:  # let a retry run it again
-                u.idempotency.release(scope, key)
-            else:
-                body = bytes(getattr(response, "body", b"")).decode()
-                u.idempotency.complete(scope, key, response.status_code, body)
+            if response.status_code >= 500:
+                stored = u.idempotency.get(scope, key)
+                if stored is not None and stored.effect is not None:
+                    response = render(applied(stored.effect))
+                else:  # nothing committed: let a retry run it again
+                    u.idempotency.release(scope, key)
+                    u.commit()
+                    return response
+            body = bytes(getattr(response, "body", b"")).decode()
+            u.idempotency.complete(scope, key, response.status_code, body)
             u.commit()
+        return response
 
     async def run(self, request: Request, key: str,
                   call: Callable[[], Awaitable[Response]]) -> Response:
@@ -130,12 +148,17 @@ class Idempotency:
         stored = await run_in_threadpool(self._claim, principal.token_id, key, fingerprint)
         if stored is not None:
             return self._replay(stored, fingerprint)
+        marked = REQUEST_KEY.set((principal.token_id, key))  # its first change is remembered
         try:
             response = await call()
         except Exception as exc:
             response = render(exc)
-        await run_in_threadpool(self._finish, principal.token_id, key, response)
-        return response
+        finally:
+            REQUEST_KEY.reset(marked)
+        try:
+            return await run_in_threadpool(self._finish, principal.token_id, key, response)
+        except StorageError:
+            return response  # the database is away: the claim stays, a retry learns more
 
     @staticmethod
     def _replay(stored: StoredResponse, fingerprint: str) -> Response:
@@ -143,6 +166,8 @@ class Idempotency:
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was used for a different request",
                 hint="use a new key for every distinct request; reuse it only to retry")
+        if stored.status is None and stored.effect is not None:
+            raise applied(stored.effect)
         if stored.status is None:
             raise IdempotencyInProgress(
                 "a request with this Idempotency-Key is still running",

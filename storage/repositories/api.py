@@ -86,6 +86,18 @@ class SqlIdempotencyRepository(SqlRepository):
             .values(created_at=at))
         return result.rowcount == 1
 
+    @translated("reading an idempotency key")
+    def get(self, scope: str, key: str) -> StoredResponse | None:
+        row = self._by_key(IdempotencyRow, (scope, key))
+        return row.to_domain() if row else None
+
+    @translated("remembering what a request changed")
+    def mark_effect(self, scope: str, key: str, effect: str) -> None:
+        self._write(update(IdempotencyRow)
+                    .where(IdempotencyRow.scope == scope, IdempotencyRow.key == key,
+                           IdempotencyRow.effect.is_(None))
+                    .values(effect=effect))
+
     @translated("storing an idempotent response")
     def complete(self, scope: str, key: str, status: int, body: str) -> None:
         self._write(update(IdempotencyRow)

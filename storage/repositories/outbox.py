@@ -13,7 +13,7 @@ from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, select, tuple_, update
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from core import events
 from core.handlers import subscribers
@@ -25,12 +25,20 @@ ERROR_CHARS = 2000
 
 
 class SqlOutbox(SqlRepository):
-    _written = 0
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self._written = 0
+        self._described: builtins.list[str] = []
 
     def take_written(self) -> int:
         """How many events were added since last asked (the unit of work asks at commit)."""
         written, self._written = self._written, 0
+        self._described = []
         return written
+
+    def written(self) -> list[str]:
+        """The events added since last taken, described (for an idempotency key's effect)."""
+        return list(self._described)
 
     def add(self, event: events.Event) -> None:
         name = events.name_of(event)
@@ -46,6 +54,7 @@ class SqlOutbox(SqlRepository):
                 last_error=None, done_at=None))
         self._session.flush()
         self._written += 1
+        self._described.append(events.describe(event))
 
     def claim(self, handlers: Collection[str], owner: str, now: datetime,
               lease_until: datetime, limit: int) -> builtins.list[Delivery]:

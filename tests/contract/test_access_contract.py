@@ -76,3 +76,25 @@ def test_the_database_answers_the_ping_and_empty_figures(uow: Factory) -> None:
     with uow() as u:
         u.stats.ping()
         assert u.stats.tag_moves() == [] and u.stats.rollback_times() == []
+
+
+def test_a_keys_first_effect_is_kept_and_read_back(uow: Factory) -> None:
+    with uow() as u:
+        assert u.idempotency.claim("tok-1", "k", "fp", T0) is None
+        assert u.idempotency.get("tok-1", "k") is not None
+        assert u.idempotency.get("tok-1", "other") is None
+        u.commit()
+    with uow() as u:
+        u.idempotency.mark_effect("tok-1", "k", "rollback moved chat production")
+        u.idempotency.mark_effect("tok-1", "nobody", "nothing")  # no such key: no row made
+        u.commit()
+    with uow() as u:
+        u.idempotency.mark_effect("tok-1", "k", "a later change")  # the first one stays
+        u.commit()
+    with uow() as u:
+        u.idempotency.mark_effect("tok-1", "k", "rolled back")  # never committed
+    with uow() as u:
+        stored = u.idempotency.get("tok-1", "k")
+        assert stored is not None and stored.effect == "rollback moved chat production"
+        assert stored.status is None and stored.fingerprint == "fp"
+        assert u.idempotency.get("tok-1", "nobody") is None

@@ -77,6 +77,18 @@ class FakeIdempotencyRepository(FakeRepo, ports.IdempotencyRepository):
         self._write("idempotency.take_over", op)
         return True
 
+    def get(self, scope: str, key: str) -> StoredResponse | None:
+        found: StoredResponse | None = self._s.idempotency.get((scope, key))
+        return found
+
+    def mark_effect(self, scope: str, key: str, effect: str) -> None:
+        def op(s: State) -> None:
+            now = s.idempotency.get((scope, key))
+            if now is not None and now.effect is None:
+                s.idempotency[(scope, key)] = replace(now, effect=effect)
+
+        self._write("idempotency.mark_effect", op)
+
     def complete(self, scope: str, key: str, status: int, body: str) -> None:
         def op(s: State) -> None:
             now = s.idempotency.get((scope, key))
