@@ -41,6 +41,7 @@ class Environment(BaseSettings):
     slack_app_token: str | None = Field(None, alias="SLACK_APP_TOKEN", repr=False)
     slack_api_url: str | None = Field(None, alias="SLACK_API_URL")
     slack_workers: int = Field(8, ge=1, alias="SLACK_WORKERS")
+    slack_lease_s: float = Field(90.0, ge=1, le=3600, alias="PLAYBOOK_SLACK_LEASE_S")
     # the HTTP API
     api_max_body_bytes: int = Field(10 * MiB, gt=0, alias="PLAYBOOK_API_MAX_BODY_BYTES")
     api_token_cache_s: float = Field(5.0, ge=0, alias="PLAYBOOK_API_TOKEN_CACHE_S")

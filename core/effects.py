@@ -2,12 +2,15 @@
 with the request's Idempotency-Key in the same transaction (storage/uow.py reads it at
 commit). A retry after a lost COMMIT then finds the effect and does not act again.
 
-Set by the HTTP API around a request that carries a key; None everywhere else.
+Set by the HTTP API around a request that carries a key, and by the Slack inbox around a
+request's work (scope SLACK); None everywhere else.
 """
 
 from __future__ import annotations
 
 from contextvars import ContextVar
+
+SLACK = "slack"  # the scope of a Slack request's key (its inbox entry), beside API token ids
 
 REQUEST_KEY: ContextVar[tuple[str, str] | None] = ContextVar("playbook_request_key",
                                                             default=None)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, Self
+from typing import TYPE_CHECKING, Literal, Protocol, Self
 
 from core.access import ApiToken, StoredResponse
 from core.canary import ArmSample, CanaryState
@@ -22,6 +23,15 @@ from core.domain import (
     TagMoved,
     Version,
 )
+
+
+@dataclass(frozen=True)
+class Received:
+    """What the inbox says of a request as it arrives (see ChatRecords.receive)."""
+
+    state: Literal["new", "taken_over", "in_flight", "handled"]
+    effect: str | None = None  # a taken-over request's change that committed already
+
 
 if TYPE_CHECKING:
     from core.events import Event, Promoted
@@ -265,12 +275,27 @@ class JobClaims(Protocol):
 
 
 class ChatRecords(Protocol):
-    """What the chat surface (Slack) must remember: requests already handled (Slack retries
-    one it thinks was lost) and where each message about something lives (to update it or
-    reply in its thread)."""
+    """What the chat surface (Slack) must remember: its inbox of requests (recorded before
+    they are acknowledged, held under a lease while their work runs, handled when it is
+    done) and where each message about something lives (to update it or reply in its
+    thread)."""
 
-    def first_delivery(self, key: str, kind: str, at: datetime) -> bool:
-        """True the first time `key` is seen; False for a retry or replay of it."""
+    def receive(self, key: str, kind: str, payload: str, owner: str, now: datetime,
+                lease_until: datetime) -> Received:
+        """Record a request, or find it: `new` and `taken_over` (its lease had run out, its
+        replica is gone) are `owner`'s to handle now; `in_flight` and `handled` are not."""
+        ...
+    def renew(self, keys: Collection[str], owner: str, lease_until: datetime) -> int:
+        """Extend the leases `owner` still holds; answers how many."""
+        ...
+    def handled(self, key: str, owner: str, at: datetime) -> bool:
+        """Its work is done (False: another replica had taken it over)."""
+        ...
+    def unhandled(self, now: datetime, limit: int = 20) -> builtins.list[tuple[str, str]]:
+        """(key, payload) of requests whose lease ran out before they were handled."""
+        ...
+    def mark_effect(self, key: str, effect: str) -> None:
+        """Remember the request's first committed change, in that change's transaction."""
         ...
     def prune_deliveries(self, before: datetime) -> int: ...
     def remember(self, kind: str, key: str, channel: str, ts: str, at: datetime) -> None:

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.orm import Base
 
 
 class SlackDeliveryRow(Base):
-    """One handled Slack request (a command's or click's trigger_id, an event's event_id).
-
-    Slack retries a request it thinks was lost; a second insert of the same key fails, so the
-    retry is acknowledged and does nothing.
+    """One Slack request (a command's or click's trigger_id, an event's event_id), recorded
+    before it is acknowledged: the inbox. A replica holds it under a lease while its work
+    runs, and marks it handled when the work is done; one whose replica died is taken over.
+    Slack's retry of a request already recorded is acknowledged and does nothing.
     """
 
     __tablename__ = "slack_deliveries"
@@ -26,6 +26,11 @@ class SlackDeliveryRow(Base):
     key: Mapped[str] = mapped_column(primary_key=True)
     kind: Mapped[str]
     received_at: Mapped[datetime]
+    payload: Mapped[str | None] = mapped_column(Text)  # the request, to resume it
+    owner: Mapped[str | None]
+    lease_until: Mapped[datetime | None]
+    handled_at: Mapped[datetime | None]
+    effect: Mapped[str | None] = mapped_column(Text)  # its first committed change
 
     __table_args__ = (Index("ix_slack_deliveries_received_at", "received_at"),)
 

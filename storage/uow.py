@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.effects import REQUEST_KEY
+from core.effects import REQUEST_KEY, SLACK
 from core.errors import StorageError
 from core.ports import (
     ApprovalRepository,
@@ -115,7 +115,12 @@ class SqlUnitOfWork:
         if key is not None and self._outbox.written():
             # The request's first change, remembered in its own transaction: if the answer
             # to this COMMIT is lost, a retry of the request finds it and does not act again.
-            self.idempotency.mark_effect(*key, "; ".join(self._outbox.written()))
+            scope, request = key
+            effect = "; ".join(self._outbox.written())
+            if scope == SLACK:
+                self.chat.mark_effect(request, effect)
+            else:
+                self.idempotency.mark_effect(scope, request, effect)
         try:
             self._require().commit()
         except SQLAlchemyError as error:

@@ -8,10 +8,12 @@ bounded pool (see bot.slack.background), so acks never queue behind eval runs.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from urllib.error import URLError
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltError
+from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -19,8 +21,10 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.bootstrap import App as Playbook
-from bot.slack import dedupe, errors
+from bot.dispatcher import owner_id
+from bot.slack import errors
 from bot.slack.background import CountingExecutor
+from bot.slack.inbox import Inbox
 from bot.slack.listeners import register_listeners
 from bot.slack.runtime import SlackRuntime, build_runtime
 from bot.slack.settings import SlackSettings
@@ -48,15 +52,26 @@ class _TokenGivenTwice(logging.Filter):
 TOKEN_GIVEN_TWICE = _TokenGivenTwice()
 
 
+class InboxApp(App):
+    """Bolt's App whose every dispatch (HTTP, socket mode, a resumed request) goes through
+    the inbox, which must know when Bolt is done with a request."""
+
+    inbox: Inbox
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        return self.inbox.dispatch(lambda: super(InboxApp, self).dispatch(req))
+
+
 def build_slack_app(playbook: Playbook, settings: SlackSettings) -> tuple[App, SlackRuntime]:
     """The token reaches Bolt through the client (Bolt takes it from there)."""
     logging.getLogger("slack_bolt.App").addFilter(TOKEN_GIVEN_TWICE)
     client = web_client(settings)
-    listeners = CountingExecutor(LISTENER_THREADS, "slack-listener")
+    inbox = Inbox(playbook.ctx.uow, playbook.ctx.clock, owner_id(),
+                  timedelta(seconds=settings.lease_s))
+    listeners = CountingExecutor(LISTENER_THREADS, "slack-listener", inbox)
     try:  # Bolt checks the token with auth.test right here: a bad token stops start-up
-        bolt = App(signing_secret=settings.signing_secret or "", client=client,
-                   process_before_response=False,
-                   listener_executor=listeners)
+        bolt = InboxApp(signing_secret=settings.signing_secret or "", client=client,
+                        process_before_response=False, listener_executor=listeners)
     except BoltError as exc:
         listeners.shutdown()
         raise ConfigError(f"Slack refused SLACK_BOT_TOKEN: {exc}",
@@ -66,10 +81,12 @@ def build_slack_app(playbook: Playbook, settings: SlackSettings) -> tuple[App, S
         listeners.shutdown()
         raise ConfigError(f"cannot reach the Slack Web API at {settings.api_url}: "
                           f"{exc.reason}", hint="check SLACK_API_URL and the network") from exc
-    rt = build_runtime(playbook, client, settings.workers, listeners)
+    bolt.inbox = inbox
+    rt = build_runtime(playbook, client, settings.workers, listeners, inbox)
     errors.register(bolt)
-    bolt.use(dedupe.once_per_delivery(rt.store, rt.now))
+    bolt.use(inbox.middleware)
     register_listeners(bolt, rt)
+    inbox.start(bolt)
     return bolt, rt
 
 

@@ -16,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
 from bot.slack.errors import Reply, report
+from bot.slack.inbox import Inbox, with_delivery
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -24,10 +25,11 @@ T = TypeVar("T")
 class CountingExecutor(ThreadPoolExecutor):
     """A thread pool that knows when nothing is queued or running."""
 
-    def __init__(self, workers: int, name: str) -> None:
+    def __init__(self, workers: int, name: str, inbox: Inbox | None = None) -> None:
         super().__init__(max_workers=workers, thread_name_prefix=name)
         self._pending = 0
         self._idle = threading.Condition()
+        self._inbox = inbox  # a request is handled once what it submitted here has run
 
     def submit(self, fn: Callable[P, T], /, *args: P.args,
                **kwargs: P.kwargs) -> Future[T]:
@@ -42,7 +44,7 @@ class CountingExecutor(ThreadPoolExecutor):
                     self._pending -= 1
                     self._idle.notify_all()
 
-        return super().submit(counted)
+        return super().submit(with_delivery(counted, self._inbox))
 
     def wait_idle(self, timeout: float) -> bool:
         with self._idle:
@@ -50,8 +52,8 @@ class CountingExecutor(ThreadPoolExecutor):
 
 
 class BackgroundWork:
-    def __init__(self, workers: int) -> None:
-        self._pool = CountingExecutor(workers, "slack-work")
+    def __init__(self, workers: int, inbox: Inbox | None = None) -> None:
+        self._pool = CountingExecutor(workers, "slack-work", inbox)
 
     def submit(self, work: Callable[[], object], respond: Reply | None) -> Future[Any]:
         return self._pool.submit(self._run, work, respond)

@@ -1,5 +1,5 @@
-"""What the Slack surface remembers, each in a short transaction of its own (the ChatRecords
-port on the one unit of work): requests already handled, and where each message lives.
+"""Where each Slack message lives, each read or write in a short transaction of its own (the
+ChatRecords port on the one unit of work; bot.slack.inbox keeps the requests).
 
 Called before or after a play, never inside one: on SQLite a thread must never hold two
 transactions at once.
@@ -15,13 +15,6 @@ from core.ports import UnitOfWorkFactory
 class SlackMemory:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
-
-    def claim(self, key: str, kind: str, at: datetime) -> bool:
-        """True the first time `key` is seen; False for a retry or replay of it."""
-        with self._uow() as uow:
-            first = uow.chat.first_delivery(key, kind, at)
-            uow.commit()
-        return first
 
     def prune(self, before: datetime) -> int:
         with self._uow() as uow:

@@ -14,6 +14,7 @@ from bot.slack.approvers import SlackApprovers
 from bot.slack.background import BackgroundWork, CountingExecutor
 from bot.slack.cards import ApprovalCards
 from bot.slack.channels import ChannelDirectory
+from bot.slack.inbox import Inbox
 from bot.slack.memory import SlackMemory
 from bot.slack.posting import Poster
 from core.config import PlaybookConfig
@@ -32,6 +33,7 @@ class SlackRuntime:
     cards: ApprovalCards
     work: BackgroundWork
     listeners: CountingExecutor  # Bolt's listener executor
+    inbox: Inbox | None = None  # the requests (None for a runtime that only posts)
 
     @property
     def ctx(self) -> PlayContext:
@@ -54,16 +56,19 @@ class SlackRuntime:
             and self.listeners.wait_idle(timeout)
 
     def close(self) -> None:
+        if self.inbox is not None:
+            self.inbox.close()
         self.listeners.shutdown(wait=True)
         self.work.close()
 
 
 def build_runtime(playbook: Playbook, client: WebClient, workers: int,
-                  listeners: CountingExecutor) -> SlackRuntime:
+                  listeners: CountingExecutor, inbox: Inbox | None = None) -> SlackRuntime:
     store = SlackMemory(playbook.ctx.uow)
     store.prune(playbook.ctx.clock.now() - DELIVERY_MEMORY)
     poster = Poster(client)
     return SlackRuntime(playbook=playbook, client=client, store=store, poster=poster,
                         channels=ChannelDirectory(client),
                         cards=ApprovalCards(playbook.ctx, store, poster),
-                        work=BackgroundWork(workers), listeners=listeners)
+                        work=BackgroundWork(workers, inbox), listeners=listeners,
+                        inbox=inbox)

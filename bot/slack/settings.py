@@ -30,6 +30,7 @@ class SlackSettings:
     api_url: str = DEFAULT_API_URL
     app_token: str | None = None
     workers: int = 8  # slow plays (eval runs) at once; more wait in line, never block acks
+    lease_s: float = 90.0  # a request whose replica stopped is taken over after this
 
     def __repr__(self) -> str:  # secrets never reach a log line
         return f"SlackSettings(api_url={self.api_url!r}, workers={self.workers})"
@@ -56,4 +57,4 @@ def load_slack_settings(env: Environment | Mapping[str, str], *,
     return SlackSettings(
         bot_token=e.slack_bot_token, signing_secret=e.slack_signing_secret,
         api_url=api_url if api_url.endswith("/") else api_url + "/",
-        app_token=e.slack_app_token, workers=e.slack_workers)
+        app_token=e.slack_app_token, workers=e.slack_workers, lease_s=e.slack_lease_s)

@@ -41,7 +41,7 @@ class State:
     outbox: dict[int, Any] = field(default_factory=dict)  # seq -> event
     deliveries: dict[tuple[int, str], Any] = field(default_factory=dict)  # -> Delivery
     claims: dict[tuple[str, datetime], Any] = field(default_factory=dict)  # -> JobClaim
-    chat_deliveries: dict[str, datetime] = field(default_factory=dict)  # key -> received
+    chat_deliveries: dict[str, Any] = field(default_factory=dict)  # key -> Delivery
     chat_messages: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
     def copy(self) -> State:

@@ -4,7 +4,8 @@ ones): the scheduler's job claims and what the Slack surface remembers."""
 from __future__ import annotations
 
 import builtins
-from dataclasses import replace
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from fake_state import FakeRepo, State
@@ -86,21 +87,71 @@ class FakeJobClaims(FakeRepo, ports.JobClaims):
         return max(done, key=lambda c: c.scheduled_at, default=None)
 
 
+@dataclass(frozen=True)
+class Delivery:
+    kind: str
+    received_at: datetime
+    payload: str | None
+    owner: str
+    lease_until: datetime
+    handled_at: datetime | None = None
+    effect: str | None = None
+
+
 class FakeChatRecords(FakeRepo, ports.ChatRecords):
-    def first_delivery(self, key: str, kind: str, at: datetime) -> bool:
-        if key in self._s.chat_deliveries:
-            return False
-
+    def _put(self, name: str, key: str, seen: Delivery | None, new: Delivery) -> None:
         def op(s: State) -> None:
-            if key in s.chat_deliveries:
-                raise AlreadyExists(f"delivery {key!r} was recorded meanwhile")
-            s.chat_deliveries[key] = at
+            if s.chat_deliveries.get(key) != seen:
+                raise AlreadyExists(f"delivery {key!r} changed meanwhile")
+            s.chat_deliveries[key] = new
 
-        self._write("chat.first_delivery", op)
+        self._write(name, op)
+
+    def receive(self, key: str, kind: str, payload: str, owner: str, now: datetime,
+                lease_until: datetime) -> ports.Received:
+        seen: Delivery | None = self._s.chat_deliveries.get(key)
+        if seen is None:
+            self._put("chat.receive", key, None, Delivery(kind, now, payload, owner,
+                                                          lease_until))
+            return ports.Received("new")
+        if seen.handled_at is not None:
+            return ports.Received("handled")
+        if seen.lease_until > now:
+            return ports.Received("in_flight")
+        self._put("chat.receive", key, seen, replace(seen, owner=owner,
+                                                     lease_until=lease_until))
+        return ports.Received("taken_over", seen.effect)
+
+    def renew(self, keys: Collection[str], owner: str, lease_until: datetime) -> int:
+        mine = [k for k in keys if (d := self._s.chat_deliveries.get(k)) is not None
+                and d.owner == owner and d.handled_at is None]
+        for k in mine:
+            seen = self._s.chat_deliveries[k]
+            self._put("chat.renew", k, seen, replace(seen, lease_until=lease_until))
+        return len(mine)
+
+    def handled(self, key: str, owner: str, at: datetime) -> bool:
+        seen: Delivery | None = self._s.chat_deliveries.get(key)
+        if seen is None or seen.owner != owner or seen.handled_at is not None:
+            return False
+        self._put("chat.handled", key, seen, replace(seen, handled_at=at, payload=None))
         return True
 
+    def unhandled(self, now: datetime, limit: int = 20) -> builtins.list[tuple[str, str]]:
+        found = sorted((d.received_at, k, d.payload) for k, d in self._s.chat_deliveries.items()
+                       if d.handled_at is None and d.payload is not None and d.lease_until < now)
+        return [(k, p) for _, k, p in found[:limit] if p is not None]
+
+    def mark_effect(self, key: str, effect: str) -> None:
+        def op(s: State) -> None:
+            now = s.chat_deliveries.get(key)
+            if now is not None and now.effect is None:
+                s.chat_deliveries[key] = replace(now, effect=effect)
+
+        self._write("chat.mark_effect", op)
+
     def prune_deliveries(self, before: datetime) -> int:
-        old = [k for k, at in self._s.chat_deliveries.items() if at < before]
+        old = [k for k, d in self._s.chat_deliveries.items() if d.received_at < before]
 
         def op(s: State) -> None:
             for k in old:
