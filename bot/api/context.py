@@ -84,7 +84,9 @@ class ApiSettings:
     token_cache_s: float = 5.0  # a revoked token still works for at most this long
     resolve_cache_s: float = 1.0  # a tag moved elsewhere reaches this server within this
     idempotency_ttl_s: float = 24 * 3600.0  # how long a key's answer is replayed
-    idempotency_stale_s: float = 120.0  # an unfinished claim older than this is taken over
+    # An unfinished claim not renewed for this long is taken over: the server holding it
+    # renews it every third of this while its request runs, so only a dead one lets it lapse.
+    idempotency_stale_s: float = 30.0
     ticks: Callable[[], float] = time.monotonic  # what the caches measure their lifetimes by
 
     @classmethod

@@ -63,6 +63,7 @@ class UnsupportedMediaType(ApiError):
 class IdempotencyInProgress(ApiError):
     code = "IDEMPOTENCY_IN_PROGRESS"
     status = 409
+    retry_after_s: int | None = None  # when asking again may find it done or given up
 
 
 class AlreadyApplied(ApiError):
@@ -119,6 +120,8 @@ def render(exc: BaseException) -> JSONResponse:
                           field=exc.field if isinstance(exc, InvalidInput) else None)
         if status == 401:
             headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, IdempotencyInProgress) and exc.retry_after_s:
+            headers["Retry-After"] = str(exc.retry_after_s)
     elif isinstance(exc, RequestValidationError):
         status = 422
         field, msg = _validation(exc)

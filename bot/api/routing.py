@@ -7,12 +7,13 @@ off the Slack endpoint, which answers in Slack's own format.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 import json
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import Request, Response
@@ -102,7 +103,8 @@ class Idempotency:
         self.api = api
         self._claims = itertools.count()
 
-    def _claim(self, scope: str, key: str, fingerprint: str) -> StoredResponse | None:
+    def _claim(self, scope: str, key: str,
+               fingerprint: str) -> tuple[StoredResponse | None, datetime]:
         now = self.api.app.ctx.clock.now()
         with self.api.uow() as u:
             if next(self._claims) % PURGE_EVERY == 0:
@@ -114,7 +116,25 @@ class Idempotency:
                     and u.idempotency.take_over(scope, key, stored.created_at, now):
                 stored = None
             u.commit()
-        return stored
+        return stored, now
+
+    def _renew(self, scope: str, key: str, seen: datetime) -> datetime | None:
+        """Keep the claim ours while its request runs (None: it was taken over)."""
+        now = self.api.app.ctx.clock.now()
+        with self.api.uow() as u:
+            held = u.idempotency.take_over(scope, key, seen, now)
+            u.commit()
+        return now if held else None
+
+    async def _heartbeat(self, scope: str, key: str, seen: datetime) -> None:
+        every = self.api.settings.idempotency_stale_s / 3
+        current: datetime | None = seen
+        while current is not None:
+            await asyncio.sleep(every)  # a period, not a wait for something to happen
+            try:
+                current = await run_in_threadpool(self._renew, scope, key, current)
+            except StorageError:
+                continue  # the database is away for a moment: try again next beat
 
     def _finish(self, scope: str, key: str, response: Response) -> Response:
         """Store the answer for replays. A failure (5xx) after the request's change had
@@ -145,23 +165,25 @@ class Idempotency:
         fingerprint = hashlib.sha256(
             f"{request.method} {request.url.path}?{request.url.query}\n".encode() + body
         ).hexdigest()
-        stored = await run_in_threadpool(self._claim, principal.token_id, key, fingerprint)
+        stored, claimed_at = await run_in_threadpool(self._claim, principal.token_id, key,
+                                                     fingerprint)
         if stored is not None:
             return self._replay(stored, fingerprint)
         marked = REQUEST_KEY.set((principal.token_id, key))  # its first change is remembered
+        beat = asyncio.create_task(self._heartbeat(principal.token_id, key, claimed_at))
         try:
             response = await call()
         except Exception as exc:
             response = render(exc)
         finally:
+            beat.cancel()
             REQUEST_KEY.reset(marked)
         try:
             return await run_in_threadpool(self._finish, principal.token_id, key, response)
         except StorageError:
             return response  # the database is away: the claim stays, a retry learns more
 
-    @staticmethod
-    def _replay(stored: StoredResponse, fingerprint: str) -> Response:
+    def _replay(self, stored: StoredResponse, fingerprint: str) -> Response:
         if stored.fingerprint != fingerprint:
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was used for a different request",
@@ -169,9 +191,11 @@ class Idempotency:
         if stored.status is None and stored.effect is not None:
             raise applied(stored.effect)
         if stored.status is None:
-            raise IdempotencyInProgress(
+            busy = IdempotencyInProgress(
                 "a request with this Idempotency-Key is still running",
                 hint="retry in a moment to get its answer")
+            busy.retry_after_s = max(1, round(self.api.settings.idempotency_stale_s / 3))
+            raise busy
         return Response(stored.body, status_code=stored.status, media_type="application/json",
                         headers={"Idempotent-Replayed": "true"})
 

@@ -137,7 +137,9 @@ class Api:
 
 
 def serve(root: Path, database_url: str,
-          add_tokens: Callable[[bootstrap.App], dict[str, str]] | None = None) -> Api:
+          add_tokens: Callable[[bootstrap.App], dict[str, str]] | None = None,
+          **api_settings: Any) -> Api:
+    """`api_settings` override ApiSettings fields (e.g. idempotency_stale_s)."""
     config = root / "playbook.toml"
     config.write_text(CONFIG)
     clock, ticks = TestClock(), Ticks()
@@ -145,7 +147,8 @@ def serve(root: Path, database_url: str,
                                    database_url=database_url, actor="test"),
                           clock=clock, evaluator_for=PromptLengthEvaluator)
     tokens = (add_tokens or make_tokens)(app)
-    settings = dataclasses.replace(ApiSettings.from_env(app.settings.env), ticks=ticks)
+    settings = dataclasses.replace(ApiSettings.from_env(app.settings.env), ticks=ticks,
+                                   **api_settings)
     server = Server(create_asgi(app, with_slack=False, api_settings=settings,
                                 scheduler=False)).start()
     return Api(app, server, clock, ticks, tokens, root)
