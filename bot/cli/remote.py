@@ -128,9 +128,25 @@ def register(args: argparse.Namespace, remote: Remote) -> Out:
     return Out(data, _version_text(data, data["created"]))
 
 
+def seen_revision(remote: Remote, model: str, tag: str = "production") -> int | None:
+    """The revision of `tag` as this command sees it before it acts, sent along so the move
+    is refused if the tag moved in between (someone else's rollback, say). None when the
+    token may not read tags (no `resolve` scope) or the tag was never set."""
+    try:
+        found = remote.call("GET", _model_path(model, "tags", tag))
+    except RemoteError as exc:
+        if exc.status in (403, 404):
+            return None
+        raise
+    return int(found["revision"]) if isinstance(found, dict) else None
+
+
 def promote(args: argparse.Namespace, remote: Remote) -> Out:
+    expected = args.expect_revision
+    if expected is None and args.canary is None:  # a canary moves its own tag
+        expected = seen_revision(remote, args.model)
     body = {"version": args.version, "reason": args.reason or "",
-            "expected_revision": args.expect_revision, "override_reason": args.override,
+            "expected_revision": expected, "override_reason": args.override,
             "canary_fraction": fraction(args.canary) if args.canary is not None else None}
     data = remote.call("POST", _model_path(args.model, "promote"), json=body)
     return Out(data, promote_text(data))
@@ -152,8 +168,9 @@ def reject(args: argparse.Namespace, remote: Remote) -> Out:
 
 
 def rollback(args: argparse.Namespace, remote: Remote) -> Out:
-    body = {"to": args.to, "symptom": args.symptom or "",
-            "expected_revision": args.expect_revision}
+    expected = args.expect_revision if args.expect_revision is not None \
+        else seen_revision(remote, args.model)
+    body = {"to": args.to, "symptom": args.symptom or "", "expected_revision": expected}
     d = remote.call("POST", _model_path(args.model, "rollback"), json=body)
     return Out(d, block([
         ("rolled back", f"{d['model']}@{d['bad_version'][:12]} -> "

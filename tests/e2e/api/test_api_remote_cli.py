@@ -182,3 +182,18 @@ def test_an_unreachable_server_fails_after_bounded_retries(
     err = pb.remote("gate", "chat", "chat@deadbeef", server="http://127.0.0.1:9", ok=False)
     assert "did not answer after 2 attempts" in err
     assert httpx.get(pb.api.url + "/healthz").status_code == 200
+
+
+def test_rollback_and_promote_send_the_revision_they_saw(pb: Playbook) -> None:
+    """So a move is refused if the tag moved in between (another on-call's rollback); a
+    token that may not read tags sends none, and the server moves by compare-and-set alone."""
+    v1 = reg(pb, "x" * 40)
+    v2 = reg(pb, "x" * 60, parent=v1["short"])
+    pb.remote("promote", "chat", v1["short"], token="root")
+    pb.remote("promote", "chat", v2["short"])  # ci: register only, cannot read tags
+    pb.remote("rollback", "chat", "--symptom", "empty", token="root")
+    with pb.api.app.ctx.uow() as uow:
+        promotes = sorted(uow.runs.list(play="promote"), key=lambda r: r.started_at)
+        (rolled,) = uow.runs.list(play="rollback")
+    assert [r.inputs["expected_revision"] for r in promotes] == [None, None]  # none / no read
+    assert rolled.inputs["expected_revision"] == 2
