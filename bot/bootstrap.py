@@ -16,7 +16,7 @@ from core.config import PlaybookConfig, load_config
 from core.engine import PlayContext
 from core.ports import Clock, EvaluatorFactory
 from storage.artifacts import FileArtifactStore
-from storage.database import make_engine, migrate
+from storage.database import current_revision, head_revision, make_engine, migrate
 from storage.uow import uow_factory
 
 
@@ -45,6 +45,10 @@ class App:
     engine: Engine
     ctx: PlayContext
     events_written: Signal = field(default_factory=Signal)
+
+    def schema(self) -> tuple[str | None, str]:
+        """(the revision the database's schema is at, the one this Playbook needs)."""
+        return current_revision(self.engine), head_revision()
 
     def close(self) -> None:
         self.engine.dispose()

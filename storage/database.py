@@ -9,6 +9,7 @@ SQLAlchemy SQLite docs describe.
 
 from __future__ import annotations
 
+import functools
 import time
 import zlib
 from pathlib import Path
@@ -16,6 +17,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
@@ -23,7 +26,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from core.errors import StorageError
 from storage.columns import dumps
-from storage.errors import storage_error
+from storage.errors import storage_error, translated
 
 BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -91,6 +94,21 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 FIRST_OPEN_RETRIES = 20
+
+
+@functools.cache
+def head_revision() -> str:
+    """The newest schema revision this Playbook knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "the packaged migrations have no head"
+    return head
+
+
+@translated("reading the schema revision")
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database's schema is at (None: never migrated)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
 
 
 def migrate(engine: Engine) -> None:

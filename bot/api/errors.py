@@ -66,6 +66,11 @@ class IdempotencyInProgress(ApiError):
     retry_after_s: int | None = None  # when asking again may find it done or given up
 
 
+class SchemaNotCurrent(ApiError):
+    code = "SCHEMA_NOT_CURRENT"
+    status = 503
+
+
 class AlreadyApplied(ApiError):
     """The request's change committed, but its answer was lost (the database connection
     failed at COMMIT, or the server died before answering): it is never applied twice."""

@@ -1,7 +1,14 @@
-"""Liveness for load balancers and Prometheus metrics; neither needs a token."""
+"""Probes for load balancers and orchestrators, and Prometheus metrics; none needs a token.
+
+`/livez` says the process answers (a database blip must not restart every pod); `/readyz`
+says it can serve: the database answers and its schema is the one this Playbook expects.
+`/healthz` is kept as an alias of readiness.
+"""
 
 # No `from __future__ import annotations`: FastAPI reads the dependencies in the route
 # signatures at runtime, and they close over `api`, which string annotations cannot see.
+
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
@@ -10,7 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from core.errors import StorageError
 
 from .context import ApiContext
-from .schemas import ErrorOut, HealthOut
+from .errors import SchemaNotCurrent
+from .schemas import ErrorOut, HealthOut, LiveOut
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -18,13 +26,31 @@ PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 def router(api: ApiContext) -> APIRouter:
     r = api.router("operations", prefix="")
 
-    @r.get("/healthz", response_model=HealthOut,
-           responses={503: {"model": ErrorOut, "description": "the database is unreachable"}})
-    def healthz() -> dict[str, str]:
-        """200 when the database answers; 503 (STORAGE_FAILED) when it does not."""
+    @r.get("/livez", response_model=LiveOut)
+    async def livez() -> dict[str, str]:
+        """200 while the process answers; touches nothing else."""
+        return {"status": "ok"}
+
+    def ready() -> dict[str, str]:
         with api.uow() as uow:
             uow.stats.ping()
-        return {"status": "ok", "database": api.app.engine.dialect.name}
+        schema, head = api.app.schema()
+        if schema != head:
+            raise SchemaNotCurrent(
+                f"the database schema is at {schema or 'nothing'}; this Playbook needs {head}",
+                hint="an older schema: run any `playbook` command of this version against "
+                     "the database once, which migrates it; a newer one: upgrade Playbook")
+        return {"status": "ok", "database": api.app.engine.dialect.name, "schema": schema}
+
+    unready: dict[int | str, dict[str, Any]] = {503: {
+        "model": ErrorOut, "description": "the database is unreachable (STORAGE_FAILED) or "
+                                          "its schema is not this Playbook's "
+                                          "(SCHEMA_NOT_CURRENT)"}}
+    r.add_api_route("/readyz", ready, methods=["GET"], response_model=HealthOut,
+                    responses=unready, summary="Readiness",
+                    description="200 when the database answers and its schema is current.")
+    r.add_api_route("/healthz", ready, methods=["GET"], response_model=HealthOut,
+                    responses=unready, summary="Readiness (alias of /readyz)")
 
     def registry_figures() -> tuple[list[tuple[str, str, str, int]], list[tuple[str, float]],
                                     dict[tuple[str, str], int]]:

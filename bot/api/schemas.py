@@ -303,3 +303,8 @@ class DecisionOut(ApprovalOut):
 class HealthOut(Out):
     status: Literal["ok"]
     database: str
+    schema_: str = Field(alias="schema", serialization_alias="schema")
+
+
+class LiveOut(Out):
+    status: Literal["ok"]

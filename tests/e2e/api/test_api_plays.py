@@ -102,9 +102,11 @@ def test_healthz_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None
     down_app = replace(app, engine=unreachable, ctx=replace(app.ctx, uow=uow_factory(unreachable)))
     server = Server(create_asgi(down_app, with_slack=False, scheduler=False)).start()
     try:
-        down = httpx.get(server.url + "/healthz")
-        error(down, 503, "STORAGE_FAILED")
-        assert "reachable" in down.json()["error"]["hint"]
+        for probe in ("/healthz", "/readyz"):
+            down = httpx.get(server.url + probe)
+            error(down, 503, "STORAGE_FAILED")
+            assert "reachable" in down.json()["error"]["hint"]
+        assert httpx.get(server.url + "/livez").json() == {"status": "ok"}  # alive all along
         assert "playbook_database_up 0" in httpx.get(server.url + "/metrics").text
     finally:
         server.stop()

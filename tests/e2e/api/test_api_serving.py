@@ -139,8 +139,18 @@ def test_audit_bundle_and_production_at_a_time(api: Api) -> None:
 
 
 def test_health_and_metrics(api: Api) -> None:
-    assert httpx.get(api.url + "/healthz").json() == {
-        "status": "ok", "database": api.app.engine.dialect.name}
+    head = api.app.schema()[1]
+    for probe in ("/healthz", "/readyz"):
+        assert httpx.get(api.url + probe).json() == {
+            "status": "ok", "database": api.app.engine.dialect.name, "schema": head}
+    assert httpx.get(api.url + "/livez").json() == {"status": "ok"}
+    with api.app.engine.begin() as conn:  # the schema another Playbook version left
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0004_outbox'")
+    behind = error(httpx.get(api.url + "/readyz"), 503, "SCHEMA_NOT_CURRENT")
+    assert f"0004_outbox; this Playbook needs {head}" in behind["message"]
+    assert httpx.get(api.url + "/livez").status_code == 200
+    with api.app.engine.begin() as conn:
+        conn.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{head}'")
     v1 = api.register("chat", "x" * 40)
     v2 = api.register("chat", "x" * 60, v1["short"])
     for v in (v1, v2):

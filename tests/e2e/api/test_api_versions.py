@@ -122,7 +122,7 @@ def test_openapi_documents_every_route_with_its_schemas(api: Api) -> None:
         "/v1/attributions", "/v1/audit/{request_id}", "/v1/models/{model}/at",
         "/v1/models/{model}/promote", "/v1/models/{model}/rollback",
         "/v1/approvals/{request_id}/approve", "/v1/approvals/{request_id}/reject",
-        "/v1/models/{model}/canary", "/healthz", "/metrics"}
+        "/v1/models/{model}/canary", "/healthz", "/livez", "/readyz", "/metrics"}
     register = paths["/v1/models/{model}/versions"]["post"]
     assert {"200", "201", "401", "403", "413", "422"} <= set(register["responses"])
     assert "RegisterBody" in str(register["requestBody"])
