@@ -50,19 +50,25 @@ class App:
         """(the revision the database's schema is at, the one this Playbook needs)."""
         return current_revision(self.engine), head_revision()
 
+    def migrate(self) -> None:
+        """Bring the schema to this Playbook's; a newer one is refused, naming it."""
+        migrate(self.engine)
+
     def close(self) -> None:
         self.engine.dispose()
 
 
 def build(settings: Settings, *, clock: Clock | None = None,
-          evaluator_for: EvaluatorFactory | None = None) -> App:
-    """Load the config, open (and migrate) the database, wire the play context."""
+          evaluator_for: EvaluatorFactory | None = None, migrate_schema: bool = True) -> App:
+    """Load the config, open (and migrate, unless told not to) the database, wire the play
+    context."""
     config = load_config(settings.config_path)
     if settings.database_url.startswith("sqlite"):
         settings.home.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
     try:
-        migrate(engine)
+        if migrate_schema:
+            migrate(engine)
     except BaseException:
         engine.dispose()
         raise

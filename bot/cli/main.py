@@ -15,6 +15,7 @@ from bot import bootstrap
 from bot.cli import (
     audit,
     canary,
+    db,
     incident,
     outbox,
     promotion,
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     canary.add_parsers(sub)
     schedule.add_parsers(sub)
     outbox.add_parsers(sub)
+    db.add_parsers(sub)
     return parser
 
 
@@ -95,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif server:
             out = remote.run(args, server, settings.env)
         else:
-            app = bootstrap.build(settings)
+            app = bootstrap.build(settings, migrate_schema=getattr(args, "migrate", True))
             try:
                 out = args.handler(args, app)
             finally:

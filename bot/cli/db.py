@@ -1,0 +1,53 @@
+"""`playbook db current | check | upgrade`: the schema, looked at and migrated on purpose.
+
+These commands open the database without migrating it first (every other command still
+migrates an older schema on the way in), so they show what is really there.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bot.bootstrap import App
+from bot.shared.render import Out
+from core.errors import InvalidState
+
+
+def cmd_current(args: argparse.Namespace, app: App) -> Out:
+    current, head = app.schema()
+    state = "current" if current == head else "not current"
+    return Out({"current": current, "head": head, "at_head": current == head},
+               f"schema at {current or 'nothing (never migrated)'}; this Playbook needs "
+               f"{head} ({state})")
+
+
+def cmd_check(args: argparse.Namespace, app: App) -> Out:
+    current, head = app.schema()
+    if current != head:
+        raise InvalidState(f"the database schema is at {current or 'nothing'}; this Playbook "
+                           f"needs {head}",
+                           hint="`playbook db upgrade` migrates an older schema; a newer one "
+                                "needs a newer Playbook")
+    return Out({"current": current, "head": head, "at_head": True},
+               f"schema at {head}: current")
+
+
+def cmd_upgrade(args: argparse.Namespace, app: App) -> Out:
+    before, head = app.schema()
+    app.migrate()  # a newer schema than this Playbook's is refused, naming it
+    after, _ = app.schema()
+    text = f"schema already at {head}" if before == after \
+        else f"schema upgraded from {before or 'nothing'} to {after}"
+    return Out({"from": before, "to": after, "head": head}, text)
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("db", help="the database schema: current, check, upgrade")
+    actions = p.add_subparsers(dest="db_action", required=True, metavar="ACTION")
+    for name, handler, text in (
+            ("current", cmd_current, "the schema's revision, and the one this Playbook needs"),
+            ("check", cmd_check, "exit 1 unless the schema is this Playbook's"),
+            ("upgrade", cmd_upgrade, "migrate the schema to this Playbook's")):
+        a = actions.add_parser(name, help=text)
+        a.set_defaults(handler=handler, migrate=False)
