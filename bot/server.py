@@ -52,12 +52,13 @@ def run(app: App, mode: Mode, *, host: str, port: int, seed: bool = False,
         serve_sandbox(app, host=host, port=port, with_seed=seed, why=why or "")
         return
     if mode != "socket":
-        uvicorn.run(create_asgi(app, with_slack=mode == "slack"), host=host, port=port)
+        uvicorn.run(create_asgi(app, with_slack=mode == "slack"), host=host, port=port,
+                    log_config=None)  # our handlers (bot.shared.logs), not uvicorn's
         return
     socket = slack.start_socket_mode(app)
     try:
         uvicorn.run(create_asgi(app, with_slack=False, slack_runtime=socket.runtime),
-                    host=host, port=port)
+                    host=host, port=port, log_config=None)
     finally:
         socket.close()
 

@@ -48,6 +48,7 @@ class Environment(BaseSettings):
     api_resolve_cache_s: float = Field(1.0, ge=0, alias="PLAYBOOK_API_RESOLVE_CACHE_S")
     # the server
     log_level: LogLevel | None = Field(None, alias="PLAYBOOK_LOG_LEVEL")
+    log_format: Literal["json", "text"] | None = Field(None, alias="PLAYBOOK_LOG_FORMAT")
     outbox_lease_s: float = Field(120.0, gt=0, le=24 * 3600, alias="PLAYBOOK_OUTBOX_LEASE_S")
     # the remote CLI
     server: str | None = Field(None, alias="PLAYBOOK_SERVER")
@@ -58,6 +59,11 @@ class Environment(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
 
 def environment(env: Mapping[str, str] | None = None) -> Environment:

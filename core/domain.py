@@ -178,3 +178,4 @@ class PlayRun:
     result: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     ended_at: datetime | None = None
+    request_id: str | None = None  # the request that started it (X-Request-ID, Slack's id)

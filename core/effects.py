@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
+REQUEST_ID: ContextVar[str | None] = ContextVar("playbook_request_id", default=None)
+"""The id of the request this thread works for (an HTTP request's X-Request-ID, a Slack
+request's trigger or event id): on every log line and on the play runs it starts."""
+
 SLACK = "slack"  # the scope of a Slack request's key (its inbox entry), beside API token ids
 
 REQUEST_KEY: ContextVar[tuple[str, str] | None] = ContextVar("playbook_request_key",

@@ -11,6 +11,7 @@ a step that fails rolls its transaction back, so no tag is ever half-moved.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from typing import Any
 
 from core.config import ModelPolicy, PlaybookConfig
 from core.domain import PlayRun, RunStatus, StepRecord, StepStatus
+from core.effects import REQUEST_ID
 from core.errors import PlaybookError
 from core.ports import (
     ApproverDirectory,
@@ -29,6 +31,8 @@ from core.ports import (
     EvaluatorFactory,
     UnitOfWorkFactory,
 )
+
+log = logging.getLogger("playbook.plays")
 
 
 class SystemClock:
@@ -74,7 +78,8 @@ class PlayContext:
             record_start: bool = True) -> Iterator[RunRecorder]:
         recorder = RunRecorder(self, PlayRun(
             id=self.make_id("run"), play=play, actor=actor, inputs=inputs,
-            started_at=self.clock.now(), status=RunStatus.RUNNING))
+            started_at=self.clock.now(), status=RunStatus.RUNNING,
+            request_id=REQUEST_ID.get()))
         if record_start:
             with self.uow() as uow:
                 uow.runs.add(recorder.run)
@@ -138,3 +143,5 @@ class RunRecorder:
             else:
                 uow.runs.add(self.run)
             uow.commit()
+        log.info("%s run %s by %s: %s%s", self.run.play, self.run.id, self.run.actor,
+                 self.run.status, f" ({self.run.error})" if self.run.error else "")

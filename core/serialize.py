@@ -73,6 +73,7 @@ def run(r: PlayRun) -> dict[str, Any]:
     return {"id": r.id, "play": r.play, "actor": r.actor, "inputs": r.inputs,
             "status": str(r.status), "error": r.error, "result": r.result,
             "started_at": ts(r.started_at), "ended_at": ts(r.ended_at),
+            "request_id": r.request_id,
             "steps": [{"name": s.name, "status": str(s.status), "started_at": ts(s.started_at),
                        "ended_at": ts(s.ended_at), "output": s.output, "error": s.error}
                       for s in r.steps]}

@@ -298,6 +298,7 @@ class PlayRunRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+    request_id: Mapped[str | None]
 
     __table_args__ = (Index("ix_play_runs_play_started_at", "play", "started_at"),
                       Index("ix_play_runs_started_at", "started_at"))
@@ -311,7 +312,7 @@ class PlayRunRow(Base):
                            "ended_at": iso_utc(s.ended_at), "output": s.output,
                            "error": s.error} for s in r.steps],
                 "result": r.result, "error": r.error, "started_at": r.started_at,
-                "ended_at": r.ended_at}
+                "ended_at": r.ended_at, "request_id": r.request_id}
 
     def to_domain(self) -> PlayRun:
         return PlayRun(
@@ -321,7 +322,8 @@ class PlayRunRow(Base):
                               from_iso(s["started_at"]),
                               from_iso(s["ended_at"]), s["output"], s["error"])
                    for s in self.steps],
-            result=self.result, error=self.error, ended_at=self.ended_at)
+            result=self.result, error=self.error, ended_at=self.ended_at,
+            request_id=self.request_id)
 
 
 # The Slack app's, the HTTP API's and the scheduler's tables join Base.metadata.

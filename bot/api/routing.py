@@ -11,7 +11,9 @@ import asyncio
 import hashlib
 import itertools
 import json
+import re
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +25,7 @@ from fastapi.security.base import SecurityBase
 from starlette.concurrency import run_in_threadpool
 
 from core.access import StoredResponse
-from core.effects import REQUEST_KEY
+from core.effects import REQUEST_ID, REQUEST_KEY
 from core.errors import InvalidInput, StorageError
 
 from .access import check
@@ -55,6 +57,14 @@ async def read_body(request: Request, limit: int) -> None:
             raise PayloadTooLarge(f"the body is over the limit of {limit} bytes",
                                   hint="send smaller batches")
     request._body = bytes(chunks)  # Starlette's cache: the handler reads it from here
+
+
+REQUEST_ID_SHAPE = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
+
+
+def request_id(given: str | None) -> str:
+    """The caller's X-Request-ID when it is a sane token, else a new one."""
+    return given if given and REQUEST_ID_SHAPE.match(given) else uuid.uuid4().hex
 
 
 def applied(effect: str) -> AlreadyApplied:
@@ -215,6 +225,8 @@ def route_class(api: ApiContext) -> type[APIRoute]:
 
             async def handler(request: Request) -> Response:
                 started = time.perf_counter()
+                rid = request_id(request.headers.get("x-request-id"))
+                REQUEST_ID.set(rid)  # this request's task: its logs and play runs carry it
                 try:
                     if needs_token:
                         principal = await api.principal(request.headers.get("authorization"))
@@ -237,6 +249,7 @@ def route_class(api: ApiContext) -> type[APIRoute]:
                     api.answers.clear()  # a tag may have moved (even if the play failed later)
                 api.metrics.observe_request(request.method, template, response.status_code,
                                             time.perf_counter() - started)
+                response.headers["X-Request-ID"] = rid
                 return response
 
             return handler

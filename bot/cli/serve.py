@@ -40,18 +40,11 @@ def sandbox_reason(args: argparse.Namespace, env: Environment) -> str | None:
 
 
 def configure_logging(env: Environment) -> None:
-    """Playbook's own logs on stderr at PLAYBOOK_LOG_LEVEL (WARNING by default; INFO shows
-    every scheduled post and which replica made it)."""
-    import logging
+    """Logs on stderr at PLAYBOOK_LOG_LEVEL (WARNING by default; INFO shows every play run,
+    every scheduled post and which replica made it), JSON lines unless on a terminal."""
+    from bot.shared import logs
 
-    level = env.log_level
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    for name in ("playbook", "bot"):
-        logger = logging.getLogger(name)
-        logger.setLevel(level or "WARNING")
-        logger.addHandler(handler)
-        logger.propagate = False
+    logs.configure(env.log_level, env.log_format)
 
 
 def cmd_serve(args: argparse.Namespace, app: App) -> Out:

@@ -23,7 +23,7 @@ import httpx
 from slack_bolt import App, BoltResponse
 from slack_bolt.request import BoltRequest
 
-from core.effects import REQUEST_KEY, SLACK
+from core.effects import REQUEST_ID, REQUEST_KEY, SLACK
 from core.ports import Clock, Received, UnitOfWorkFactory
 
 log = logging.getLogger("playbook.slack")
@@ -136,6 +136,7 @@ class Inbox:
         self.begin(key)
         DELIVERY.set(key)
         REQUEST_KEY.set((SLACK, key))
+        REQUEST_ID.set(key)
         return next()
 
     def dispatch(self, run: Callable[[], BoltResponse]) -> BoltResponse:
@@ -145,6 +146,7 @@ class Inbox:
         def within() -> BoltResponse:
             DELIVERY.set(None)
             REQUEST_KEY.set(None)
+            REQUEST_ID.set(None)
             try:
                 return run()
             finally:
