@@ -108,6 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                    "hint": exc.hint, "step": exc.step}}))
         print(f"playbook: {exc.one_line()}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: no traceback; `serve` has shut down gracefully
+        print("playbook: stopped", file=sys.stderr)
+        return 0 if args.command == "serve" else 130
     print(dumps(out.data) if args.json else out.text)
     return 0
 

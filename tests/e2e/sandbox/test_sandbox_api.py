@@ -5,6 +5,7 @@ registry checked with the plain CLI afterwards."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -355,3 +356,12 @@ def test_the_page_is_told_what_to_try_in_each_channel(shared: SandboxServer) -> 
     assert any(t.startswith("/promote triage triage@") for t in tips[by_name["releases"]])
     assert any(t.startswith("/rollback triage") for t in tips[by_name["incidents"]])
     assert tips[by_name["ml-digest"]] == ["/registry digest"]
+
+
+def test_ctrl_c_stops_the_sandbox_without_a_traceback(tmp_path: Path) -> None:
+    s = start_sandbox(tmp_path)
+    s.http.close()
+    s.process.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal sends
+    assert s.process.wait(60) == 0
+    said = s.output()
+    assert "Traceback" not in said and said.rstrip().endswith("playbook: stopped"), said
