@@ -14,9 +14,6 @@ A minute-by-minute reclaim job retries claims left open by a replica that died o
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -26,6 +23,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.bootstrap import App
+from bot.dispatcher import owner_id
 from bot.scheduler import tasks
 from bot.shared.jobs import JobTrigger, job_triggers
 from core.plays import leftovers
@@ -49,11 +47,6 @@ class JobSpec:
     @property
     def trigger(self) -> CronTrigger:
         return self.job.trigger
-
-
-def replica_name() -> str:
-    """Who holds a claim: host, process and a random part (containers share pids)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 def last_fire(trigger: CronTrigger, now: datetime, lookback: timedelta) -> datetime | None:
@@ -81,7 +74,7 @@ class Scheduler:
         schedule = app.config.schedule
         self.once = Once(app.ctx.uow, app.ctx.clock,
                          timedelta(minutes=schedule.claim_timeout_minutes),
-                         owner or replica_name())
+                         owner or owner_id())
         self.specs = {s.id: s for s in self._specs()}
         self._aps: BackgroundScheduler | None = None
         self._started_at = self.now()
