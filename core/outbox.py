@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from core.effects import REQUEST_ID
 from core.events import Event
 from core.ports import Clock, UnitOfWorkFactory
 
@@ -56,6 +57,7 @@ class Delivery:
     done_at: datetime | None = None
     lease_owner: str | None = None
     lease_until: datetime | None = None
+    request_id: str | None = None  # the request whose play wrote the event
 
 
 @dataclass
@@ -123,7 +125,11 @@ class Dispatcher:
 
     def _run(self, delivery: Delivery, report: Report) -> None:
         try:
-            self._handlers[delivery.handler](delivery.event)
+            marked = REQUEST_ID.set(delivery.request_id)  # its log lines name the request
+            try:
+                self._handlers[delivery.handler](delivery.event)
+            finally:
+                REQUEST_ID.reset(marked)
         except Exception as exc:  # a handler's failure is recorded, never lost nor raised
             error = f"{type(exc).__name__}: {exc}"
             when = retry_at(self._clock.now(), delivery.attempts, self._backoff)

@@ -23,6 +23,7 @@ class OutboxEventRow(Base):
     model: Mapped[str]
     payload: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+    request_id: Mapped[str | None]  # the request whose play wrote it (for the logs)
 
 
 class OutboxDeliveryRow(Base):

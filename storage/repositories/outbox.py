@@ -16,6 +16,7 @@ from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
 from core import events
+from core.effects import REQUEST_ID
 from core.handlers import subscribers
 from core.outbox import Delivery, DeliveryState
 from storage.orm_outbox import OutboxDeliveryRow, OutboxEventRow
@@ -43,7 +44,7 @@ class SqlOutbox(SqlRepository):
     def add(self, event: events.Event) -> None:
         name = events.name_of(event)
         row = OutboxEventRow(name=name, model=event.model, payload=events.to_json(event),
-                             created_at=event.at)
+                             created_at=event.at, request_id=REQUEST_ID.get())
         self._session.add(row)
         self._session.flush()
         for handler in subscribers(name):
@@ -164,4 +165,4 @@ def _delivery(row: OutboxDeliveryRow, ev: OutboxEventRow) -> Delivery:
                     created_at=ev.created_at, state=state, attempts=row.attempts,
                     next_attempt_at=row.next_attempt_at, last_error=row.last_error,
                     done_at=row.done_at, lease_owner=row.lease_owner,
-                    lease_until=row.lease_until)
+                    lease_until=row.lease_until, request_id=ev.request_id)

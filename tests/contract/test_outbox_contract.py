@@ -10,12 +10,19 @@ from typing import Any
 
 from core import events
 from core.domain import TagMoved
+from core.effects import REQUEST_ID
 from core.handlers import NOTIFY
+from core.outbox import Dispatcher
 from core.ports import UnitOfWork
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=2)
 Factory = Callable[[], UnitOfWork]
+
+
+class FixedClock:
+    def now(self) -> datetime:
+        return T0
 
 
 def requested(model: str = "risky", n: int = 1, at: datetime = T0) -> events.Event:
@@ -166,3 +173,21 @@ def test_skipping_closes_the_deliveries_of_a_handler_nobody_runs(uow: Factory) -
         assert u.outbox.list() == []
         assert {d.state for d in u.outbox.list(states=("skipped",))} == {"skipped"}
     assert claim(uow) == []
+
+
+def test_an_event_keeps_the_request_that_wrote_it_and_its_delivery_runs_under_it(
+        uow: Factory) -> None:
+    marked = REQUEST_ID.set("req-7")
+    try:
+        add(uow, requested(n=1))
+    finally:
+        REQUEST_ID.reset(marked)
+    add(uow, requested(n=2))  # written outside any request
+    with uow() as u:
+        assert [d.request_id for d in u.outbox.list()] == ["req-7", None]
+
+    seen: list[str | None] = []
+    dispatcher = Dispatcher(uow, {NOTIFY: lambda event: seen.append(REQUEST_ID.get())},
+                            FixedClock(), "a", lease=LEASE)
+    dispatcher.deliver()
+    assert seen == ["req-7", None] and REQUEST_ID.get() is None

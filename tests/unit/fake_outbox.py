@@ -11,6 +11,7 @@ from datetime import datetime
 from fake_state import FakeRepo, State
 
 from core import events, ports
+from core.effects import REQUEST_ID
 from core.errors import Conflict
 from core.events import subject_of
 from core.handlers import subscribers
@@ -26,7 +27,8 @@ class FakeOutbox(FakeRepo, ports.Outbox):
         seq = next(self._uow.store.seq)
         fresh = {(seq, h): Delivery(event_seq=seq, handler=h, model=event.model, name=name,
                                     event=event, created_at=event.at, state="pending",
-                                    attempts=0, next_attempt_at=event.at)
+                                    attempts=0, next_attempt_at=event.at,
+                                    request_id=REQUEST_ID.get())
                  for h in subscribers(name)}
 
         def op(s: State) -> None:
