@@ -27,7 +27,7 @@ from core.engine import PlayContext
 from core.errors import NotFound
 from core.identity import parse_version_ref
 from core.plays.canary_watch import canary_active
-from core.plays.common import resolve
+from core.plays.common import request_of, resolve
 from core.plays.rehearse import RehearsalStatus, rehearsal_status
 from core.plays.rollback import last_known_good
 
@@ -187,19 +187,13 @@ def approvals(ctx: PlayContext, model: str | None = None) -> list[ApprovalReques
 
 def approval(ctx: PlayContext, request_id: str) -> ApprovalRequest:
     with ctx.uow() as uow:
-        found = uow.approvals.get(request_id)
-    if found is None:
-        raise NotFound(f"no approval request {request_id!r}",
-                       hint="list pending ones with `playbook approvals`")
-    return found
+        return request_of(uow, request_id)
 
 
 def approval_view(ctx: PlayContext, request_id: str) -> ApprovalView:
     """A request with the candidate and what production was when it was asked for."""
     with ctx.uow() as uow:
-        request = uow.approvals.get(request_id)
-        if request is None:
-            raise NotFound(f"no approval request {request_id!r}")
+        request = request_of(uow, request_id)
         candidate = uow.versions.get(request.model, request.version_id)
         production = uow.versions.get(request.model, request.production_at_request) \
             if request.production_at_request else None

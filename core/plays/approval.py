@@ -16,7 +16,7 @@ from core.engine import PlayContext
 from core.errors import InvalidState, NotFound, Refused
 from core.events import ApprovalGiven, CanaryOverridden, RequestDecided, RequestExpired
 from core.plays import canary_watch
-from core.plays.common import current, gate, move_tag
+from core.plays.common import current, gate, move_tag, request_of
 from core.ports import UnitOfWork
 
 
@@ -31,10 +31,7 @@ class Decision:
 def _load_pending(ctx: PlayContext, request_id: str) -> ApprovalRequest:
     """The request, if it can still be decided; an overdue request is marked expired."""
     with ctx.uow() as uow:
-        request = uow.approvals.get(request_id)
-        if request is None:
-            raise NotFound(f"no approval request {request_id!r}",
-                           hint="list pending requests with `playbook approvals`")
+        request = request_of(uow, request_id)
         now = ctx.clock.now()
         if request.status == ApprovalStatus.PENDING and now >= request.expires_at:
             _expire(uow, request)

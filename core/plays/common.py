@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from core.config import ModelPolicy
-from core.domain import PRODUCTION, TagMoved, Version
+from core.domain import PRODUCTION, ApprovalRequest, TagMoved, Version
 from core.engine import PlayContext
 from core.errors import EvaluatorError, InvalidState, NotFound, Refused, TagMovedMeanwhile
 from core.identity import parse_version_ref, pick_unique, short
@@ -22,6 +22,15 @@ def resolve(uow: UnitOfWork, model: str, ref: str) -> Version:
     if version is None:  # pragma: no cover - the id came from the same table
         raise NotFound(f"no version {short(model, vid)}")
     return version
+
+
+def request_of(uow: UnitOfWork, request_id: str) -> ApprovalRequest:
+    """The approval request, or NotFound saying where to list them."""
+    request = uow.approvals.get(request_id)
+    if request is None:
+        raise NotFound(f"no approval request {request_id!r}",
+                       hint="list pending requests with `playbook approvals`")
+    return request
 
 
 def current(uow: UnitOfWork, model: str, tag: str = PRODUCTION) -> tuple[Version | None, int]:

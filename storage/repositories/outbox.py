@@ -28,18 +28,16 @@ ERROR_CHARS = 2000
 class SqlOutbox(SqlRepository):
     def __init__(self, session: Session) -> None:
         super().__init__(session)
-        self._written = 0
-        self._described: builtins.list[str] = []
+        self._added: builtins.list[events.Event] = []  # since the unit of work last asked
 
     def take_written(self) -> int:
         """How many events were added since last asked (the unit of work asks at commit)."""
-        written, self._written = self._written, 0
-        self._described = []
+        written, self._added = len(self._added), []
         return written
 
     def written(self) -> list[str]:
         """The events added since last taken, described (for an idempotency key's effect)."""
-        return list(self._described)
+        return [events.describe(e) for e in self._added]
 
     def add(self, event: events.Event) -> None:
         name = events.name_of(event)
@@ -54,8 +52,7 @@ class SqlOutbox(SqlRepository):
                 attempts=0, next_attempt_at=event.at, lease_owner=None, lease_until=None,
                 last_error=None, done_at=None))
         self._session.flush()
-        self._written += 1
-        self._described.append(events.describe(event))
+        self._added.append(event)
 
     def claim(self, handlers: Collection[str], owner: str, now: datetime,
               lease_until: datetime, limit: int) -> builtins.list[Delivery]:

@@ -9,6 +9,7 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,10 @@ from testkit.clock import TestClock
 from testkit.ports import bind_free
 from testkit.waiting import LIMIT_S, until
 
+from bot import bootstrap
 from bot.bootstrap import App
 from bot.dispatcher import OutboxRunner
+from bot.settings import Settings
 from bot.slack.runtime import SlackRuntime
 from core.commands import Approve, Promote, Register
 from core.domain import PRODUCTION, Version
@@ -258,6 +261,28 @@ class Harness:
     def events(self, model: str) -> int:
         with self.playbook.ctx.uow() as uow:
             return len(uow.events.history(model))
+
+
+def promoted_twice(config: Path, home: Path, database: str,
+                   models: Iterable[str]) -> dict[str, list[Version]]:
+    """Two versions of each model, each promoted in turn, written before any server runs."""
+    app = bootstrap.build(Settings(config_path=config, home=home, database_url=database,
+                                   actor="UANA"))
+    made: dict[str, list[Version]] = {}
+    try:
+        for model in models:
+            parent = None
+            for n in (40, 60):
+                v = register(Register.parse(
+                    model=model, components={"prompt": "x" * n}, owner="UANA", reason="r",
+                    parent=parent, root=parent is None, scores={"score": n / 100},
+                    actor="UANA"), app.ctx).version
+                promote(Promote.parse(model=model, version=v.short, actor="UANA"), app.ctx)
+                parent = v.short
+                made.setdefault(model, []).append(v)
+    finally:
+        app.close()
+    return made
 
 
 def write_workspace(root: Path) -> Path:

@@ -14,35 +14,13 @@ from urllib.parse import urlencode
 import httpx
 from serve_process import serve, stop, wait_answering
 from slack_fake_api import FakeSlack
-from slack_harness import GATE, SECRET, sign, write_workspace
+from slack_harness import GATE, SECRET, promoted_twice, sign, write_workspace
 from testkit.ports import free_port
 from testkit.waiting import until
 
 from bot import bootstrap
 from bot.settings import Settings
-from core.commands import Promote, Register
 from core.domain import PRODUCTION
-from core.plays import promote, register
-
-
-def _two_promoted_each(config: Path, home: Path, database: str) -> dict[str, list[str]]:
-    app = bootstrap.build(Settings(config_path=config, home=home, database_url=database,
-                                   actor="UANA"))
-    ids: dict[str, list[str]] = {}
-    try:
-        for model in ("chat", "slow"):
-            parent = None
-            for n in (40, 60):
-                v = register(Register.parse(
-                    model=model, components={"prompt": "x" * n}, owner="UANA", reason="r",
-                    parent=parent, root=parent is None, scores={"score": n / 100},
-                    actor="UANA"), app.ctx).version
-                promote(Promote.parse(model=model, version=v.short, actor="UANA"), app.ctx)
-                parent = v.short
-                ids.setdefault(model, []).append(v.id)
-    finally:
-        app.close()
-    return ids
 
 
 def _command(url: str, fake: FakeSlack, command: str, text: str, trigger: str,
@@ -57,7 +35,8 @@ def _command(url: str, fake: FakeSlack, command: str, text: str, trigger: str,
 def test_requests_acknowledged_by_a_replica_killed_before_handling_them_are_not_lost(
         tmp_path: Path, fake: FakeSlack, postgres_url: str) -> None:
     config = write_workspace(tmp_path)
-    ids = _two_promoted_each(config, tmp_path / "seed", postgres_url)
+    ids = {m: [v.id for v in vs] for m, vs in
+           promoted_twice(config, tmp_path / "seed", postgres_url, ("chat", "slow")).items()}
     env = {"SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": SECRET,
            "SLACK_API_URL": fake.api_url, "DATABASE_URL": postgres_url,
            "PLAYBOOK_SLACK_LEASE_S": "3"}

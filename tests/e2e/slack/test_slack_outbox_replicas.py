@@ -11,13 +11,11 @@ from pathlib import Path
 
 from serve_process import serve, stop, wait_answering
 from slack_fake_api import FakeSlack
-from slack_harness import SECRET
+from slack_harness import SECRET, promoted_twice
 from testkit.ports import free_port
 
 from bot import bootstrap
 from bot.settings import Settings
-from core.commands import Promote, Register
-from core.plays import promote, register
 
 MODELS = [f"m{i}" for i in range(6)]
 CONFIG = "".join(textwrap.dedent(f"""
@@ -30,32 +28,12 @@ CONFIG = "".join(textwrap.dedent(f"""
     """)
 
 
-def _promote_twice_each(config: Path, home: Path, database: str) -> set[str]:
-    """12 Promoted events (two per model), written before any server runs."""
-    app = bootstrap.build(Settings(config_path=config, home=home, database_url=database,
-                                   actor="UANA"))
-    shorts = set()
-    try:
-        for m in MODELS:
-            parent = None
-            for n in (40, 60):
-                v = register(Register.parse(
-                    model=m, components={"prompt": "x" * n}, owner="UANA", reason="r",
-                    parent=parent, root=parent is None, scores={"score": n / 100},
-                    actor="UANA"), app.ctx).version
-                promote(Promote.parse(model=m, version=v.short, actor="UANA"), app.ctx)
-                parent = v.short
-                shorts.add(v.short)
-    finally:
-        app.close()
-    return shorts
-
-
 def test_every_event_is_delivered_once_though_a_replica_dies_mid_delivery(
         tmp_path: Path, fake: FakeSlack, postgres_url: str) -> None:
     config = tmp_path / "playbook.toml"
     config.write_text(CONFIG)
-    promoted = _promote_twice_each(config, tmp_path / "seed", postgres_url)
+    promoted = {v.short for vs in promoted_twice(config, tmp_path / "seed", postgres_url,
+                                                 MODELS).values() for v in vs}
     fake.hold("chat.postMessage")  # the first announcement hangs in the replica that sent it
 
     procs: dict[str, subprocess.Popen[str]] = {}
