@@ -9,13 +9,26 @@ SANDBOX := .playbook-sandbox
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run walkthrough test test-faketime test-loaded lint bench clean
+.PHONY: run walkthrough test test-faketime test-loaded lint bench clean lock
 
-$(STAMP): pyproject.toml
+LOCK := requirements-dev.lock
+
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(LOCK) -e '.[dev]'
 	touch $(STAMP)
+
+# Re-pin the development environment from pyproject.toml's ranges (newest allowed releases).
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	.venv-lock/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	{ sed -n '1,2p' $(LOCK); .venv-lock/bin/python -m pip freeze --all --exclude-editable \
+	  | grep -v -E '^(pip|playbook-bot)=='; } > $(LOCK).new
+	mv $(LOCK).new $(LOCK)
+	rm -rf .venv-lock
 
 run: $(STAMP)
 	$(BIN)/playbook --home $(SANDBOX) --database "sqlite:///$(CURDIR)/$(SANDBOX)/playbook.db" \

@@ -59,7 +59,7 @@ def asgi() -> Any:
     from bot.server import create_asgi
     from bot.settings import load_settings
 
-    return create_asgi(bootstrap.build(load_settings()), with_slack=False)
+    return create_asgi(bootstrap.build(load_settings(migrate=True)), with_slack=False)
 
 
 def _free_port() -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from sqlalchemy import Engine
 
@@ -16,7 +17,13 @@ from core.config import PlaybookConfig, load_config
 from core.engine import PlayContext
 from core.ports import Clock, EvaluatorFactory
 from storage.artifacts import FileArtifactStore
-from storage.database import current_revision, head_revision, make_engine, migrate
+from storage.database import (
+    current_revision,
+    head_revision,
+    make_engine,
+    migrate,
+    schema_mismatch,
+)
 from storage.uow import uow_factory
 
 
@@ -45,6 +52,9 @@ class App:
     engine: Engine
     ctx: PlayContext
     events_written: Signal = field(default_factory=Signal)
+    # What this process depends on besides the database, and how it is: "ok" or
+    # "degraded: why" (the Slack app reports "slack"); /readyz and /metrics show it.
+    dependencies: dict[str, str] = field(default_factory=dict)
 
     def schema(self) -> tuple[str | None, str]:
         """(the revision the database's schema is at, the one this Playbook needs)."""
@@ -54,21 +64,38 @@ class App:
         """Bring the schema to this Playbook's; a newer one is refused, naming it."""
         migrate(self.engine)
 
+    def check_schema(self) -> None:
+        """Refuse (SchemaNotCurrent) unless the schema is the one this Playbook runs on."""
+        problem = schema_mismatch(self.engine)
+        if problem is not None:
+            raise problem
+
     def close(self) -> None:
         self.engine.dispose()
 
 
+Schema = Literal["migrate", "check", "leave"]
+
+
 def build(settings: Settings, *, clock: Clock | None = None,
-          evaluator_for: EvaluatorFactory | None = None, migrate_schema: bool = True) -> App:
-    """Load the config, open (and migrate, unless told not to) the database, wire the play
-    context."""
+          evaluator_for: EvaluatorFactory | None = None, schema: Schema | None = None) -> App:
+    """Load the config, open the database, wire the play context.
+
+    The schema is migrated when `settings.migrate` says so, else checked: a schema this
+    Playbook cannot run on is refused before any play, naming what is needed. `schema`
+    overrides that: "leave" opens without looking (`db` commands, `serve`, which look
+    themselves)."""
     config = load_config(settings.config_path)
     if settings.database_url.startswith("sqlite"):
         settings.home.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.env.db_pool_size,
+                         max_overflow=settings.env.db_max_overflow)
+    schema = schema or ("migrate" if settings.migrate else "check")
     try:
-        if migrate_schema:
+        if schema == "migrate":
             migrate(engine)
+        elif schema == "check" and (problem := schema_mismatch(engine)) is not None:
+            raise problem
     except BaseException:
         engine.dispose()
         raise

@@ -8,14 +8,19 @@ release channel as one asked for in Slack: the card is a consequence of the play
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
+from collections.abc import Callable
 from typing import Literal
 
 from fastapi import FastAPI
 
-from bot import api, consequences, slack
+from bot import api, bootstrap, consequences, slack
 from bot.bootstrap import App
 from bot.dispatcher import OutboxRunner
 from bot.slack.runtime import SlackRuntime
+from core.errors import SchemaNotCurrent, StorageError
 
 
 def create_asgi(app: App, *, with_slack: bool = True,
@@ -38,12 +43,71 @@ def create_asgi(app: App, *, with_slack: bool = True,
 
 
 Mode = Literal["slack", "socket", "http-only", "sandbox"]
+FACTORY = "bot.server:from_env"
+log = logging.getLogger("playbook.serve")
 
 
-def run(app: App, mode: Mode, *, host: str, port: int, seed: bool = False,
+def prepare_schema(app: App, *, sandbox: bool) -> None:
+    """The sandbox, --migrate and PLAYBOOK_MIGRATE migrate; otherwise a schema this Playbook
+    cannot run on stops start-up, naming what is needed. A database that does not answer
+    does not: the server starts, /livez answers and /readyz says 503 until it does."""
+    if sandbox or app.settings.migrate:
+        app.migrate()
+        return
+    try:
+        app.check_schema()
+    except SchemaNotCurrent:
+        raise
+    except StorageError as exc:
+        log.warning("the database does not answer at start-up; serving anyway, /readyz "
+                    "answers 503 until it does: %s", exc)
+
+
+def serving_asgi(app: App, mode: Mode) -> FastAPI:
+    """The ASGI app of one serving mode (not the sandbox); closes what it opened on shutdown."""
+    if mode == "socket":
+        socket = slack.start_socket_mode(app)
+        asgi = create_asgi(app, with_slack=False, slack_runtime=socket.runtime)
+        asgi.router.on_shutdown.append(socket.close)
+    else:
+        asgi = create_asgi(app, with_slack=mode == "slack")
+    asgi.router.on_shutdown.insert(0, _bounded_shutdown(app.settings.env.shutdown_timeout_s))
+    asgi.router.on_shutdown.append(app.close)
+    return asgi
+
+
+def from_env() -> FastAPI:
+    """The ASGI factory: every setting from the environment (README, Configuration).
+
+        uvicorn --factory bot.server:from_env --host 0.0.0.0 --port 8080
+        gunicorn -k bot.workers.UvicornWorker 'bot.server:from_env()'
+
+    PLAYBOOK_SERVE_MODE picks the role (slack, socket or http-only; default slack when the
+    Slack secrets are set, else http-only). `playbook serve --workers N` starts its worker
+    processes through this factory too."""
+    from bot.settings import load_settings
+    from bot.shared import logs
+
+    settings = load_settings()
+    logs.configure(settings.env.log_level, settings.env.log_format)
+    app = bootstrap.build(settings, schema="leave")
+    try:
+        prepare_schema(app, sandbox=False)
+        env = settings.env
+        mode: Mode = env.serve_mode or (
+            "slack" if env.slack_bot_token or env.slack_signing_secret else "http-only")
+        return serving_asgi(app, mode)
+    except BaseException:
+        app.close()
+        raise
+
+
+def run(app: App, mode: Mode, *, host: str, port: int, workers: int = 1, seed: bool = False,
         why: str | None = None) -> None:
     """Serve until stopped: the Slack endpoint over HTTP (`slack`), Slack over a WebSocket
-    (`socket`), the HTTP API alone (`http-only`) or the local sandbox (`sandbox`)."""
+    (`socket`), the HTTP API alone (`http-only`) or the local sandbox (`sandbox`). With
+    `workers` > 1, that many processes share the port, each built by `from_env` from the
+    settings this process exported."""
     import uvicorn
 
     if mode == "sandbox":
@@ -51,16 +115,37 @@ def run(app: App, mode: Mode, *, host: str, port: int, seed: bool = False,
 
         serve_sandbox(app, host=host, port=port, with_seed=seed, why=why or "")
         return
-    if mode != "socket":
-        uvicorn.run(create_asgi(app, with_slack=mode == "slack"), host=host, port=port,
-                    log_config=None)  # our handlers (bot.shared.logs), not uvicorn's
+    grace = app.settings.env.shutdown_timeout_s
+    if workers > 1:
+        from bot.settings import export
+
+        export(app.settings, PLAYBOOK_SERVE_MODE=mode, PLAYBOOK_MIGRATE="")
+        uvicorn.run(FACTORY, factory=True, workers=workers, host=host, port=port,
+                    timeout_graceful_shutdown=grace, log_config=None)
         return
-    socket = slack.start_socket_mode(app)
-    try:
-        uvicorn.run(create_asgi(app, with_slack=False, slack_runtime=socket.runtime),
-                    host=host, port=port, log_config=None)
-    finally:
-        socket.close()
+    uvicorn.run(serving_asgi(app, mode), host=host, port=port,
+                timeout_graceful_shutdown=grace,
+                log_config=None)  # our handlers (bot.shared.logs), not uvicorn's
+
+
+def _bounded_shutdown(bound_s: float) -> Callable[[], None]:
+    """Open requests had PLAYBOOK_SHUTDOWN_TIMEOUT_S to finish (uvicorn's bound); what runs
+    in the background (a delivery, a Slack play, an eval) gets as long again, then the process
+    exits anyway. Nothing is lost by that: unfinished deliveries and Slack requests are leased
+    in the database and another replica, or this one restarted, takes them over."""
+
+    def arm() -> None:
+        def overdue() -> None:
+            log.warning("shutdown still busy after %.0f s; exiting now (unfinished work is "
+                        "taken over by another replica when its lease ends)", bound_s)
+            logging.shutdown()
+            os._exit(1)
+
+        timer = threading.Timer(bound_s, overdue)
+        timer.daemon = True
+        timer.start()
+
+    return arm
 
 
 def _run_dispatcher(asgi: FastAPI, app: App, runtime: SlackRuntime | None) -> None:

@@ -50,6 +50,16 @@ class Environment(BaseSettings):
     log_level: LogLevel | None = Field(None, alias="PLAYBOOK_LOG_LEVEL")
     log_format: Literal["json", "text"] | None = Field(None, alias="PLAYBOOK_LOG_FORMAT")
     outbox_lease_s: float = Field(120.0, gt=0, le=24 * 3600, alias="PLAYBOOK_OUTBOX_LEASE_S")
+    migrate: bool = Field(False, alias="PLAYBOOK_MIGRATE")
+    # `playbook serve` and the ASGI factory (bot.server:from_env)
+    host: str = Field("127.0.0.1", alias="PLAYBOOK_HOST")
+    port: int = Field(8080, ge=1, le=65535, alias="PLAYBOOK_PORT")
+    workers: int = Field(1, ge=1, le=64, alias="PLAYBOOK_WORKERS")
+    serve_mode: Literal["slack", "socket", "http-only"] | None = Field(
+        None, alias="PLAYBOOK_SERVE_MODE")
+    shutdown_timeout_s: int = Field(10, ge=1, le=3600, alias="PLAYBOOK_SHUTDOWN_TIMEOUT_S")
+    db_pool_size: int = Field(5, ge=1, le=1000, alias="PLAYBOOK_DB_POOL_SIZE")
+    db_max_overflow: int = Field(10, ge=0, le=1000, alias="PLAYBOOK_DB_MAX_OVERFLOW")
     # the remote CLI
     server: str | None = Field(None, alias="PLAYBOOK_SERVER")
     token: str | None = Field(None, alias="PLAYBOOK_TOKEN", repr=False)
@@ -60,7 +70,7 @@ class Environment(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
 
-    @field_validator("log_format", mode="before")
+    @field_validator("log_format", "serve_mode", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
@@ -102,6 +112,10 @@ class Settings:
     database_url: str
     actor: str
     env: Environment = field(default_factory=lambda: environment())
+    # Bring the schema to this Playbook's on the way in: --migrate, PLAYBOOK_MIGRATE=1, or the
+    # embedded default (the SQLite file in --home, which no other Playbook shares). A database
+    # named by --database or DATABASE_URL is otherwise only checked, never changed.
+    migrate: bool = False
 
     @property
     def artifacts_dir(self) -> Path:
@@ -115,6 +129,15 @@ class Settings:
                                               **variables}))
 
 
+def export(settings: Settings, **variables: str) -> None:
+    """Put these settings (and `variables`) into this process's environment, for the worker
+    processes `serve --workers N` starts, which build their app from the environment."""
+    os.environ.update({"PLAYBOOK_CONFIG": str(settings.config_path.resolve()),
+                       "PLAYBOOK_HOME": str(settings.home.resolve()),
+                       "DATABASE_URL": settings.database_url, "PLAYBOOK_USER": settings.actor,
+                       **variables})
+
+
 def _default_actor() -> str:
     try:
         return getpass.getuser()
@@ -123,11 +146,13 @@ def _default_actor() -> str:
 
 
 def load_settings(*, config: str | None = None, home: str | None = None,
-                  database: str | None = None, actor: str | None = None) -> Settings:
+                  database: str | None = None, actor: str | None = None,
+                  migrate: bool = False) -> Settings:
     env = environment()
     config_path = Path(config or env.config or "playbook.toml")
     home_dir = Path(home or env.home or ".playbook")
-    url = database or env.database_url or f"sqlite:///{home_dir / 'playbook.db'}"
+    named = database or env.database_url
+    url = named or f"sqlite:///{home_dir / 'playbook.db'}"
     who = actor or env.user or _default_actor()
     return Settings(config_path=config_path, home=home_dir, database_url=url, actor=who,
-                    env=env)
+                    env=env, migrate=migrate or env.migrate or not named)

@@ -106,3 +106,15 @@ class EvaluatorError(PlaybookError):
 
 class StorageError(PlaybookError):
     code = "STORAGE_FAILED"
+
+
+class SchemaNotCurrent(PlaybookError):
+    """The database's schema is not the one this Playbook runs on (older, missing or newer)."""
+
+    code = "SCHEMA_NOT_CURRENT"
+
+    def __init__(self, message: str, *, hint: str | None = None, current: str | None,
+                 needed: str) -> None:
+        super().__init__(message, hint=hint)
+        self.current = current
+        self.needed = needed

@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 import time
 import zlib
+from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +22,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from core.errors import StorageError
+from core.errors import SchemaNotCurrent, StorageError
 from storage.columns import dumps
 from storage.errors import storage_error, translated
 
@@ -47,12 +49,19 @@ def _normalized(url: str | URL) -> URL:
     return parsed
 
 
-def make_engine(url: str | URL, **kwargs: Any) -> Engine:
-    """An engine for `url` (sqlite:///path or postgresql://...), ready for concurrent writers."""
+def make_engine(url: str | URL, *, pool_size: int | None = None,
+                max_overflow: int | None = None, **kwargs: Any) -> Engine:
+    """An engine for `url` (sqlite:///path or postgresql://...), ready for concurrent writers.
+    `pool_size` and `max_overflow` bound PostgreSQL connections per process (SQLAlchemy's
+    defaults, 5 and 10, when None); SQLite's one file lock makes them moot there."""
     parsed = _normalized(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "postgresql":
+        if pool_size is not None:
+            kwargs["pool_size"] = pool_size
+        if max_overflow is not None:
+            kwargs["max_overflow"] = max_overflow
         return create_engine(parsed, json_serializer=dumps, pool_pre_ping=True, **kwargs)
     raise StorageError(f"unsupported database {parsed.get_backend_name()!r}",
                        hint="use sqlite:///PATH or postgresql://USER@HOST/DB")
@@ -111,6 +120,64 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def release() -> str:
+    """This Playbook's release (the installed distribution's version)."""
+    try:
+        return metadata.version("playbook-bot")
+    except metadata.PackageNotFoundError:  # pragma: no cover - run from a bare source tree
+        return "unknown"
+
+
+@translated("reading which release migrated the schema")
+def release_of(engine: Engine, revision: str) -> str | None:
+    """The Playbook release that migrated the schema to `revision` (None: not recorded)."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("schema_releases"):
+            return None
+        return conn.execute(text("SELECT release FROM schema_releases WHERE revision = :r"),
+                            {"r": revision}).scalar_one_or_none()
+
+
+def schema_mismatch(engine: Engine) -> SchemaNotCurrent | None:
+    """Why this Playbook cannot run on the database's schema as it is, or None when it can."""
+    current, head = current_revision(engine), head_revision()
+    if current == head:
+        return None
+    upgrade = ("`playbook db upgrade` migrates it (the migration job of deploy/README.md); "
+               "or pass --migrate, or set PLAYBOOK_MIGRATE=1, to migrate on the way in")
+    if current is None:
+        return SchemaNotCurrent(f"the database has no Playbook schema yet; this Playbook "
+                                f"needs {head}", hint=upgrade, current=None, needed=head)
+    if _known(current):
+        return SchemaNotCurrent(f"the database schema is at {current}, older than this "
+                                f"Playbook's {head}", hint=upgrade, current=current,
+                                needed=head)
+    newer = release_of(engine, current)
+    by = f"Playbook {newer}" if newer else "a newer Playbook"
+    return SchemaNotCurrent(
+        f"the database schema is at {current}, migrated by {by}; this Playbook "
+        f"({release()}) knows up to {head}", current=current, needed=head,
+        hint=f"run Playbook {newer} or newer against this database" if newer
+        else "upgrade Playbook to the release that brought this schema")
+
+
+def _record_release(conn: Connection) -> None:
+    """Remember which release first brought the schema to this head."""
+    head = head_revision()
+    if conn.execute(text("SELECT 1 FROM schema_releases WHERE revision = :r"),
+                    {"r": head}).first() is None:
+        conn.execute(text("INSERT INTO schema_releases (revision, release, migrated_at) "
+                          "VALUES (:r, :v, :t)"),
+                     {"r": head, "v": release(), "t": datetime.now(UTC)})
+
+
+def _known(revision: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision; a no-op when it is already there.
 
@@ -128,6 +195,7 @@ def migrate(engine: Engine) -> None:
                                      {"key": MIGRATION_LOCK})
                     cfg.attributes["connection"] = conn
                     command.upgrade(cfg, "head")  # one linear history (0003 merged the branches)
+                    _record_release(conn)
                 return
             except OperationalError as exc:
                 # Two processes opening a brand-new SQLite file at once: switching it to WAL
@@ -138,6 +206,9 @@ def migrate(engine: Engine) -> None:
                 engine.dispose()
                 time.sleep(0.05 * (attempt + 1))
     except CommandError as exc:
+        newer = schema_mismatch(engine)
+        if newer is not None:
+            raise newer from exc
         raise StorageError(
             f"cannot migrate the database: {exc}",
             hint="the database may have been migrated by a newer Playbook; upgrade Playbook",

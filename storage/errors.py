@@ -34,7 +34,8 @@ def storage_error(action: str, exc: SQLAlchemyError) -> StorageError:
         hint = ("another process kept the SQLite database busy for longer than the 30 s "
                 "timeout; move to PostgreSQL if several writers are the norm")
     elif "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
-        hint = "the database schema is missing or old; start Playbook once so it migrates"
+        hint = ("the database schema is missing or old; `playbook db upgrade` migrates it "
+                "(or --migrate)")
     elif isinstance(exc, OperationalError):
         hint = "check that the database is reachable and DATABASE_URL is right"
     elif isinstance(exc, DBAPIError):

@@ -329,5 +329,6 @@ class PlayRunRow(Base):
 # The Slack app's, the HTTP API's and the scheduler's tables join Base.metadata.
 import storage.orm_outbox  # noqa: E402
 import storage.orm_scheduler  # noqa: E402
+import storage.orm_schema  # noqa: E402
 import storage.orm_slack  # noqa: E402,F401
 from storage import orm_api  # noqa: E402,F401

@@ -29,6 +29,7 @@ STATUS_BY_CODE = {
     "TAG_MOVED_MEANWHILE": 409,
     "EVALUATOR_FAILED": 502,
     "STORAGE_FAILED": 503,
+    "SCHEMA_NOT_CURRENT": 503,
 }
 # Steps of the approval play that check the person, not the registry.
 IDENTITY_STEPS = {"check approver", "check rejecter"}
@@ -64,11 +65,6 @@ class IdempotencyInProgress(ApiError):
     code = "IDEMPOTENCY_IN_PROGRESS"
     status = 409
     retry_after_s: int | None = None  # when asking again may find it done or given up
-
-
-class SchemaNotCurrent(ApiError):
-    code = "SCHEMA_NOT_CURRENT"
-    status = 503
 
 
 class AlreadyApplied(ApiError):

@@ -17,7 +17,6 @@ from starlette.concurrency import run_in_threadpool
 from core.errors import StorageError
 
 from .context import ApiContext
-from .errors import SchemaNotCurrent
 from .schemas import ErrorOut, HealthOut, LiveOut
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
@@ -31,16 +30,12 @@ def router(api: ApiContext) -> APIRouter:
         """200 while the process answers; touches nothing else."""
         return {"status": "ok"}
 
-    def ready() -> dict[str, str]:
+    def ready() -> dict[str, Any]:
         with api.uow() as uow:
             uow.stats.ping()
-        schema, head = api.app.schema()
-        if schema != head:
-            raise SchemaNotCurrent(
-                f"the database schema is at {schema or 'nothing'}; this Playbook needs {head}",
-                hint="an older schema: run any `playbook` command of this version against "
-                     "the database once, which migrates it; a newer one: upgrade Playbook")
-        return {"status": "ok", "database": api.app.engine.dialect.name, "schema": schema}
+        api.app.check_schema()
+        return {"status": "ok", "database": api.app.engine.dialect.name,
+                "schema": api.app.schema()[0] or "", "dependencies": dict(api.app.dependencies)}
 
     unready: dict[int | str, dict[str, Any]] = {503: {
         "model": ErrorOut, "description": "the database is unreachable (STORAGE_FAILED) or "
@@ -71,6 +66,11 @@ def router(api: ApiContext) -> APIRouter:
         text = api.metrics.render(moves, rollbacks, deliveries)
         text += ("# HELP playbook_database_up Whether the registry database answered.\n"
                  f"# TYPE playbook_database_up gauge\nplaybook_database_up {up}\n")
+        if "slack" in api.app.dependencies:
+            slack_up = int(api.app.dependencies["slack"] == "ok")
+            text += ("# HELP playbook_slack_up Whether the Slack Web API answered auth.test "
+                     "(0: degraded, the HTTP API still serves).\n"
+                     f"# TYPE playbook_slack_up gauge\nplaybook_slack_up {slack_up}\n")
         return PlainTextResponse(text, media_type=PROMETHEUS_TEXT)
 
     return r

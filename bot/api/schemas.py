@@ -304,6 +304,10 @@ class HealthOut(Out):
     status: Literal["ok"]
     database: str
     schema_: str = Field(alias="schema", serialization_alias="schema")
+    dependencies: dict[str, str] = Field(
+        default_factory=dict, description='besides the database, e.g. {"slack": "ok"} or '
+        '{"slack": "degraded: cannot reach ..."}: a degraded one does not make this 503, '
+        "since the HTTP API still serves")
 
 
 class LiveOut(Out):

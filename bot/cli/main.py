@@ -47,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
                              "(default: $PLAYBOOK_SERVER; unset: work on the database here)")
     parser.add_argument("--token", metavar="T", help="API token for --server "
                                                      "(default: $PLAYBOOK_TOKEN)")
+    parser.add_argument("--migrate", action="store_true",
+                        help="bring the database schema to this Playbook's first (default: "
+                             "$PLAYBOOK_MIGRATE; the embedded SQLite default always is); "
+                             "otherwise a database named by --database or DATABASE_URL is "
+                             "only checked")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("init", help="write a commented starter playbook.toml")
@@ -87,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings(config=args.config, home=args.home, database=args.database,
-                                 actor=args.actor)
+                                 actor=args.actor, migrate=args.migrate)
         server = remote.server_of(args, settings.env)
         if server and args.handler is not None and args.command not in remote.HANDLERS:
             parser.error(f"{args.command} runs where the database is, not with --server; "
@@ -97,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif server:
             out = remote.run(args, server, settings.env)
         else:
-            app = bootstrap.build(settings, migrate_schema=getattr(args, "migrate", True))
+            app = bootstrap.build(settings, schema=getattr(args, "schema", None))
             try:
                 out = args.handler(args, app)
             finally:

@@ -30,7 +30,7 @@ def sandbox_reason(args: argparse.Namespace, env: Environment) -> str | None:
     """Why this run is the sandbox, or None when it is not one."""
     if args.sandbox:
         return SANDBOX
-    if not args.http_only and not args.socket_mode \
+    if not args.http_only and not args.socket_mode and not env.serve_mode \
             and not (env.slack_bot_token or env.slack_signing_secret):
         return AUTO_SANDBOX
     if args.seed:
@@ -51,17 +51,27 @@ def cmd_serve(args: argparse.Namespace, app: App) -> Out:
     from bot import server
 
     configure_logging(app.settings.env)
-    why = sandbox_reason(args, app.settings.env)
+    env = app.settings.env
+    why = sandbox_reason(args, env)
     mode: server.Mode = "sandbox" if why is not None else "http-only" if args.http_only \
-        else "socket" if args.socket_mode else "slack"
-    server.run(app, mode, host=args.host, port=args.port, seed=args.seed, why=why)
+        else "socket" if args.socket_mode else env.serve_mode or "slack"
+    workers = args.workers or env.workers
+    if workers > 1 and mode == "sandbox":
+        raise InvalidInput("--workers", "the sandbox runs in one process",
+                           hint="leave --workers (and PLAYBOOK_WORKERS) out with the sandbox")
+    server.prepare_schema(app, sandbox=why is not None)
+    server.run(app, mode, host=args.host or env.host, port=args.port or env.port,
+               workers=workers, seed=args.seed, why=why)
     return Out({}, "stopped")
 
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("serve", help="run the Slack app and the HTTP API")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--host", help="address to listen on (default: $PLAYBOOK_HOST or "
+                                  "127.0.0.1; 0.0.0.0 in a container)")
+    p.add_argument("--port", type=int, help="default: $PLAYBOOK_PORT or 8080")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="server processes sharing the port (default: $PLAYBOOK_WORKERS or 1)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--socket-mode", action="store_true",
                       help="reach Slack over a WebSocket (SLACK_APP_TOKEN) instead of a public "
@@ -76,4 +86,4 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--seed", action="store_true",
                    help="in the sandbox: register three example versions of every model and "
                         "promote two, through the normal plays (idempotent)")
-    p.set_defaults(handler=cmd_serve)
+    p.set_defaults(handler=cmd_serve, schema="leave")

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from urllib.error import URLError
 
 from slack_bolt import App, BoltResponse
-from slack_bolt.error import BoltError
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -25,10 +23,10 @@ from bot.dispatcher import owner_id
 from bot.slack import errors
 from bot.slack.background import CountingExecutor
 from bot.slack.inbox import Inbox
+from bot.slack.link import SlackLink
 from bot.slack.listeners import register_listeners
 from bot.slack.runtime import SlackRuntime, build_runtime
 from bot.slack.settings import SlackSettings
-from core.errors import ConfigError
 
 LISTENER_THREADS = 32  # listeners only ack, parse and hand over; 32 absorb a burst of clicks
 RATE_LIMIT_RETRIES = 3
@@ -63,26 +61,22 @@ class InboxApp(App):
 
 
 def build_slack_app(playbook: Playbook, settings: SlackSettings) -> tuple[App, SlackRuntime]:
-    """The token reaches Bolt through the client (Bolt takes it from there)."""
+    """The token reaches Bolt through the client (Bolt takes it from there). It is checked
+    with auth.test here: refused, start-up stops; Slack down, the app starts degraded and
+    keeps trying (bot.slack.link)."""
     logging.getLogger("slack_bolt.App").addFilter(TOKEN_GIVEN_TWICE)
     client = web_client(settings)
+    link = SlackLink(client, settings.api_url,
+                     lambda status: playbook.dependencies.__setitem__("slack", status))
+    link.check_at_start()
     inbox = Inbox(playbook.ctx.uow, playbook.ctx.clock, owner_id(),
                   timedelta(seconds=settings.lease_s))
     listeners = CountingExecutor(LISTENER_THREADS, "slack-listener", inbox)
-    try:  # Bolt checks the token with auth.test right here: a bad token stops start-up
-        bolt = InboxApp(signing_secret=settings.signing_secret or "", client=client,
-                        process_before_response=False, listener_executor=listeners)
-    except BoltError as exc:
-        listeners.shutdown()
-        raise ConfigError(f"Slack refused SLACK_BOT_TOKEN: {exc}",
-                          hint="copy the Bot User OAuth Token (xoxb-...) again; reinstall the "
-                               "app if it was revoked") from exc
-    except URLError as exc:
-        listeners.shutdown()
-        raise ConfigError(f"cannot reach the Slack Web API at {settings.api_url}: "
-                          f"{exc.reason}", hint="check SLACK_API_URL and the network") from exc
+    bolt = InboxApp(signing_secret=settings.signing_secret or "", client=client,
+                    process_before_response=False, listener_executor=listeners,
+                    token_verification_enabled=False)  # bot.slack.link checked it
     bolt.inbox = inbox
-    rt = build_runtime(playbook, client, settings.workers, listeners, inbox)
+    rt = build_runtime(playbook, client, settings.workers, listeners, inbox, link)
     errors.register(bolt)
     bolt.use(inbox.middleware)
     register_listeners(bolt, rt)

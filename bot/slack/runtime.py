@@ -4,6 +4,7 @@ own store, posting, background work and approval cards. Built once per Bolt app 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -15,10 +16,12 @@ from bot.slack.background import BackgroundWork, CountingExecutor
 from bot.slack.cards import ApprovalCards
 from bot.slack.channels import ChannelDirectory
 from bot.slack.inbox import Inbox
+from bot.slack.link import SlackLink
 from bot.slack.memory import SlackMemory
 from bot.slack.posting import Poster
 from core.config import PlaybookConfig
 from core.engine import PlayContext
+from core.errors import StorageError
 
 DELIVERY_MEMORY = timedelta(days=1)  # Slack stops retrying within minutes
 
@@ -34,6 +37,7 @@ class SlackRuntime:
     work: BackgroundWork
     listeners: CountingExecutor  # Bolt's listener executor
     inbox: Inbox | None = None  # the requests (None for a runtime that only posts)
+    link: SlackLink | None = None  # whether Slack answers (None for a runtime that only posts)
 
     @property
     def ctx(self) -> PlayContext:
@@ -56,6 +60,8 @@ class SlackRuntime:
             and self.listeners.wait_idle(timeout)
 
     def close(self) -> None:
+        if self.link is not None:
+            self.link.close()
         if self.inbox is not None:
             self.inbox.close()
         self.listeners.shutdown(wait=True)
@@ -63,12 +69,17 @@ class SlackRuntime:
 
 
 def build_runtime(playbook: Playbook, client: WebClient, workers: int,
-                  listeners: CountingExecutor, inbox: Inbox | None = None) -> SlackRuntime:
+                  listeners: CountingExecutor, inbox: Inbox | None = None,
+                  link: SlackLink | None = None) -> SlackRuntime:
     store = SlackMemory(playbook.ctx.uow)
-    store.prune(playbook.ctx.clock.now() - DELIVERY_MEMORY)
+    try:
+        store.prune(playbook.ctx.clock.now() - DELIVERY_MEMORY)
+    except StorageError as exc:  # the database away at start-up: prune at the next start
+        logging.getLogger("playbook.slack").warning("not pruned Slack's old deliveries: %s",
+                                                    exc)
     poster = Poster(client)
     return SlackRuntime(playbook=playbook, client=client, store=store, poster=poster,
                         channels=ChannelDirectory(client),
                         cards=ApprovalCards(playbook.ctx, store, poster),
                         work=BackgroundWork(workers, inbox), listeners=listeners,
-                        inbox=inbox)
+                        inbox=inbox, link=link)

@@ -73,7 +73,9 @@ class Cli:
 def cli(tmp_path: Path, engine_url: str, capsys: pytest.CaptureFixture[str]) -> Cli:
     (tmp_path / "playbook.toml").write_text(CONFIG)
     (tmp_path / "eval.py").write_text(EVAL)
-    return Cli(tmp_path, engine_url, capsys)
+    cli = Cli(tmp_path, engine_url, capsys)
+    cli("db", "upgrade")  # a database named by --database is migrated only on purpose
+    return cli
 
 
 def reg(cli: Cli, model: str, prompt: str, parent: str | None = None, *extra: str,

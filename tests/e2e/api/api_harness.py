@@ -143,7 +143,7 @@ def serve(root: Path, database_url: str,
     config = root / "playbook.toml"
     config.write_text(CONFIG)
     clock, ticks = TestClock(), Ticks()
-    app = bootstrap.build(Settings(config_path=config, home=root / "home",
+    app = bootstrap.build(Settings(migrate=True, config_path=config, home=root / "home",
                                    database_url=database_url, actor="test"),
                           clock=clock, evaluator_for=PromptLengthEvaluator)
     tokens = (add_tokens or make_tokens)(app)

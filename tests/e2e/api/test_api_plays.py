@@ -93,7 +93,7 @@ def test_high_stakes_need_a_second_approver(api: Api) -> None:
 
 def test_healthz_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
     (tmp_path / "playbook.toml").write_text("[models.chat]\n")
-    app = bootstrap.build(Settings(config_path=tmp_path / "playbook.toml",
+    app = bootstrap.build(Settings(migrate=True, config_path=tmp_path / "playbook.toml",
                                    home=tmp_path / "home",
                                    database_url=f"sqlite:///{tmp_path / 'p.db'}", actor="t"),
                           evaluator_for=PromptLengthEvaluator)

@@ -24,7 +24,7 @@ from core.plays import promote, register
 def http_only(tmp_path: Path, engine_url: str) -> Iterator[tuple[bootstrap.App, Scheduler]]:
     config = tmp_path / "playbook.toml"
     config.write_text(CONFIG)
-    app = bootstrap.build(Settings(config_path=config, home=tmp_path / "home",
+    app = bootstrap.build(Settings(migrate=True, config_path=config, home=tmp_path / "home",
                                    database_url=engine_url, actor="test"),
                           clock=TestClock(), evaluator_for=PromptLengthEvaluator)
     asgi = create_asgi(app, with_slack=False)  # what `playbook serve --http-only` serves

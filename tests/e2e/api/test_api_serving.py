@@ -142,12 +142,14 @@ def test_health_and_metrics(api: Api) -> None:
     head = api.app.schema()[1]
     for probe in ("/healthz", "/readyz"):
         assert httpx.get(api.url + probe).json() == {
-            "status": "ok", "database": api.app.engine.dialect.name, "schema": head}
+            "status": "ok", "database": api.app.engine.dialect.name, "schema": head,
+            "dependencies": {}}
     assert httpx.get(api.url + "/livez").json() == {"status": "ok"}
     with api.app.engine.begin() as conn:  # the schema another Playbook version left
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0004_outbox'")
     behind = error(httpx.get(api.url + "/readyz"), 503, "SCHEMA_NOT_CURRENT")
-    assert f"0004_outbox; this Playbook needs {head}" in behind["message"]
+    assert f"0004_outbox, older than this Playbook's {head}" in behind["message"]
+    assert "playbook db upgrade" in behind["hint"]
     assert httpx.get(api.url + "/livez").status_code == 200
     with api.app.engine.begin() as conn:
         conn.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{head}'")

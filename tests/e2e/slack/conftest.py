@@ -33,7 +33,7 @@ def slack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
     config = write_workspace(tmp_path)
     clock = TestClock()
     home = tmp_path / "home"
-    playbook = bootstrap.build(Settings(config_path=config, home=home,
+    playbook = bootstrap.build(Settings(migrate=True, config_path=config, home=home,
                                         database_url=f"sqlite:///{home / 'playbook.db'}",
                                         actor="test"), clock=clock)
     asgi = create_asgi(playbook, scheduler=False)

@@ -77,6 +77,12 @@ class FakeSlack:
         with self._lock:
             self._failures.setdefault(method, []).extend([Failure(error)] * times)
 
+    def outage(self, method: str, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` as Slack does when it is down: HTTP 503."""
+        with self._lock:
+            self._failures.setdefault(method, []).extend(
+                [Failure("service_unavailable", 503)] * times)
+
     def ratelimit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
         with self._lock:
             self._failures.setdefault(method, []).extend(

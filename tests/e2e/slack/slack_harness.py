@@ -266,8 +266,8 @@ class Harness:
 def promoted_twice(config: Path, home: Path, database: str,
                    models: Iterable[str]) -> dict[str, list[Version]]:
     """Two versions of each model, each promoted in turn, written before any server runs."""
-    app = bootstrap.build(Settings(config_path=config, home=home, database_url=database,
-                                   actor="UANA"))
+    app = bootstrap.build(Settings(migrate=True, config_path=config, home=home,
+                                   database_url=database, actor="UANA"))
     made: dict[str, list[Version]] = {}
     try:
         for model in models:

@@ -27,7 +27,7 @@ from core.plays import promote, register
 
 
 def _settings(config: Path, home: Path) -> Settings:
-    return Settings(config_path=config, home=home,
+    return Settings(migrate=True, config_path=config, home=home,
                     database_url=f"sqlite:///{home / 'playbook.db'}", actor="UANA")
 
 

@@ -51,7 +51,7 @@ def test_requests_acknowledged_by_a_replica_killed_before_handling_them_are_not_
         # Its one worker takes the rehearsal, whose eval waits for GATE; the rollback waits
         # in line behind it. Both are acknowledged.
         assert _command(url_a, fake, "/rehearse", "slow", "t-drill", "CINC").status_code == 200
-        app = bootstrap.build(Settings(config_path=config, home=tmp_path / "check",
+        app = bootstrap.build(Settings(migrate=True, config_path=config, home=tmp_path / "check",
                                        database_url=postgres_url, actor="check"))
         try:
             def drill_moved() -> bool:

@@ -109,7 +109,7 @@ def test_a_dead_delivery_is_listed_and_retried(workspace: Path, fake: FakeSlack,
                          "--reason", "r", "--prompt", "r" * 50, "--root")
     assert code == 0, err
     assert run(capsys, "promote", "risky", f"risky@{json.loads(out)['id'][:12]}")[0] == 0
-    app = bootstrap.build(load_settings())
+    app = bootstrap.build(load_settings(migrate=True))
     try:  # the scene: its delivery ran out of tries while the channel did not exist
         with app.ctx.uow() as uow:
             now = app.ctx.clock.now()

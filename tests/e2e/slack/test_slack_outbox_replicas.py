@@ -67,7 +67,7 @@ def test_every_event_is_delivered_once_though_a_replica_dies_mid_delivery(
         assert {c.token for c in fake.called("chat.postMessage") if c.refused is None} \
             >= {f"xoxb-replica-{survivor}"}
 
-        app = bootstrap.build(Settings(config_path=config, home=tmp_path / "check",
+        app = bootstrap.build(Settings(migrate=True, config_path=config, home=tmp_path / "check",
                                        database_url=postgres_url, actor="check"))
         try:
             with app.ctx.uow() as uow:

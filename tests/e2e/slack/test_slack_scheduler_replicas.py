@@ -40,8 +40,9 @@ def _seed(config: Path, home: Path, database: str) -> str:
     """An hour before the fire time: chat has two versions in production and one rehearsal;
     risky is in production, never rehearsed (so the rehearsal check reminds about it).
     Answers the rehearsal's incident."""
-    app = bootstrap.build(Settings(config_path=config, home=home, database_url=database,
-                                   actor="UANA"), clock=TestClock(FIRE - timedelta(hours=1)))
+    app = bootstrap.build(Settings(migrate=True, config_path=config, home=home,
+                                   database_url=database, actor="UANA"),
+                          clock=TestClock(FIRE - timedelta(hours=1)))
     try:
         ctx = app.ctx
         versions = []

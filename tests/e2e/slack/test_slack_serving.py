@@ -8,12 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
+import httpx
 import pytest
-from slack_harness import TOKEN, Harness, sign, workspace_fake, write_workspace
+from slack_harness import TOKEN, Harness, Server, sign, workspace_fake, write_workspace
+from testkit.waiting import until
 
 from bot import bootstrap
 from bot.server import create_asgi
 from bot.settings import Settings
+from bot.shared.tokens import create_token
 from bot.slack import mount
 from bot.slack.settings import SlackSettings, load_slack_settings
 from core.errors import ConfigError
@@ -173,10 +176,51 @@ def test_missing_secrets_are_named_at_start_up() -> None:
     assert settings.api_url == "http://127.0.0.1:9/api/" and "xoxb" not in repr(settings)
 
 
+def test_slack_down_at_start_up_degrades_slack_but_the_api_serves(tmp_path: Path) -> None:
+    """auth.test answers 503 at start and twice more: the server starts anyway, /readyz is 200
+    naming Slack degraded, the metric says 0, the API resolves tags; once Slack answers,
+    both say so without a restart."""
+    fake = workspace_fake()
+    fake.outage("auth.test", times=3)
+    playbook = bootstrap.build(Settings(migrate=True, config_path=write_workspace(tmp_path),
+                                        home=tmp_path,
+                                        database_url=f"sqlite:///{tmp_path / 'p.db'}",
+                                        actor="test"))
+    _, secret = create_token(playbook.ctx.uow, name="serving", scopes=["register"],
+                             created_by="test", now=playbook.ctx.clock.now(),
+                             make_id=playbook.ctx.make_id)
+    asgi = create_asgi(playbook, with_slack=False)
+    mount(asgi, playbook, SlackSettings(TOKEN, "secret", api_url=fake.api_url))
+    server = Server(asgi).start()
+    try:
+        ready = httpx.get(f"{server.url}/readyz")
+        assert ready.status_code == 200
+        slack = ready.json()["dependencies"]["slack"]
+        assert slack.startswith("degraded: Slack answered 503 service_unavailable"), slack
+        assert "playbook_slack_up 0" in httpx.get(f"{server.url}/metrics").text
+        made = httpx.post(f"{server.url}/v1/models/chat/versions", json={
+            "components": {"prompt": "hello"}, "owner": "UANA", "reason": "r", "root": True},
+            headers={"Authorization": f"Bearer {secret}"})
+        assert made.status_code == 201, made.text
+
+        def slack_up() -> bool:
+            return bool(httpx.get(f"{server.url}/readyz").json()["dependencies"]["slack"]
+                        == "ok")
+
+        until(slack_up, "the Slack link to try auth.test again until Slack answers")
+        assert len(fake.called("auth.test")) == 4  # three outages, then the answer
+        assert "playbook_slack_up 1" in httpx.get(f"{server.url}/metrics").text
+    finally:
+        server.stop()
+        playbook.close()
+        fake.stop()
+
+
 def test_a_token_slack_refuses_stops_start_up(tmp_path: Path) -> None:
     fake = workspace_fake()
     fake.fail("auth.test", "invalid_auth")
-    playbook = bootstrap.build(Settings(config_path=write_workspace(tmp_path), home=tmp_path,
+    playbook = bootstrap.build(Settings(migrate=True, config_path=write_workspace(tmp_path),
+                                        home=tmp_path,
                                         database_url=f"sqlite:///{tmp_path / 'p.db'}",
                                         actor="test"))
     try:

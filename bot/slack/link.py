@@ -1,0 +1,102 @@
+"""Whether the Slack Web API answers, checked at start-up and tried again while it does not.
+
+A token Slack refuses stops start-up (it will not fix itself). Slack unreachable or failing
+(a connection error, a 5xx, `service_unavailable`) does not: the server starts, serves the
+HTTP API and resolves tags, reports Slack as degraded in /readyz and in the
+`playbook_slack_up` metric, and keeps calling auth.test, backing off up to a minute, until
+Slack answers. Meanwhile the outbox keeps Slack's deliveries and retries them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from core.errors import ConfigError
+
+log = logging.getLogger("playbook.slack")
+FIRST_RETRY_S = 0.5
+MAX_RETRY_S = 60.0
+OUTAGE_ERRORS = {"fatal_error", "internal_error", "service_unavailable", "request_timeout"}
+
+
+def outage(exc: Exception) -> bool:
+    """An error that says Slack (or the way to it) is down, not that the token is wrong."""
+    if isinstance(exc, SlackApiError):
+        return exc.response.status_code >= 500 or exc.response.get("error") in OUTAGE_ERRORS
+    return isinstance(exc, URLError | OSError)
+
+
+class SlackLink:
+    """`up` once auth.test has answered; `report(status)` is told each change."""
+
+    def __init__(self, client: WebClient, api_url: str,
+                 report: Callable[[str], None] = lambda status: None) -> None:
+        self._client = client
+        self._api_url = api_url
+        self._report = report
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.up = False
+        self.problem = ""
+
+    def check_at_start(self) -> None:
+        """auth.test once: a refused token raises ConfigError; an outage starts the retries."""
+        try:
+            self._client.auth_test()
+        except Exception as exc:
+            if not outage(exc):
+                if isinstance(exc, SlackApiError):
+                    raise ConfigError(
+                        f"Slack refused SLACK_BOT_TOKEN: {exc.response.get('error')}",
+                        hint="copy the Bot User OAuth Token (xoxb-...) again; reinstall the "
+                             "app if it was revoked") from exc
+                raise
+            self._down(exc)
+            self._thread = threading.Thread(target=self._retry, name="slack-link", daemon=True)
+            self._thread.start()
+            return
+        self._set_up()
+
+    def _down(self, exc: Exception) -> None:
+        self.problem = (f"Slack answered {exc.response.status_code} "
+                        f"{exc.response.get('error')}" if isinstance(exc, SlackApiError)
+                        else f"cannot reach {self._api_url}: {getattr(exc, 'reason', exc)}")
+        self._report(f"degraded: {self.problem}")
+        log.warning("Slack is degraded (%s); serving the HTTP API, Slack's posts wait in the "
+                    "outbox, trying again", self.problem)
+
+    def _set_up(self) -> None:
+        was_down = bool(self.problem)
+        self.up, self.problem = True, ""
+        self._report("ok")
+        if was_down:
+            log.warning("Slack answers again")
+
+    def _retry(self) -> None:
+        delay = FIRST_RETRY_S
+        while not self._stop.wait(delay):
+            try:
+                self._client.auth_test()
+            except SlackApiError as exc:
+                if not outage(exc):
+                    log.error("Slack refused SLACK_BOT_TOKEN once it answered: %s; the Slack "
+                              "app cannot work until the token is fixed",
+                              exc.response.get("error"))
+                    self._report(f"degraded: Slack refused the token "
+                                 f"({exc.response.get('error')})")
+                    return
+            except (URLError, OSError):
+                pass
+            else:
+                self._set_up()
+                return
+            delay = min(delay * 2, MAX_RETRY_S)
+
+    def close(self) -> None:
+        self._stop.set()

@@ -1,0 +1,111 @@
+"""The ways a platform team runs the server, each a real process configured by environment
+variables only: `playbook serve --workers 2`, `uvicorn --factory bot.server:from_env` and
+gunicorn with Playbook's uvicorn worker class. Each serves the probes and the API, its worker
+processes all start (uvicorn says so once per process), and it stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from testkit.ports import free_port
+from testkit.waiting import until
+
+import bot
+from bot.workers import as_tcp
+
+ROOT = str(Path(bot.__file__).resolve().parent.parent)
+BIN = Path(sys.executable).parent
+
+
+def commands(port: int) -> dict[str, list[str]]:
+    return {
+        "serve --workers 2": [sys.executable, "-m", "bot.cli.main", "serve", "--workers", "2"],
+        "uvicorn --factory": [str(BIN / "uvicorn"), "--factory", "bot.server:from_env",
+                              "--port", str(port)],
+        "gunicorn": [str(BIN / "gunicorn"), "-k", "bot.workers.UvicornWorker", "-w", "2",
+                     "-b", f"127.0.0.1:{port}", "bot.server:from_env()"],
+    }
+
+
+@pytest.mark.parametrize("how", ["serve --workers 2", "uvicorn --factory", "gunicorn"])
+def test_each_way_of_serving_answers_and_stops_cleanly(tmp_path: Path, how: str) -> None:
+    (tmp_path / "playbook.toml").write_text('[models.chat]\nmetric = "score"\n')
+    port = free_port()
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": ROOT,
+           "PLAYBOOK_CONFIG": str(tmp_path / "playbook.toml"),
+           "PLAYBOOK_HOME": str(tmp_path / "home"), "PLAYBOOK_USER": "ops",
+           "PLAYBOOK_LOG_LEVEL": "INFO", "PLAYBOOK_PORT": str(port),
+           "PLAYBOOK_SERVE_MODE": "http-only"}
+    made = subprocess.run([sys.executable, "-m", "bot.cli.main", "--json", "token", "create",
+                           "--name", "ci", "--scope", "register"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, check=True)
+    secret = json.loads(made.stdout)["token"]
+    log = tmp_path / "serve.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen(commands(port)[how], env=env, cwd=tmp_path, stderr=err,
+                                stdout=err)
+    url = f"http://127.0.0.1:{port}"
+    workers = 1 if how == "uvicorn --factory" else 2
+    try:
+        def live() -> bool:
+            assert proc.poll() is None, log.read_text()
+            try:
+                return httpx.get(f"{url}/livez").status_code == 200
+            except httpx.TransportError:
+                return False
+
+        until(live, f"{how} to answer /livez")
+        until(lambda: log.read_text().count("Application startup complete") >= workers,
+              f"{workers} worker(s) to start")
+        assert httpx.get(f"{url}/readyz").json()["status"] == "ok"
+        body = {"components": {"prompt": "hello"}, "owner": "ana", "reason": "r", "root": True,
+                "scores": {"score": 0.5}}
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {secret}"}) as c:
+            assert c.post("/v1/models/chat/versions", json=body).status_code == 201
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=60)
+    # uvicorn re-raises the SIGTERM it handled once it has shut down, so its exit may be -15
+    assert code in (0, -signal.SIGTERM), log.read_text()
+    assert log.read_text().count("Application shutdown complete") == workers, log.read_text()
+
+
+def test_the_gunicorn_worker_reopens_listeners_as_tcp() -> None:
+    """gunicorn's listeners do not name their protocol, so asyncio would leave Nagle on for
+    every connection (Kludex/uvicorn#3149); the worker hands uvicorn TCP ones."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # proto 0, as gunicorn's
+    try:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        assert listener.proto == 0
+        tcp = as_tcp(listener)
+        assert tcp.proto == socket.IPPROTO_TCP
+        assert tcp.getsockname() == listener.getsockname()
+        with socket.create_connection(tcp.getsockname()):
+            accepted, _ = tcp.accept()
+            with accepted:
+                assert accepted.proto == socket.IPPROTO_TCP  # asyncio sets TCP_NODELAY then
+        tcp.close()
+        assert as_tcp(listener) is not listener and as_tcp(tcp) is tcp
+    finally:
+        listener.close()
+
+
+def test_uvicorns_own_listener_for_workers_is_tcp() -> None:
+    """`serve --workers N` lets uvicorn bind the socket its workers share; since the fix of
+    Kludex/uvicorn#3149 it names the protocol, and this fails if an older uvicorn comes back."""
+    import uvicorn
+
+    listener = uvicorn.Config("bot.server:from_env", host="127.0.0.1", port=0).bind_socket()
+    try:
+        assert listener.proto == socket.IPPROTO_TCP
+    finally:
+        listener.close()
