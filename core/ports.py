@@ -206,6 +206,9 @@ class TokenRepository(Protocol):
         """Revoke the token with this id, or every live token with this name; NotFound when
         there is none."""
         ...
+    def touch(self, token_id: str, at: datetime) -> None:
+        """Remember that a server accepted the token at `at` (a later time only)."""
+        ...
 
 
 class IdempotencyRepository(Protocol):

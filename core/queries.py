@@ -190,6 +190,13 @@ def approval(ctx: PlayContext, request_id: str) -> ApprovalRequest:
         return request_of(uow, request_id)
 
 
+def served_by(ctx: PlayContext, request_id: str) -> str | None:
+    """The model that answered a request (None: no attribution of it)."""
+    with ctx.uow() as uow:
+        record = uow.attributions.get(request_id)
+    return record.model if record is not None else None
+
+
 def approval_view(ctx: PlayContext, request_id: str) -> ApprovalView:
     """A request with the candidate and what production was when it was asked for."""
     with ctx.uow() as uow:

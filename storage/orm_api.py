@@ -29,6 +29,10 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime]
     created_by: Mapped[str]
     revoked_at: Mapped[datetime | None]
+    user: Mapped[str | None]
+    expires_at: Mapped[datetime | None]
+    models: Mapped[list[Any] | None]
+    last_used_at: Mapped[datetime | None]
 
     __table_args__ = (UniqueConstraint("token_hash"),)
 
@@ -36,12 +40,18 @@ class ApiTokenRow(Base):
     def values(token: ApiToken, token_hash: str) -> dict[str, Any]:
         return {"id": token.id, "name": token.name, "token_hash": token_hash,
                 "scopes": list(token.scopes), "created_at": token.created_at,
-                "created_by": token.created_by, "revoked_at": token.revoked_at}
+                "created_by": token.created_by, "revoked_at": token.revoked_at,
+                "user": token.user, "expires_at": token.expires_at,
+                "models": list(token.models) if token.models is not None else None,
+                "last_used_at": token.last_used_at}
 
     def to_domain(self) -> ApiToken:
         return ApiToken(id=self.id, name=self.name, scopes=tuple(self.scopes),
                         created_at=self.created_at, created_by=self.created_by,
-                        revoked_at=self.revoked_at)
+                        revoked_at=self.revoked_at, user=self.user,
+                        expires_at=self.expires_at,
+                        models=tuple(self.models) if self.models is not None else None,
+                        last_used_at=self.last_used_at)
 
 
 class IdempotencyRow(Base):

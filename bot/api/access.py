@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from bot.shared.tokens import SCOPE_HELP, SCOPES, create_token, hash_token
 from core.ports import UnitOfWorkFactory
@@ -17,26 +18,43 @@ from core.ports import UnitOfWorkFactory
 from .errors import Forbidden, Unauthenticated
 
 __all__ = ["SCOPES", "SCOPE_HELP", "Principal", "TokenCache", "bearer", "check",
-           "create_token", "hash_token"]
+           "create_token", "hash_token", "live"]
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the token's name is the actor of every play it runs."""
+    """Who is calling: `actor` (the token's --user, else its name) is recorded on every play
+    it runs; `models` None means every model."""
 
     token_id: str
     name: str
     scopes: frozenset[str]
+    actor: str = ""
+    models: frozenset[str] | None = None
+    expires_at: datetime | None = None
 
     def allows(self, *wanted: str) -> bool:
         return "admin" in self.scopes or any(s in self.scopes for s in wanted)
+
+    def cover(self, *models: str) -> None:
+        """Refuse (403) unless the token may touch every one of `models`."""
+        if self.models is None:
+            return
+        outside = sorted(set(models) - self.models)
+        if outside:
+            raise Forbidden(f"token {self.name!r} does not cover model(s) "
+                            f"{', '.join(outside)}",
+                            hint=f"it covers: {', '.join(sorted(self.models))}; create a token "
+                                 f"with --model {outside[0]}")
 
 
 class TokenCache:
     """token hash -> principal (or None for unknown), each for `ttl` seconds."""
 
     def __init__(self, uow: UnitOfWorkFactory, ttl: float,
-                 ticks: Callable[[], float] = time.monotonic) -> None:
+                 ticks: Callable[[], float] = time.monotonic,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._uow = uow
+        self._now = now
         self._ttl = ttl
         self._ticks = ticks
         self._lock = threading.Lock()
@@ -50,12 +68,22 @@ class TokenCache:
         return False, None
 
     def load(self, token_hash: str) -> Principal | None:
-        """Read the token from the database (blocking; call it off the event loop)."""
+        """Read the token from the database (blocking; call it off the event loop), and
+        remember its use to the minute (at most one write per token and minute)."""
+        now = self._now()
         with self._uow() as u:
             token = u.tokens.by_hash(token_hash)
-        principal = None
-        if token is not None and token.revoked_at is None:
-            principal = Principal(token.id, token.name, frozenset(token.scopes))
+            principal = None
+            if token is not None and token.revoked_at is None:  # an expired one: live() says
+                principal = Principal(
+                    token.id, token.name, frozenset(token.scopes), token.actor,
+                    frozenset(token.models) if token.models is not None else None,
+                    token.expires_at)
+                minute = now.replace(second=0, microsecond=0)
+                if not token.expired(now) and (token.last_used_at is None
+                                               or token.last_used_at < minute):
+                    u.tokens.touch(token.id, minute)
+                    u.commit()
         with self._lock:
             if len(self._seen) > 10_000:  # bounded: unknown tokens must not grow it forever
                 self._seen.clear()
@@ -76,13 +104,27 @@ def bearer(authorization: str | None) -> str:
     return secret.strip()
 
 
-def check(principal: Principal | None, scopes: tuple[str, ...]) -> Principal:
+def live(principal: Principal | None, now: datetime) -> Principal:
+    """The principal, or 401 when its token is unknown, revoked or expired."""
     if principal is None:
         raise Unauthenticated("the token is unknown or revoked",
                               hint="check `playbook token list`, or create a new token")
+    if principal.expires_at is not None and now >= principal.expires_at:
+        raise Unauthenticated(f"token {principal.name!r} expired at "
+                              f"{principal.expires_at.isoformat()}",
+                              hint="create a new one: `playbook token create --expires 90d ...`"
+                                   ", then revoke this one")
+    return principal
+
+
+def check(principal: Principal | None, scopes: tuple[str, ...], now: datetime,
+          model: str | None = None) -> Principal:
+    principal = live(principal, now)
     if not principal.allows(*scopes):
         raise Forbidden(f"token {principal.name!r} lacks the scope "
                         f"{' or '.join(repr(s) for s in scopes)}",
                         hint=f"it has: {', '.join(sorted(principal.scopes))}; create a token "
                              f"with --scope {scopes[0]}")
+    if model is not None:
+        principal.cover(model)
     return principal

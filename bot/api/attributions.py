@@ -76,11 +76,13 @@ def router(api: ApiContext) -> APIRouter:
     @r.post("/attributions", response_model=AttributedOut,
             openapi_extra={"requestBody": REQUEST_BODY})
     async def ingest(request: Request,
-                     _: Annotated[Principal, Depends(api.require("attribute"))]
+                     who: Annotated[Principal, Depends(api.require("attribute"))]
                      ) -> dict[str, int]:
         """Store a batch of attribution records (fields: request_id, model, version,
-        served_at, latency_ms, error, feedback)."""
+        served_at, latency_ms, error, feedback). A token limited to some models stores
+        nothing of a batch naming another."""
         records = parse_batch(await request.body(), request.headers.get("content-type", ""))
+        who.cover(*{str(r.get("model")) for r in records if r.get("model") is not None})
         result = await run_in_threadpool(attribute, records, api.app.ctx)
         api.metrics.count_attributions(result.received, result.stored)
         return {"received": result.received, "stored": result.stored,

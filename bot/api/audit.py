@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime
 
-from core import serialize
+from core import queries, serialize
 from core.commands import Audit, ProductionAt
 from core.plays import audit, production_at
 
@@ -28,7 +28,10 @@ def router(api: ApiContext) -> APIRouter:
                      ) -> dict[str, Any]:
         """The audit bundle: the attribution, the version in full, its lineage to the root,
         eval, every tag event and approval touching it, and its incidents."""
-        found = audit(Audit.parse(request_id=request_id, actor=who.name), ctx)
+        served = queries.served_by(ctx, request_id)
+        if served is not None:
+            who.cover(served)
+        found = audit(Audit.parse(request_id=request_id, actor=who.actor), ctx)
         return found.to_json()
 
     @r.get("/models/{model}/at", response_model=ProductionAtOut)
@@ -40,7 +43,7 @@ def router(api: ApiContext) -> APIRouter:
             who: Annotated[Principal, Depends(api.require("audit"))]) -> dict[str, Any]:
         """What `production` pointed at at `time` (replayed from the tag event log)."""
         at: datetime = time
-        then = production_at(ProductionAt.parse(model=model, at=at, actor=who.name), ctx)
+        then = production_at(ProductionAt.parse(model=model, at=at, actor=who.actor), ctx)
         return {"model": then.model, "at": then.at.isoformat(),
                 "version": serialize.version(then.version) if then.version else None,
                 "event": serialize.event(then.event) if then.event else None}

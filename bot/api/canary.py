@@ -32,7 +32,7 @@ def router(api: ApiContext) -> APIRouter:
                    who: Annotated[Principal, Depends(api.require("register"))]
                    ) -> dict[str, Any]:
         """End the slice: the route answer stops carrying the canary (the tag stays)."""
-        stop(ctx, model=model, actor=who.name)
+        stop(ctx, model=model, actor=who.actor)
         return canary_watch.view(ctx, model).to_json()
 
     return r

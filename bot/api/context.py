@@ -110,7 +110,8 @@ class ApiContext:
     def build(cls, app: App, settings: ApiSettings) -> ApiContext:
         uow = app.ctx.uow
         return cls(app=app, settings=settings, uow=uow,
-                   tokens=TokenCache(uow, settings.token_cache_s, settings.ticks),
+                   tokens=TokenCache(uow, settings.token_cache_s, settings.ticks,
+                                     app.ctx.clock.now),
                    answers=AnswerCache(settings.resolve_cache_s, settings.ticks))
 
     async def principal(self, authorization: str | None) -> Principal | None:
@@ -126,15 +127,19 @@ class ApiContext:
                          responses=ERRORS if prefix else None)
 
     def require(self, *scopes: str) -> Callable[..., Awaitable[Principal]]:
-        """A dependency: the caller's principal, if its token has one of `scopes`."""
+        """A dependency: the caller's principal, if its token is live, has one of `scopes`
+        and covers the model the path names. Routes whose model is known only later (an
+        approval, an audit, a batch of attributions) call `principal.cover` themselves."""
 
         async def dependency(
                 request: Request,
                 _: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> Principal:
+            now = self.app.ctx.clock.now()
+            model = request.path_params.get("model") or request.query_params.get("model")
             cached = request.scope.get("playbook.principal")
             if isinstance(cached, Principal):  # already checked for the idempotency key
-                return check(cached, scopes)
+                return check(cached, scopes, now, model)
             principal = await self.principal(request.headers.get("authorization"))
-            return check(principal, scopes)
+            return check(principal, scopes, now, model)
 
         return dependency

@@ -47,7 +47,7 @@ def router(api: ApiContext) -> APIRouter:
         if body.canary_fraction is not None:
             started = canary.start(
                 ctx, model=model, version=body.version,
-                fraction=body.canary_fraction, actor=who.name, reason=body.reason,
+                fraction=body.canary_fraction, actor=who.actor, reason=body.reason,
                 expected_revision=body.expected_revision)
             view = CanaryView(started.state, True, None)
             data: dict[str, Any] = {
@@ -56,7 +56,7 @@ def router(api: ApiContext) -> APIRouter:
                 "request": serialize.approval(started.request) if started.request else None,
                 "canary": view.to_json()}
             return JSONResponse(data, status_code=202)
-        result = promote(Promote.parse(model=model, version=body.version, actor=who.name,
+        result = promote(Promote.parse(model=model, version=body.version, actor=who.actor,
                                        reason=body.reason,
                                        expected_revision=body.expected_revision,
                                        override_reason=body.override_reason), ctx)
@@ -72,7 +72,7 @@ def router(api: ApiContext) -> APIRouter:
         """Play 3: move the tag back to the last known-good version (or `to`) at once, open
         an incident, confirm with the eval suite. The body may be left out."""
         body = body or RollbackBody()
-        result = rollback(Rollback.parse(model=model, actor=who.name, to=body.to,
+        result = rollback(Rollback.parse(model=model, actor=who.actor, to=body.to,
                                          symptom=body.symptom, tag=body.tag,
                                          expected_revision=body.expected_revision), ctx)
         return serialize.incident(result.incident) | {
@@ -80,10 +80,12 @@ def router(api: ApiContext) -> APIRouter:
 
     @r.get("/approvals/{request_id}", response_model=ApprovalOut)
     def get_approval(request_id: str,
-                     _: Annotated[Principal, Depends(api.require("register", "audit"))]
+                     who: Annotated[Principal, Depends(api.require("register", "audit"))]
                      ) -> dict[str, Any]:
         """One approval request in full."""
-        return serialize.approval(queries.approval(ctx, request_id))
+        request = queries.approval(ctx, request_id)
+        who.cover(request.model)
+        return serialize.approval(request)
 
     @r.post("/approvals/{request_id}/approve", response_model=DecisionOut)
     def approve_request(request_id: str, who: Annotated[Principal, may_change],
@@ -91,7 +93,8 @@ def router(api: ApiContext) -> APIRouter:
         """Play 2's second approver: the token's name must be an approver other than the
         requester; enough approvals move production (re-gated against it first)."""
         override = body.override_reason if body else None
-        decision = approve(Approve.parse(request_id=request_id, approver=who.name,
+        who.cover(queries.approval(ctx, request_id).model)
+        decision = approve(Approve.parse(request_id=request_id, approver=who.actor,
                                          override_reason=override), ctx)
         return serialize.approval(decision.request) | {
             "run": decision.run_id, "overridden": decision.canary_override is not None,
@@ -101,7 +104,8 @@ def router(api: ApiContext) -> APIRouter:
     def reject_request(request_id: str, who: Annotated[Principal, may_change],
                        body: Annotated[RejectBody | None, Body()] = None) -> dict[str, Any]:
         """Turn a promotion down; production stays as it is."""
-        decision = reject(Reject.parse(request_id=request_id, actor=who.name,
+        who.cover(queries.approval(ctx, request_id).model)
+        decision = reject(Reject.parse(request_id=request_id, actor=who.actor,
                                        reason=body.reason if body else ""), ctx)
         return serialize.approval(decision.request) | {"run": decision.run_id}
 

@@ -28,14 +28,13 @@ from core.access import StoredResponse
 from core.effects import REQUEST_ID, REQUEST_KEY
 from core.errors import InvalidInput, StorageError
 
-from .access import check
+from .access import live
 from .context import ApiContext
 from .errors import (
     AlreadyApplied,
     IdempotencyInProgress,
     IdempotencyKeyReused,
     PayloadTooLarge,
-    Unauthenticated,
     render,
 )
 
@@ -167,9 +166,8 @@ class Idempotency:
                   call: Callable[[], Awaitable[Response]]) -> Response:
         if not 1 <= len(key) <= 200:
             raise InvalidInput("Idempotency-Key", "must be 1 to 200 characters")
-        principal = await self.api.principal(request.headers.get("authorization"))
-        if principal is None:
-            raise Unauthenticated("the token is unknown or revoked")
+        principal = live(await self.api.principal(request.headers.get("authorization")),
+                         self.api.app.ctx.clock.now())
         request.scope["playbook.principal"] = principal
         body = await request.body()
         fingerprint = hashlib.sha256(
@@ -229,9 +227,9 @@ def route_class(api: ApiContext) -> type[APIRoute]:
                 REQUEST_ID.set(rid)  # this request's task: its logs and play runs carry it
                 try:
                     if needs_token:
-                        principal = await api.principal(request.headers.get("authorization"))
-                        if principal is None:
-                            check(None, ())  # raises Unauthenticated, as the route would
+                        principal = live(
+                            await api.principal(request.headers.get("authorization")),
+                            api.app.ctx.clock.now())  # 401 as the route would answer
                         request.scope["playbook.principal"] = principal
                     refuse_nul(request)
                     if request.method in WITH_BODY:

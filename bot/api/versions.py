@@ -35,7 +35,7 @@ def router(api: ApiContext) -> APIRouter:
         """
         cmd = Register.parse(model=model, components=body.components, owner=body.owner,
                              reason=body.reason, parent=body.parent, root=body.root,
-                             scores=body.scores, actor=who.name)
+                             scores=body.scores, actor=who.actor)
         result = register(cmd, ctx)
         data = serialize.version(result.version) | {"created": result.created,
                                                     "run": result.run_id}

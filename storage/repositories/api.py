@@ -7,6 +7,7 @@ with one key exactly one runs; the other finds the claim and waits or replays th
 from __future__ import annotations
 
 import builtins
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import delete, func, insert, or_, select, update
@@ -56,8 +57,14 @@ class SqlTokenRepository(SqlRepository):
         chosen = by_id or matches
         self._write(update(ApiTokenRow).where(ApiTokenRow.id.in_([r.id for r in chosen]))
                     .values(revoked_at=at))
-        return [ApiToken(id=r.id, name=r.name, scopes=tuple(r.scopes), created_at=r.created_at,
-                         created_by=r.created_by, revoked_at=at) for r in chosen]
+        return [replace(r.to_domain(), revoked_at=at) for r in chosen]
+
+    @translated("remembering a token's use")
+    def touch(self, token_id: str, at: datetime) -> None:
+        self._write(update(ApiTokenRow).where(
+            ApiTokenRow.id == token_id,
+            or_(ApiTokenRow.last_used_at.is_(None), ApiTokenRow.last_used_at < at))
+            .values(last_used_at=at))
 
 
 class SqlIdempotencyRepository(SqlRepository):

@@ -47,6 +47,15 @@ class FakeTokenRepository(FakeRepo, ports.TokenRepository):
         self._write("tokens.revoke", op)
         return revoked
 
+    def touch(self, token_id: str, at: datetime) -> None:
+        def op(s: State) -> None:
+            token, token_hash = s.tokens[token_id]
+            if token.last_used_at is None or token.last_used_at < at:
+                s.tokens[token_id] = (replace(token, last_used_at=at), token_hash)
+
+        if token_id in self._s.tokens:
+            self._write("tokens.touch", op)
+
 
 class FakeIdempotencyRepository(FakeRepo, ports.IdempotencyRepository):
     def claim(self, scope: str, key: str, fingerprint: str,
