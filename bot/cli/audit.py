@@ -116,26 +116,3 @@ def cmd_runs(args: argparse.Namespace, app: App) -> Out:
             for r in runs]
     return Out([serialize.run(r) for r in runs],
                table(["run", "play", "actor", "status", "started", "error"], rows))
-
-
-def add_parsers(sub: Any) -> None:
-    p = sub.add_parser("audit", help="play 5: which version served a request")
-    p.add_argument("request_id", nargs="?")
-    p.add_argument("--model", help="with --at: what production was then")
-    p.add_argument("--at", metavar="TIME", help="ISO 8601, `now` or `2h ago`")
-    p.set_defaults(handler=cmd_audit)
-
-    p = sub.add_parser("attribute", help="record which version served requests (JSON lines)")
-    p.add_argument("file", nargs="?", help="JSON lines file; default stdin")
-    p.set_defaults(handler=cmd_attribute)
-
-    p = sub.add_parser("gc", help="play 6: free artifacts past retention")
-    p.add_argument("model", nargs="?")
-    p.add_argument("--dry-run", action="store_true", help="list what would go, delete nothing")
-    p.set_defaults(handler=cmd_gc)
-
-    p = sub.add_parser("runs", help="recorded play runs; `runs ID` explains one")
-    p.add_argument("run_id", nargs="?")
-    p.add_argument("--play")
-    p.add_argument("--limit", type=int, default=20)
-    p.set_defaults(handler=cmd_runs)

@@ -108,26 +108,3 @@ def cmd_promote(args: argparse.Namespace, app: App) -> Out:
                 "canary": canary_watch.CanaryView(started.state, True, None).to_json()}
         return Out(data, promote_text(data))
     return promotion.cmd_promote(args, app)
-
-
-def add_parsers(sub: Any) -> None:
-    p = sub.add_parser("gate", help="deploy gate: exit 0 if a version may be deployed, else 1")
-    p.add_argument("model")
-    p.add_argument("version", metavar="MODEL@HEX")
-    p.set_defaults(handler=cmd_gate)
-
-    p = sub.add_parser("canary", help="play 2: the canary slice and how it compares")
-    p.add_argument("model")
-    p.add_argument("--stop", action="store_true", help="end the slice (the tag stays)")
-    p.set_defaults(handler=cmd_canary)
-
-    promote = sub.choices["promote"]
-    promote.add_argument("--canary", metavar="SHARE",
-                         help="point `canary` at it for this share of traffic (5%% or 0.05) "
-                              "instead of moving production now")
-    promote.add_argument("--override", metavar="REASON",
-                         help="promote although its canary is clearly worse, saying why")
-    promote.set_defaults(handler=cmd_promote)
-    approve = sub.choices["approve"]
-    approve.add_argument("--override", metavar="REASON",
-                         help="approve although the canary is clearly worse, saying why")

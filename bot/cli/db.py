@@ -9,7 +9,6 @@ PLAYBOOK_MIGRATE=1), except on the embedded SQLite default, which is migrated on
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from bot.bootstrap import App
 from bot.shared.render import Out
@@ -37,14 +36,3 @@ def cmd_upgrade(args: argparse.Namespace, app: App) -> Out:
     text = f"schema already at {head}" if before == after \
         else f"schema upgraded from {before or 'nothing'} to {after}"
     return Out({"from": before, "to": after, "head": head}, text)
-
-
-def add_parsers(sub: Any) -> None:
-    p = sub.add_parser("db", help="the database schema: current, check, upgrade")
-    actions = p.add_subparsers(dest="db_action", required=True, metavar="ACTION")
-    for name, handler, text in (
-            ("current", cmd_current, "the schema's revision, and the one this Playbook needs"),
-            ("check", cmd_check, "exit 1 unless the schema is this Playbook's"),
-            ("upgrade", cmd_upgrade, "migrate the schema to this Playbook's")):
-        a = actions.add_parser(name, help=text)
-        a.set_defaults(handler=handler, schema="leave")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from bot.bootstrap import App
 from bot.shared.render import Out, block, diff_text, scores, table, when
@@ -57,25 +56,3 @@ def cmd_investigate(args: argparse.Namespace, app: App) -> Out:
         f"previous {scores(result.scores['previous'])}",
         f"verdict: {result.verdict}"])
     return Out(data, text)
-
-
-def add_parsers(sub: Any) -> None:
-    p = sub.add_parser("rollback", help="play 3: emergency rollback to the last known-good")
-    p.add_argument("model")
-    p.add_argument("--to", metavar="MODEL@HEX", help="an explicit target version")
-    p.add_argument("--symptom", "--because", dest="symptom", help="what was seen")
-    p.add_argument("--expect-revision", type=int, metavar="N",
-                   help="refuse if production is no longer at revision N (see `tags`)")
-    p.set_defaults(handler=cmd_rollback)
-
-    p = sub.add_parser("incidents", help="incident records, newest first")
-    p.add_argument("model", nargs="?")
-    p.add_argument("--limit", type=int, default=20)
-    p.set_defaults(handler=cmd_incidents)
-
-    p = sub.add_parser("investigate", help="play 7: investigate a regression")
-    p.add_argument("model")
-    p.add_argument("--since", metavar="TIME", help="the onset (ISO 8601, `2h ago`); default now")
-    p.add_argument("--window-hours", type=float, default=72.0)
-    p.add_argument("--suspect", metavar="MODEL@HEX", help="default: production at the onset")
-    p.set_defaults(handler=cmd_investigate)

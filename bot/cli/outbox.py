@@ -101,26 +101,3 @@ def cmd_skip(args: argparse.Namespace, app: App) -> Out:
         uow.commit()
     return Out({"skipped": n}, f"{n} pending deliveries to {args.target} closed as skipped "
                                "(`playbook outbox --all` still lists them)")
-
-
-def add_parsers(sub: Any) -> None:
-    e = sub.add_parser("events", help="what the plays said happened, newest last")
-    e.add_argument("--model", metavar="MODEL")
-    e.add_argument("--name", metavar="EVENT", help="e.g. CanaryOverridden, TagMoved")
-    e.add_argument("--limit", type=int, default=50, metavar="N")
-    e.set_defaults(handler=cmd_events)
-
-    p = sub.add_parser("outbox", help="events on their way to Slack, and failed deliveries")
-    p.add_argument("--all", action="store_true", help="done and skipped ones too")
-    p.add_argument("--limit", type=int, default=100, metavar="N")
-    p.set_defaults(handler=cmd_list)
-    actions = p.add_subparsers(dest="action", metavar="ACTION")
-    d = actions.add_parser("deliver", help="deliver what is due now (when no server runs)")
-    d.set_defaults(handler=cmd_deliver)
-    r = actions.add_parser("retry", help="make dead deliveries pending again")
-    r.add_argument("event", nargs="?", type=int, help="one event's seq (default: all)")
-    r.set_defaults(handler=cmd_retry)
-    k = actions.add_parser("skip", help="close what waits for a handler this deployment "
-                                        "never runs (e.g. notify, without Slack)")
-    k.add_argument("target", metavar="HANDLER")
-    k.set_defaults(handler=cmd_skip)

@@ -76,30 +76,3 @@ def cmd_request(args: argparse.Namespace, app: App) -> Out:
     r = queries.approval(app.ctx, args.request)
     data = serialize.approval(r)
     return Out(data, block([(k, v) for k, v in data.items()]))
-
-
-def add_parsers(sub: Any) -> None:
-    p = sub.add_parser("promote", help="play 2: move production to a version")
-    p.add_argument("model")
-    p.add_argument("version", metavar="MODEL@HEX")
-    p.add_argument("--reason", "--because", dest="reason")
-    p.add_argument("--expect-revision", type=int, metavar="N",
-                   help="refuse if production is no longer at revision N (see `tags`)")
-    p.set_defaults(handler=cmd_promote)
-
-    p = sub.add_parser("approve", help="play 2: approve a pending promotion")
-    p.add_argument("request", metavar="REQUEST_ID")
-    p.set_defaults(handler=cmd_approve)
-
-    p = sub.add_parser("reject", help="play 2: reject a pending promotion")
-    p.add_argument("request", metavar="REQUEST_ID")
-    p.add_argument("--reason", "--because", dest="reason")
-    p.set_defaults(handler=cmd_reject)
-
-    p = sub.add_parser("approvals", help="pending approval requests")
-    p.add_argument("model", nargs="?")
-    p.set_defaults(handler=cmd_approvals)
-
-    p = sub.add_parser("request", help="one approval request in full")
-    p.add_argument("request", metavar="REQUEST_ID")
-    p.set_defaults(handler=cmd_request)

@@ -145,23 +145,3 @@ def _rehearsal_out(result: RehearsalResult, posted_to: str | None) -> Out:
         ("confirmation", i.confirmation or "-"),
         ("posted to", posted_to or "- (no SLACK_BOT_TOKEN, or --no-post)"),
     ]))
-
-
-def add_parsers(sub: Any) -> None:
-    p = sub.add_parser("jobs", help="scheduled jobs and their next fire times")
-    p.set_defaults(handler=cmd_jobs)
-
-    p = sub.add_parser("digest", help="make the daily digest due now, or print it")
-    p.add_argument("--now", action="store_true", required=True,
-                   help="post now (the schedule posts it daily by itself)")
-    p.add_argument("--channel", metavar="CHANNEL",
-                   help="one channel (default: every [[schedule.digest]] channel)")
-    p.add_argument("--print", action="store_true",
-                   help="print the digest instead of posting it (no Slack needed)")
-    p.set_defaults(handler=cmd_digest)
-
-    p = sub.add_parser("rehearse", help="play 3 rehearsed: roll back the rehearsal tag, timed")
-    p.add_argument("model")
-    p.add_argument("--no-post", action="store_true",
-                   help="do not post to Slack even when SLACK_BOT_TOKEN is set")
-    p.set_defaults(handler=cmd_rehearse)

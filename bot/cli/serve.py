@@ -12,7 +12,6 @@ sandbox instead (bot.sandbox): a page at / that plays the Slack workspace for th
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from bot.bootstrap import App
 from bot.settings import Environment
@@ -63,27 +62,3 @@ def cmd_serve(args: argparse.Namespace, app: App) -> Out:
     server.run(app, mode, host=args.host or env.host, port=args.port or env.port,
                workers=workers, seed=args.seed, why=why)
     return Out({}, "stopped")
-
-
-def add_parsers(sub: Any) -> None:
-    p = sub.add_parser("serve", help="run the Slack app and the HTTP API")
-    p.add_argument("--host", help="address to listen on (default: $PLAYBOOK_HOST or "
-                                  "127.0.0.1; 0.0.0.0 in a container)")
-    p.add_argument("--port", type=int, help="default: $PLAYBOOK_PORT or 8080")
-    p.add_argument("--workers", type=int, metavar="N",
-                   help="server processes sharing the port (default: $PLAYBOOK_WORKERS or 1)")
-    mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--socket-mode", action="store_true",
-                      help="reach Slack over a WebSocket (SLACK_APP_TOKEN) instead of a public "
-                           "URL; the HTTP API still listens on --host/--port")
-    mode.add_argument("--http-only", action="store_true",
-                      help="serve only the HTTP API (no Slack secrets needed); approval cards "
-                           "are then not posted")
-    mode.add_argument("--sandbox", action="store_true",
-                      help="serve a pretend Slack workspace at / that drives the same Slack app "
-                           "(the default when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are "
-                           "unset)")
-    p.add_argument("--seed", action="store_true",
-                   help="in the sandbox: register three example versions of every model and "
-                        "promote two, through the normal plays (idempotent)")
-    p.set_defaults(handler=cmd_serve, schema="leave")

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.bootstrap import App
 from bot.shared.render import Out, table, when
-from bot.shared.tokens import DEFAULT_LIFETIME, SCOPE_HELP, SCOPES, create_token, expiry
+from bot.shared.tokens import create_token, expiry
 from core.access import ApiToken
 from core.errors import InvalidInput
 
@@ -72,23 +72,3 @@ def cmd_token(args: argparse.Namespace, app: App) -> Out:
     return Out([_json(t) for t in tokens],
                table(["token", "name", "acts as", "scopes", "models", "created", "by", "state",
                       "last used"], rows))
-
-
-def add_parsers(sub: Any) -> None:
-    p = sub.add_parser("token", help="HTTP API tokens: create (shown once), list, revoke",
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
-                       epilog="scopes:\n" + "\n".join(f"  {s:<10} {h}"
-                                                      for s, h in SCOPE_HELP.items()))
-    p.add_argument("action", choices=["create", "list", "revoke"])
-    p.add_argument("token", nargs="?", metavar="ID_OR_NAME", help="revoke: which token(s)")
-    p.add_argument("--name", help="create: what calls with it (ci-deploy, serving-eu)")
-    p.add_argument("--scope", action="append", choices=SCOPES, help="create: repeatable")
-    p.add_argument("--user", help="create: who its plays and approvals are recorded under, "
-                                  "e.g. a Slack user id (default: its name)")
-    p.add_argument("--model", action="append", metavar="MODEL",
-                   help="create: a model it may touch; repeatable (default: every model)")
-    p.add_argument("--expires", default=DEFAULT_LIFETIME, metavar="WHEN",
-                   help=f"create: a lifetime (90d, 12h), a time (2027-03-01) or `never` "
-                        f"(default: {DEFAULT_LIFETIME})")
-    p.add_argument("--all", action="store_true", help="list: revoked ones too")
-    p.set_defaults(handler=cmd_token)

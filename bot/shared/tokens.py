@@ -9,18 +9,13 @@ import secrets
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 
+from bot.shared.scopes import DEFAULT_LIFETIME, SCOPE_HELP, SCOPES
 from core.access import ApiToken
 from core.errors import InvalidInput
 from core.ports import UnitOfWorkFactory
 
-SCOPES = ("register", "resolve", "attribute", "audit", "admin")
-SCOPE_HELP = {
-    "register": "CI: register versions, run the gate, promote, approve or reject, roll back",
-    "resolve": "serving: resolve tags and the route, read versions, run the gate",
-    "attribute": "serving: report attribution batches",
-    "audit": "auditors: audit bundles, production at a time, canary comparisons",
-    "admin": "everything above",
-}
+__all__ = ["DEFAULT_LIFETIME", "SCOPES", "SCOPE_HELP", "create_token", "expiry", "hash_token"]
+
 PREFIX = "pbt_"
 
 
@@ -28,7 +23,6 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-DEFAULT_LIFETIME = "90d"
 LIFETIME = re.compile(r"^(\d{1,6})\s*([hd])$", re.ASCII)
 
 
