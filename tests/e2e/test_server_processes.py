@@ -5,12 +5,14 @@ processes all start (uvicorn says so once per process), and it stops cleanly on 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import httpx
@@ -109,3 +111,63 @@ def test_uvicorns_own_listener_for_workers_is_tcp() -> None:
         assert listener.proto == socket.IPPROTO_TCP
     finally:
         listener.close()
+
+
+def test_a_request_that_never_ends_does_not_hold_shutdown(tmp_path: Path) -> None:
+    """A registration whose eval suite never answers (its deadline is an hour away) is in
+    hand when SIGTERM comes: it gets PLAYBOOK_SHUTDOWN_TIMEOUT_S, then the process exits.
+    (Work in the background is bounded too: tests/e2e/slack/test_slack_shutdown.py.)"""
+    pid_file = tmp_path / "eval.pid"
+    script = tmp_path / "stuck_eval.py"
+    script.write_text(f"import os, signal\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))"
+                      "\nsignal.pause()\n")
+    (tmp_path / "playbook.toml").write_text(
+        '[models.chat]\nmetric = "score"\n'
+        f'evaluator = {{ command = "{sys.executable} {script}", timeout_s = 3600 }}\n')
+    port = free_port()
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": ROOT,
+           "PLAYBOOK_CONFIG": str(tmp_path / "playbook.toml"),
+           "PLAYBOOK_HOME": str(tmp_path / "home"), "PLAYBOOK_USER": "ops",
+           "PLAYBOOK_LOG_LEVEL": "INFO", "PLAYBOOK_PORT": str(port),
+           "PLAYBOOK_SERVE_MODE": "http-only", "PLAYBOOK_SHUTDOWN_TIMEOUT_S": "1"}
+    made = subprocess.run([sys.executable, "-m", "bot.cli.main", "--json", "token", "create",
+                           "--name", "ci", "--scope", "register"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, check=True)
+    secret = json.loads(made.stdout)["token"]
+    log = tmp_path / "serve.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "serve"], env=env,
+                                cwd=tmp_path, stderr=err, stdout=err)
+    url = f"http://127.0.0.1:{port}"
+    body = {"components": {"prompt": "hello"}, "owner": "ana", "reason": "r", "root": True}
+    sent = threading.Thread(target=lambda: None)
+    try:
+        def live() -> bool:
+            assert proc.poll() is None, log.read_text()
+            try:
+                return httpx.get(f"{url}/livez").status_code == 200
+            except httpx.TransportError:
+                return False
+
+        until(live, "the server to answer /livez")
+
+        def register() -> None:
+            with contextlib.suppress(httpx.HTTPError):
+                httpx.post(f"{url}/v1/models/chat/versions", json=body, timeout=None,
+                           headers={"Authorization": f"Bearer {secret}"})
+
+        sent = threading.Thread(target=register, daemon=True)
+        sent.start()
+        until(pid_file.exists, "the eval suite to start")
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=120)  # without the bound: an hour, the eval's deadline
+        assert code != 0, log.read_text()  # the signal uvicorn re-raises once it has stopped
+        assert "timeout graceful shutdown exceeded" in log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if pid_file.exists():  # the eval suite the forced exit left behind
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        sent.join(timeout=60)
