@@ -79,6 +79,9 @@ def start_socket_mode(app: App, settings: SlackSettings | None = None) -> _Socke
     assert settings.app_token, "load_slack_settings(socket_mode=True) requires it"
     bolt, runtime = build_slack_app(app, settings)
     handler = SocketModeHandler(bolt, settings.app_token)
+    if runtime.link is not None and not runtime.link.up:  # Slack down: connect once it answers
+        runtime.link.call_when_up(handler.connect)
+        return _SocketMode(handler, runtime)
     try:
         handler.connect()  # type: ignore[no-untyped-call]
     except SlackApiError as exc:

@@ -44,6 +44,8 @@ class SlackLink:
         self._thread: threading.Thread | None = None
         self.up = False
         self.problem = ""
+        self._when_up: Callable[[], None] | None = None  # run once Slack answers after all
+        self._lock = threading.Lock()
 
     def check_at_start(self) -> None:
         """auth.test once: a refused token raises ConfigError; an outage starts the retries."""
@@ -71,12 +73,28 @@ class SlackLink:
         log.warning("Slack is degraded (%s); serving the HTTP API, Slack's posts wait in the "
                     "outbox, trying again", self.problem)
 
+    def call_when_up(self, fn: Callable[[], None]) -> None:
+        """Run `fn` now if Slack answers, else once it does (socket mode connects so)."""
+        with self._lock:
+            if not self.up:
+                self._when_up = fn
+                return
+        fn()
+
     def _set_up(self) -> None:
-        was_down = bool(self.problem)
-        self.up, self.problem = True, ""
+        with self._lock:
+            was_down = bool(self.problem)
+            self.up, self.problem = True, ""
+            then, self._when_up = self._when_up, None
         self._report("ok")
         if was_down:
             log.warning("Slack answers again")
+            if then is not None:
+                try:
+                    then()
+                except Exception:
+                    log.exception("connecting to Slack once it answered failed")
+                    self._report("degraded: connecting failed once Slack answered")
 
     def _retry(self) -> None:
         delay = FIRST_RETRY_S

@@ -83,6 +83,11 @@ class FakeSlack:
             self._failures.setdefault(method, []).extend(
                 [Failure("service_unavailable", 503)] * times)
 
+    def recover(self, method: str) -> None:
+        """Forget the failures still queued for `method`: it answers from now on."""
+        with self._lock:
+            self._failures.pop(method, None)
+
     def ratelimit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
         with self._lock:
             self._failures.setdefault(method, []).extend(

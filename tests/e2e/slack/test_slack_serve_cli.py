@@ -87,3 +87,27 @@ def test_a_bad_log_level_stops_serve_naming_it(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=LIMIT_S)
     assert proc.returncode == 1
     assert err.startswith("playbook: ") and "PLAYBOOK_LOG_LEVEL" in err and "INFO" in err
+
+
+def test_socket_mode_waits_for_slack_when_it_is_down_at_start(tmp_path: Path,
+                                                              fake: FakeSlack) -> None:
+    """Slack down at start-up (auth.test answers 503 until the test lets it answer): the
+    socket-mode server serves the API and /readyz names Slack degraded; once Slack answers it
+    asks for its WebSocket."""
+    fake.outage("auth.test", times=10_000)
+    port = free_port()
+    proc = _serve(tmp_path, {"SLACK_BOT_TOKEN": TOKEN, "SLACK_APP_TOKEN": "xapp-test",
+                             "SLACK_SIGNING_SECRET": "", "SLACK_API_URL": fake.api_url},
+                  "--port", str(port), "--socket-mode")
+    try:
+        ready = wait_answering(proc, f"http://127.0.0.1:{port}/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["dependencies"]["slack"].startswith("degraded: Slack answered 503")
+        assert fake.called("apps.connections.open") == []
+        fake.recover("auth.test")
+        (opened,) = fake.wait_for(lambda: fake.called("apps.connections.open"))
+        assert opened.token == "xapp-test"
+        assert proc.poll() is None  # the stand-in refuses the WebSocket: still serving
+    finally:
+        err = stop(proc)
+    assert "connecting to Slack once it answered failed" in err
