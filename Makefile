@@ -13,10 +13,11 @@ PORT ?= 8080
 
 LOCK := requirements-dev.lock
 
-$(STAMP): pyproject.toml $(LOCK)
+$(STAMP): pyproject.toml client/pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(LOCK) -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(LOCK) -e '.[dev]' \
+	  -e client/
 	touch $(STAMP)
 
 # Re-pin the development environment from pyproject.toml's ranges (newest allowed releases).
@@ -24,9 +25,10 @@ lock:
 	rm -rf .venv-lock
 	$(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	.venv-lock/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	.venv-lock/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' \
+	  -e client/
 	{ sed -n '1,2p' $(LOCK); .venv-lock/bin/python -m pip freeze --all --exclude-editable \
-	  | grep -v -E '^(pip|playbook-bot)=='; } > $(LOCK).new
+	  | grep -v -E '^(pip|playbook-bot|playbook-client)=='; } > $(LOCK).new
 	mv $(LOCK).new $(LOCK)
 	rm -rf .venv-lock
 

@@ -244,6 +244,10 @@ class StatsQueries(Protocol):
     def ping(self) -> None:
         """Raises StorageError when the database does not answer."""
         ...
+    def route_watermark(self) -> str:
+        """Changes whenever any model's route may have: a tag moved, a canary started or
+        ended (cheap: read every second by servers that stream routes)."""
+        ...
 
 
 class JobClaims(Protocol):

@@ -190,6 +190,12 @@ def approval(ctx: PlayContext, request_id: str) -> ApprovalRequest:
         return request_of(uow, request_id)
 
 
+def route_watermark(ctx: PlayContext) -> str:
+    """Changes whenever any model's route may have (StatsQueries.route_watermark)."""
+    with ctx.uow() as uow:
+        return uow.stats.route_watermark()
+
+
 def served_by(ctx: PlayContext, request_id: str) -> str | None:
     """The model that answered a request (None: no attribution of it)."""
     with ctx.uow() as uow:

@@ -88,12 +88,16 @@ class ApiSettings:
     # renews it every third of this while its request runs, so only a dead one lets it lapse.
     idempotency_stale_s: float = 30.0
     ticks: Callable[[], float] = time.monotonic  # what the caches measure their lifetimes by
+    # Route streams: how often the server looks for a move made by another process (a move
+    # through this one is streamed at once), and how often an idle stream says it is alive.
+    stream_poll_s: float = 1.0
+    stream_keepalive_s: float = 15.0
 
     @classmethod
     def from_env(cls, env: Environment | Mapping[str, str]) -> ApiSettings:
         e = env if isinstance(env, Environment) else environment(env)
         return cls(max_body_bytes=e.api_max_body_bytes, token_cache_s=e.api_token_cache_s,
-                   resolve_cache_s=e.api_resolve_cache_s)
+                   resolve_cache_s=e.api_resolve_cache_s, stream_poll_s=e.stream_poll_s)
 
 
 @dataclass
@@ -105,6 +109,7 @@ class ApiContext:
     answers: AnswerCache
     metrics: Metrics = field(default_factory=Metrics)
     route_class: type[APIRoute] = APIRoute  # replaced by routing.route_class(api)
+    streams: Any = None  # the route streams' hub (bot.api.stream.RouteHub), set by its router
 
     @classmethod
     def build(cls, app: App, settings: ApiSettings) -> ApiContext:

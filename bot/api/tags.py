@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from core import queries
 from core.domain import Tag, Version
+from core.engine import PlayContext
 
 from .access import Principal
 from .context import ApiContext
@@ -56,6 +57,18 @@ def _conditional(request: Request, etag: str, body: bytes) -> Response:
     return Response(body, media_type="application/json", headers=headers)
 
 
+def route_answer(ctx: PlayContext, model: str) -> tuple[str, bytes]:
+    """The route's ETag and JSON body, read now."""
+    now = queries.route(ctx, model)
+    key = [now.production.tag.revision if now.production else 0,
+           now.canary.tag.revision if now.canary else 0, now.fraction or 0,
+           now.started_at.isoformat() if now.started_at else ""]
+    etag = '"' + hashlib.sha256(repr(key).encode()).hexdigest()[:20] + '"'
+    body = _answer({"model": model, "production": _pointed(now.production),
+                    "canary": _pointed(now.canary), "canary_fraction": now.fraction})
+    return etag, body
+
+
 def router(api: ApiContext) -> APIRouter:
     r = api.router("tags")
     ctx = api.app.ctx
@@ -70,13 +83,7 @@ def router(api: ApiContext) -> APIRouter:
 
     def load_route(model: str) -> tuple[str, bytes]:
         generation = api.answers.generation
-        now = queries.route(ctx, model)
-        key = [now.production.tag.revision if now.production else 0,
-               now.canary.tag.revision if now.canary else 0, now.fraction or 0,
-               now.started_at.isoformat() if now.started_at else ""]
-        etag = '"' + hashlib.sha256(repr(key).encode()).hexdigest()[:20] + '"'
-        body = _answer({"model": model, "production": _pointed(now.production),
-                        "canary": _pointed(now.canary), "canary_fraction": now.fraction})
+        etag, body = route_answer(ctx, model)
         api.answers.put(("route", model), etag, body, generation)
         return etag, body
 

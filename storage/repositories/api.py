@@ -194,3 +194,10 @@ class SqlStatsRepository(SqlRepository):
     @translated("checking the database")
     def ping(self) -> None:
         self._session.execute(select(1)).one()
+
+    @translated("reading the route watermark")
+    def route_watermark(self) -> str:
+        moved = self._session.execute(select(func.max(TagEventRow.seq))).scalar()
+        canaries = self._session.execute(select(
+            func.count(), func.max(CanaryRow.started_at), func.max(CanaryRow.ended_at))).one()
+        return repr((moved or 0, *canaries))

@@ -136,3 +136,7 @@ class FakeStats(FakeRepo, ports.StatsQueries):
 
     def ping(self) -> None:
         return None
+
+    def route_watermark(self) -> str:
+        canaries = [(c.started_at, c.ended_at) for c in self._s.canaries.values()]
+        return repr((max(self._s.events, default=0), sorted(canaries, key=repr)))
