@@ -46,7 +46,7 @@ class Environment(BaseSettings):
     api_max_body_bytes: int = Field(10 * MiB, gt=0, alias="PLAYBOOK_API_MAX_BODY_BYTES")
     api_token_cache_s: float = Field(5.0, ge=0, alias="PLAYBOOK_API_TOKEN_CACHE_S")
     api_resolve_cache_s: float = Field(1.0, ge=0, alias="PLAYBOOK_API_RESOLVE_CACHE_S")
-    stream_poll_s: float = Field(1.0, ge=0.05, le=60, alias="PLAYBOOK_STREAM_POLL_S")
+    stream_poll_s: float = Field(0.5, ge=0.05, le=60, alias="PLAYBOOK_STREAM_POLL_S")
     # the server
     log_level: LogLevel | None = Field(None, alias="PLAYBOOK_LOG_LEVEL")
     log_format: Literal["json", "text"] | None = Field(None, alias="PLAYBOOK_LOG_FORMAT")

@@ -90,7 +90,7 @@ class ApiSettings:
     ticks: Callable[[], float] = time.monotonic  # what the caches measure their lifetimes by
     # Route streams: how often the server looks for a move made by another process (a move
     # through this one is streamed at once), and how often an idle stream says it is alive.
-    stream_poll_s: float = 1.0
+    stream_poll_s: float = 0.5
     stream_keepalive_s: float = 15.0
 
     @classmethod
