@@ -15,6 +15,7 @@ from bot import evaluators
 from bot.settings import Settings
 from core.config import PlaybookConfig, load_config
 from core.engine import PlayContext
+from core.handlers import subscribers_for
 from core.ports import Clock, EvaluatorFactory
 from storage.artifacts import FileArtifactStore
 from storage.database import (
@@ -103,7 +104,7 @@ def build(settings: Settings, *, clock: Clock | None = None,
     events_written = Signal()
     ctx = PlayContext(
         config=config,
-        uow=uow_factory(engine, events_written.fire),
+        uow=uow_factory(engine, events_written.fire, subscribers_for(config)),
         evaluator_for=evaluator_for or evaluators.factory(base_dir),
         artifacts=FileArtifactStore(settings.artifacts_dir),
     )

@@ -12,6 +12,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+from bot import webhooks
 from bot.bootstrap import App
 from bot.dispatcher import owner_id
 from bot.slack.notifier import SlackNotifier
@@ -20,8 +21,9 @@ from core.handlers import NOTIFY, notify
 from core.outbox import Dispatcher, Handler
 
 
-def handlers(runtime: SlackRuntime | None) -> dict[str, Handler]:
-    bound: dict[str, Handler] = {}
+def handlers(app: App, runtime: SlackRuntime | None) -> dict[str, Handler]:
+    """Slack's when this process has Slack; every [[webhooks]] table's, always."""
+    bound: dict[str, Handler] = dict(webhooks.handlers(app.config.webhooks))
     if runtime is not None:
         bound[NOTIFY] = partial(notify, notifier=SlackNotifier(runtime))
     return bound
@@ -30,7 +32,7 @@ def handlers(runtime: SlackRuntime | None) -> dict[str, Handler]:
 def dispatcher(app: App, runtime: SlackRuntime | None) -> Dispatcher:
     """What this process can deliver; the rest stays pending for a process that can (a
     replica with Slack), or until an operator skips it (`playbook outbox skip notify`)."""
-    return Dispatcher(app.ctx.uow, handlers(runtime), app.ctx.clock, owner_id(),
+    return Dispatcher(app.ctx.uow, handlers(app, runtime), app.ctx.clock, owner_id(),
                       lease=lease_of(app))
 
 

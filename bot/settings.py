@@ -139,6 +139,13 @@ def export(settings: Settings, **variables: str) -> None:
                        **variables})
 
 
+def secret(variable: str) -> str | None:
+    """A secret that playbook.toml names by its variable (`secret = "env:NAME"`), read when
+    it is used, so a rotated secret needs no restart of the CLI (servers read it per
+    delivery too)."""
+    return os.environ.get(variable) or None
+
+
 def _default_actor() -> str:
     try:
         return getpass.getuser()

@@ -23,6 +23,7 @@ from pydantic import (
 from core.canary import Thresholds
 from core.errors import ConfigError
 from core.schedule import ScheduleConfig
+from core.webhooks import WebhookConfig
 
 MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 Stakes = Literal["low", "high", "regulated"]
@@ -134,6 +135,7 @@ class PlaybookConfig(BaseModel):
     models: dict[str, ModelPolicy]
     path: str | None = None
     schedule: ScheduleConfig = ScheduleConfig()
+    webhooks: tuple[WebhookConfig, ...] = ()
 
     def channel_refs(self) -> list[str]:
         """Every channel the config names (release, incident, digest), first mention first."""
@@ -172,9 +174,9 @@ def _loc(loc: tuple[Any, ...]) -> str:
 def parse_config(data: dict[str, Any], path: str | None = None) -> PlaybookConfig:
     """Validate the TOML document; report every problem at once, with its key path."""
     problems: list[str] = []
-    unknown = sorted(set(data) - {"defaults", "models", "schedule"})
-    problems += [f"{k}: unknown top-level table (expected defaults, models, schedule)"
-                 for k in unknown]
+    unknown = sorted(set(data) - {"defaults", "models", "schedule", "webhooks"})
+    problems += [f"{k}: unknown top-level table (expected defaults, models, schedule, "
+                 "webhooks)" for k in unknown]
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):
         problems.append("defaults: must be a table")
@@ -211,11 +213,33 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> PlaybookConfi
                 msg = str(e["msg"]).removeprefix("Value error, ")
                 problems.append(f"models.{name}{'.' + key if key else ''}: {msg}")
     schedule = _schedule(data.get("schedule", {}), set(raw_models), problems)
+    hooks = _webhooks(data.get("webhooks", []), set(raw_models), problems)
     if problems:
         raise ConfigError(f"{path or 'playbook.toml'} is not valid:", problems=problems,
                           hint="fix the keys listed; `playbook init --print` shows every key")
     assert schedule is not None
-    return PlaybookConfig(models=models, path=path, schedule=schedule)
+    return PlaybookConfig(models=models, path=path, schedule=schedule, webhooks=hooks)
+
+
+def _webhooks(raw: Any, declared: set[str], problems: list[str]) -> tuple[WebhookConfig, ...]:
+    if not isinstance(raw, list):
+        problems.append("webhooks: must be [[webhooks]] tables")
+        return ()
+    found: list[WebhookConfig] = []
+    for i, table in enumerate(raw):
+        try:
+            hook = WebhookConfig.model_validate(table)
+        except ValidationError as exc:
+            problems += [f"webhooks.{i}.{_loc(e['loc'])}: "
+                         f"{str(e['msg']).removeprefix('Value error, ')}" for e in exc.errors()]
+            continue
+        for model in hook.models or []:
+            if model not in declared:
+                problems.append(f"webhooks.{i}.models: {model!r} is not a declared model")
+        if any(h.name == hook.name for h in found):
+            problems.append(f"webhooks.{i}.name: {hook.name!r} is used twice")
+        found.append(hook)
+    return tuple(found)
 
 
 def _schedule(raw: Any, declared: set[str], problems: list[str]) -> ScheduleConfig | None:

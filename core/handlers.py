@@ -9,6 +9,9 @@ name here and one more function.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from core.config import PlaybookConfig
 from core.events import (
     ApprovalGiven,
     CanaryJudgedWorse,
@@ -50,8 +53,22 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
 HANDLER_NAMES: frozenset[str] = frozenset(n for names in SUBSCRIPTIONS.values() for n in names)
 
 
-def subscribers(event_name: str) -> tuple[str, ...]:
+def subscribers(event_name: str, model: str | None = None) -> tuple[str, ...]:
     return SUBSCRIPTIONS.get(event_name, ())
+
+
+Subscribers = Callable[[str, str | None], tuple[str, ...]]
+
+
+def subscribers_for(config: PlaybookConfig) -> Subscribers:
+    """The built-in subscriptions, and each [[webhooks]] table that wants the event (each
+    webhook is its own handler, `webhook:NAME`)."""
+
+    def subscribed(event_name: str, model: str | None = None) -> tuple[str, ...]:
+        return subscribers(event_name) + tuple(
+            hook.handler for hook in config.webhooks if hook.wants(event_name, model))
+
+    return subscribed
 
 
 def notify(event: Event, notifier: Notifier) -> None:

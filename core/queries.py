@@ -190,6 +190,12 @@ def approval(ctx: PlayContext, request_id: str) -> ApprovalRequest:
         return request_of(uow, request_id)
 
 
+def outbox_counts(ctx: PlayContext) -> dict[tuple[str, str], int]:
+    """(handler, state) -> deliveries: the webhooks' delivery log in figures."""
+    with ctx.uow() as uow:
+        return uow.outbox.counts()
+
+
 def route_watermark(ctx: PlayContext) -> str:
     """Changes whenever any model's route may have (StatsQueries.route_watermark)."""
     with ctx.uow() as uow:

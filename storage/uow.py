@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.effects import REQUEST_KEY, SLACK
 from core.errors import StorageError
+from core.handlers import Subscribers, subscribers
 from core.ports import (
     ApprovalRepository,
     AttributionRepository,
@@ -73,8 +74,10 @@ class SqlUnitOfWork:
     chat: ChatRecords
 
     def __init__(self, sessions: sessionmaker[Session],
-                 on_events: Callable[[], None] | None = None) -> None:
+                 on_events: Callable[[], None] | None = None,
+                 subscribed: Subscribers = subscribers) -> None:
         self._sessions = sessions
+        self._subscribed = subscribed
         self._session: Session | None = None
         self._on_events = on_events
 
@@ -94,7 +97,7 @@ class SqlUnitOfWork:
         self.tokens = SqlTokenRepository(session)
         self.idempotency = SqlIdempotencyRepository(session)
         self.stats = SqlStatsRepository(session)
-        self.outbox = self._outbox = SqlOutbox(session)
+        self.outbox = self._outbox = SqlOutbox(session, self._subscribed)
         self.claims = SqlJobClaims(session)
         self.chat = SqlChatRecords(session)
         return self
@@ -142,11 +145,12 @@ class SqlUnitOfWork:
 
 
 def uow_factory(engine: Engine, on_events: Callable[[], None] | None = None,
-                ) -> Callable[[], SqlUnitOfWork]:
+                subscribed: Subscribers = subscribers) -> Callable[[], SqlUnitOfWork]:
     """What the composition root hands to the play engine as its UnitOfWorkFactory.
-    `on_events` is called after a commit that wrote events (to wake the dispatcher)."""
+    `on_events` is called after a commit that wrote events (to wake the dispatcher);
+    `subscribed` names the handlers of each event written (the config's webhooks too)."""
     sessions = sessionmaker(engine, autoflush=False, expire_on_commit=False)
-    return lambda: SqlUnitOfWork(sessions, on_events)
+    return lambda: SqlUnitOfWork(sessions, on_events, subscribed)
 
 
 if TYPE_CHECKING:  # mypy proves the SQL unit of work implements the port

@@ -93,9 +93,11 @@ def cmd_events(args: argparse.Namespace, app: App) -> Out:
 
 
 def cmd_skip(args: argparse.Namespace, app: App) -> Out:
-    if args.target not in HANDLER_NAMES:
+    known = HANDLER_NAMES | {h.handler for h in app.config.webhooks}
+    if args.target not in known and not args.target.startswith("webhook:"):
         raise InvalidInput("handler", f"{args.target!r} is not a handler",
-                           hint=f"handlers: {', '.join(sorted(HANDLER_NAMES))}")
+                           hint=f"handlers: {', '.join(sorted(known))} (a webhook removed "
+                                "from playbook.toml: webhook:NAME)")
     with app.ctx.uow() as uow:
         n = uow.outbox.skip([args.target], app.ctx.clock.now())
         uow.commit()

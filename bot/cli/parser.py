@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=None)
 
     for declare in (_registry, _promotion, _incident, _audit, _serve, _tokens, _canary,
-                    _schedule, _outbox, _db):
+                    _schedule, _outbox, _db, _webhooks):
         declare(sub)
     return parser
 
@@ -318,3 +318,12 @@ def _db(sub: Any) -> None:
             ("upgrade", "db:cmd_upgrade", "migrate the schema to this Playbook's")):
         a = actions.add_parser(name, help=text)
         a.set_defaults(handler=handler, schema="leave")
+
+
+def _webhooks(sub: Any) -> None:
+    p = sub.add_parser("webhooks", help="the [[webhooks]] and their deliveries; `test NAME`")
+    p.set_defaults(handler="webhooks:cmd_list")
+    actions = p.add_subparsers(dest="webhook_action", metavar="ACTION")
+    t = actions.add_parser("test", help="send a signed ping now and show the answer")
+    t.add_argument("name", metavar="NAME")
+    t.set_defaults(handler="webhooks:cmd_test")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from core import events
 from core.effects import REQUEST_ID
-from core.handlers import subscribers
+from core.handlers import Subscribers, subscribers
 from core.outbox import Delivery, DeliveryState
 from storage.orm_outbox import OutboxDeliveryRow, OutboxEventRow
 from storage.repositories.base import SqlRepository
@@ -26,8 +26,9 @@ ERROR_CHARS = 2000
 
 
 class SqlOutbox(SqlRepository):
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, subscribed: Subscribers = subscribers) -> None:
         super().__init__(session)
+        self._subscribed = subscribed
         self._added: builtins.list[events.Event] = []  # since the unit of work last asked
 
     def take_written(self) -> int:
@@ -45,7 +46,7 @@ class SqlOutbox(SqlRepository):
                              created_at=event.at, request_id=REQUEST_ID.get())
         self._session.add(row)
         self._session.flush()
-        for handler in subscribers(name):
+        for handler in self._subscribed(name, event.model):
             self._session.add(OutboxDeliveryRow(
                 event_seq=row.seq, handler=handler, model=event.model,
                 subject=events.subject_of(event), state="pending",
