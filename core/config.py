@@ -92,6 +92,7 @@ class _PolicyFields(_Strict):
     approval_ttl_hours: float = Field(default=24.0, gt=0, le=24 * 366)
     regression_tolerance: float = Field(default=0.0, ge=0)
     canary: CanarySpec = CanarySpec()
+    require_digest: bool | None = None  # None: only for regulated models (core/refs.py)
 
 
 class ModelPolicy(_PolicyFields):
@@ -111,6 +112,11 @@ class ModelPolicy(_PolicyFields):
             raise ValueError(f"stakes = {self.stakes!r} needs at least {needed} approvers "
                              "besides the requester; list more")
         return self
+
+    @property
+    def digests_required(self) -> bool:
+        return self.require_digest if self.require_digest is not None \
+            else self.stakes == "regulated"
 
     @property
     def required_approvals(self) -> int:

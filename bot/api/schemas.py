@@ -73,6 +73,9 @@ class VersionOut(Out):
 class RegisteredOut(VersionOut):
     created: bool
     run: str
+    warnings: list[str] = Field(default_factory=list, description=(
+        "e.g. a weights or index reference naming a moving target (@main, :latest, a "
+        "storage prefix, an MLflow alias) without a sha256"))
 
 
 class GateOut(Out):

@@ -38,7 +38,8 @@ def router(api: ApiContext) -> APIRouter:
                              scores=body.scores, actor=who.actor)
         result = register(cmd, ctx)
         data = serialize.version(result.version) | {"created": result.created,
-                                                    "run": result.run_id}
+                                                    "run": result.run_id,
+                                                    "warnings": list(result.warnings)}
         return JSONResponse(data, status_code=201 if result.created else 200)
 
     @r.get("/models/{model}/versions/{version}", response_model=VersionOut)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +125,10 @@ def _version_text(data: dict[str, Any], created: bool | None = None) -> str:
 
 def cmd_register(args: argparse.Namespace, app: App) -> Out:
     result = register(Register.parse(**registration(args, app)), app.ctx)
-    data = serialize.version(result.version) | {"created": result.created, "run": result.run_id}
+    data = serialize.version(result.version) | {"created": result.created, "run": result.run_id,
+                                                "warnings": list(result.warnings)}
+    for warning in result.warnings:
+        print(f"playbook: warning: {warning}", file=sys.stderr)
     return Out(data, _version_text(data, result.created))
 
 

@@ -11,10 +11,11 @@ from typing import Any
 from core.commands import Register, StartExperiment
 from core.domain import Artifact, Version
 from core.engine import PlayContext, RunRecorder
-from core.errors import AlreadyExists, InvalidInput, PlaybookError
+from core.errors import AlreadyExists, InvalidInput, PlaybookError, Refused
 from core.events import VersionRegistered
 from core.identity import Components, short, version_id
 from core.plays.common import resolve, run_eval
+from core.refs import moving
 
 
 @dataclass(frozen=True)
@@ -22,13 +23,29 @@ class Registered:
     version: Version
     created: bool
     run_id: str
+    warnings: tuple[str, ...] = ()
 
 
 def register(cmd: Register, ctx: PlayContext) -> Registered:
     with ctx.run("register", cmd.actor, cmd.inputs()) as run:
         version, created = register_steps(cmd, ctx, run)
-        run.run.result = {"version": version.short, "created": created}
-        return Registered(version, created, run.id)
+        warnings = tuple(f"{name} {ref!r} names a moving target ({why}) and has no sha256: "
+                         "the same version id could later mean other bytes"
+                         for name, ref, why in moving_references(version.components))
+        run.run.result = {"version": version.short, "created": created,
+                          **({"warnings": list(warnings)} if warnings else {})}
+        return Registered(version, created, run.id, warnings)
+
+
+def moving_references(components: Components) -> list[tuple[str, str, str]]:
+    """(component, reference, why) for each weights or index reference that names a moving
+    target without a digest."""
+    found = []
+    for name, art in (("weights", components.weights), ("index", components.index)):
+        why = moving(art.ref) if art is not None and art.sha256 is None else None
+        if art is not None and why:
+            found.append((name, art.ref, why))
+    return found
 
 
 def register_steps(cmd: Register, ctx: PlayContext, run: RunRecorder, *,
@@ -42,6 +59,14 @@ def register_steps(cmd: Register, ctx: PlayContext, run: RunRecorder, *,
             components = cmd.components.to_domain()
         vid = version_id(components)
         out["version"] = short(cmd.model, vid)
+        unpinned = moving_references(components)
+        if unpinned and policy.digests_required:
+            name, ref, why = unpinned[0]
+            raise Refused(f"{name} {ref!r} names a moving target ({why}) without a sha256, "
+                          f"and {cmd.model} requires digests (require_digest)",
+                          hint=f"pin it: give its sha256 (--{name}-sha256) or a reference to "
+                               "an immutable revision (a commit hash, a version number)")
+        out["moving_references"] = [ref for _, ref, _ in unpinned]
         with ctx.uow() as uow:
             existing = uow.versions.get(cmd.model, vid)
         out["already_registered"] = existing is not None
