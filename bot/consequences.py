@@ -12,7 +12,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from bot import webhooks
+from bot import mirror, webhooks
 from bot.bootstrap import App
 from bot.dispatcher import owner_id
 from bot.slack.notifier import SlackNotifier
@@ -24,6 +24,7 @@ from core.outbox import Dispatcher, Handler
 def handlers(app: App, runtime: SlackRuntime | None) -> dict[str, Handler]:
     """Slack's when this process has Slack; every [[webhooks]] table's, always."""
     bound: dict[str, Handler] = dict(webhooks.handlers(app.config.webhooks))
+    bound.update(mirror.handlers(app))
     if runtime is not None:
         bound[NOTIFY] = partial(notify, notifier=SlackNotifier(runtime))
     return bound

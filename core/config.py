@@ -61,6 +61,21 @@ class EvaluatorSpec(_Strict):
         return self
 
 
+class MirrorSpec(_Strict):
+    """Where serving already looks: every move of production and canary is mirrored there
+    (core/mirror.py). Today: an MLflow registered model's aliases."""
+
+    mlflow: str
+    name: str = Field(min_length=1, max_length=256)  # the registered model in MLflow
+
+    @field_validator("mlflow")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("mlflow must be the tracking server's http:// or https:// URL")
+        return value.rstrip("/")
+
+
 class CanarySpec(_Strict):
     """When a canary counts as clearly worse than production (play 2, step 2)."""
 
@@ -93,6 +108,7 @@ class _PolicyFields(_Strict):
     regression_tolerance: float = Field(default=0.0, ge=0)
     canary: CanarySpec = CanarySpec()
     require_digest: bool | None = None  # None: only for regulated models (core/refs.py)
+    mirror: MirrorSpec | None = None
 
 
 class ModelPolicy(_PolicyFields):

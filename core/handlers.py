@@ -32,6 +32,7 @@ from core.events import (
 from core.ports import Notifier
 
 NOTIFY = "notify"  # the people: Slack cards, incident records, announcements
+MIRROR = "mirror"  # where serving already looks (core/mirror.py): MLflow aliases
 
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "PromotionRequested": (NOTIFY,),
@@ -65,7 +66,10 @@ def subscribers_for(config: PlaybookConfig) -> Subscribers:
     webhook is its own handler, `webhook:NAME`)."""
 
     def subscribed(event_name: str, model: str | None = None) -> tuple[str, ...]:
-        return subscribers(event_name) + tuple(
+        policy = config.models.get(model) if model else None
+        mirrored = (MIRROR,) if event_name == "TagMoved" and policy is not None \
+            and policy.mirror is not None else ()
+        return subscribers(event_name) + mirrored + tuple(
             hook.handler for hook in config.webhooks if hook.wants(event_name, model))
 
     return subscribed

@@ -93,7 +93,7 @@ def cmd_events(args: argparse.Namespace, app: App) -> Out:
 
 
 def cmd_skip(args: argparse.Namespace, app: App) -> Out:
-    known = HANDLER_NAMES | {h.handler for h in app.config.webhooks}
+    known = HANDLER_NAMES | {h.handler for h in app.config.webhooks} | {"mirror"}
     if args.target not in known and not args.target.startswith("webhook:"):
         raise InvalidInput("handler", f"{args.target!r} is not a handler",
                            hint=f"handlers: {', '.join(sorted(known))} (a webhook removed "

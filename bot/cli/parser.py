@@ -79,6 +79,9 @@ def _component_args(p: argparse.ArgumentParser) -> None:
     m.add_argument("--root", action="store_true", help="this is the model's first version")
     m.add_argument("--score", action="append", metavar="METRIC=VALUE",
                    help="eval scores from CI (repeatable); else the model's evaluator runs")
+    m.add_argument("--mlflow-version", type=int, metavar="N",
+                   help="the weights are version N of the model's MLflow mirror "
+                        "(models:/NAME/N); its alias follows production and canary")
     m.add_argument("--artifact", action="append", metavar="PATH",
                    help="a heavy file to keep in the artifact store (repeatable)")
 

@@ -15,6 +15,7 @@ from bot.shared.render import Out, block, diff_text, scores, table, when
 from core import queries, serialize
 from core.commands import Register, StartExperiment
 from core.errors import InvalidInput
+from core.mirror import models_uri
 from core.plays import register, start_experiment
 
 
@@ -84,7 +85,21 @@ def config_assignments(pairs: list[str] | None) -> dict[str, Any]:
 
 def registration(args: argparse.Namespace, app: App) -> dict[str, Any]:
     """The fields of a Register command, from the command line."""
-    return registration_fields(args) | {"actor": app.settings.actor}
+    fields = registration_fields(args) | {"actor": app.settings.actor}
+    number = getattr(args, "mlflow_version", None)
+    if number is not None:
+        mirror = app.config.model(args.model).mirror
+        if mirror is None:
+            raise InvalidInput("mlflow-version", f"{args.model} has no MLflow mirror",
+                               hint='add mirror = { mlflow = "http://...", name = "..." } to '
+                                    f"[models.{args.model}], or give --weights")
+        if args.weights or args.weights_file:
+            raise InvalidInput("mlflow-version", "give it or --weights, not both",
+                               hint=f"--mlflow-version {number} is --weights "
+                                    f"{models_uri(mirror.name, number)}")
+        fields["components"]["weights"] = {"ref": models_uri(mirror.name, number),
+                                           "sha256": args.weights_sha256}
+    return fields
 
 
 def registration_fields(args: argparse.Namespace) -> dict[str, Any]:

@@ -121,6 +121,10 @@ def register(args: argparse.Namespace, remote: Remote) -> Out:
         raise InvalidInput("artifact", "files are not uploaded over HTTP",
                            hint="keep artifacts where --weights/--index point; "
                                 "--weights-file and --index-file send only name and sha256")
+    if getattr(args, "mlflow_version", None) is not None:
+        raise InvalidInput("mlflow-version", "needs playbook.toml's mirror, which is on the "
+                                             "server", hint="over --server, give --weights "
+                                                            "models:/NAME/N instead")
     fields = registration_fields(args)
     body = {k: fields[k] for k in ("components", "owner", "reason", "parent", "scores")
             if fields[k] is not None} | {"root": fields["root"]}
