@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 from testkit.ports import free_port
+from testkit.serving import wait_live
 from testkit.waiting import until
 
 import bot
@@ -43,14 +44,7 @@ def test_json_logs_carry_the_request_id_into_the_play_run(tmp_path: Path) -> Non
                                 stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        def live() -> bool:
-            assert proc.poll() is None, log.read_text()
-            try:
-                return httpx.get(f"{url}/livez").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        until(live, "playbook serve to answer /livez")
+        wait_live(proc, url, log, "playbook serve")
         assert httpx.get(f"{url}/readyz").json()["status"] == "ok"
         body = {"components": {"prompt": "hello"}, "owner": "ana", "reason": "r", "root": True,
                 "scores": {"score": 0.5}}

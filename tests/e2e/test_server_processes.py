@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from testkit.ports import free_port
+from testkit.serving import wait_live
 from testkit.waiting import until
 
 import bot
@@ -57,14 +58,7 @@ def test_each_way_of_serving_answers_and_stops_cleanly(tmp_path: Path, how: str)
     url = f"http://127.0.0.1:{port}"
     workers = 1 if how == "uvicorn --factory" else 2
     try:
-        def live() -> bool:
-            assert proc.poll() is None, log.read_text()
-            try:
-                return httpx.get(f"{url}/livez").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        until(live, f"{how} to answer /livez")
+        wait_live(proc, url, log, how)
         until(lambda: log.read_text().count("Application startup complete") >= workers,
               f"{workers} worker(s) to start")
         assert httpx.get(f"{url}/readyz").json()["status"] == "ok"
@@ -142,14 +136,7 @@ def test_a_request_that_never_ends_does_not_hold_shutdown(tmp_path: Path) -> Non
     body = {"components": {"prompt": "hello"}, "owner": "ana", "reason": "r", "root": True}
     sent = threading.Thread(target=lambda: None)
     try:
-        def live() -> bool:
-            assert proc.poll() is None, log.read_text()
-            try:
-                return httpx.get(f"{url}/livez").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        until(live, "the server to answer /livez")
+        wait_live(proc, url, log)
 
         def register() -> None:
             with contextlib.suppress(httpx.HTTPError):

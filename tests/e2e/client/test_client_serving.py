@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
 from testkit.ports import free_port
+from testkit.serving import wait_live
 from testkit.waiting import until
 
 import bot
@@ -54,14 +54,7 @@ def test_serving_rides_out_playbook_going_away_and_follows_a_rollback(tmp_path: 
                                 cwd=tmp_path, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, text=True)
 
-        def live() -> bool:
-            assert proc.poll() is None, "playbook serve stopped"
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/livez").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        until(live, "playbook serve to answer")
+        wait_live(proc, f"http://127.0.0.1:{port}", what="playbook serve")
         return proc
 
     status, stop = tmp_path / "status.json", tmp_path / "stop"

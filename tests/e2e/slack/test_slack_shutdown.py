@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 import httpx
 from slack_harness import SECRET, TOKEN, sign, workspace_fake
 from testkit.ports import free_port
+from testkit.serving import wait_live
 from testkit.waiting import until
 
 import bot
@@ -68,14 +69,7 @@ def test_background_work_that_never_ends_does_not_hold_shutdown(tmp_path: Path) 
                                 cwd=tmp_path, stderr=err, stdout=err)
     url = f"http://127.0.0.1:{port}"
     try:
-        def live() -> bool:
-            assert proc.poll() is None, log.read_text()
-            try:
-                return httpx.get(f"{url}/livez").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        until(live, "the Slack role to answer /livez")
+        wait_live(proc, url, log, "the Slack role")
         body = urlencode({"command": "/rollback", "text": "chat", "user_id": "UANA",
                           "channel_id": "CINC", "channel_name": "incidents", "team_id": "T1",
                           "trigger_id": "t-stuck",
