@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=None)
 
     for declare in (_registry, _promotion, _incident, _audit, _serve, _tokens, _canary,
-                    _schedule, _outbox, _db, _webhooks):
+                    _schedule, _outbox, _db, _webhooks, _imports):
         declare(sub)
     return parser
 
@@ -330,3 +330,15 @@ def _webhooks(sub: Any) -> None:
     t = actions.add_parser("test", help="send a signed ping now and show the answer")
     t.add_argument("name", metavar="NAME")
     t.set_defaults(handler="webhooks:cmd_test")
+
+
+def _imports(sub: Any) -> None:
+    p = sub.add_parser("import", help="adopt another registry's versions and aliases")
+    sources = p.add_subparsers(dest="source", required=True, metavar="SOURCE")
+    m = sources.add_parser("mlflow", help="an MLflow registered model (idempotent)")
+    m.add_argument("--uri", required=True, help="the tracking server, e.g. http://mlflow:5000")
+    m.add_argument("--name", required=True, help="the registered model's name in MLflow")
+    m.add_argument("--model", help="the Playbook model (default: the same name)")
+    m.add_argument("--owner", help="owner of the imported versions (default: MLflow's user, "
+                                   "else --as)")
+    m.set_defaults(handler="imports:cmd_import_mlflow")

@@ -97,3 +97,40 @@ def test_a_mirror_that_cannot_follow_waits_and_never_undoes_the_move(
                    "--prompt", "p", "--score", "score=0.9", "--mlflow-version", "1",
                    "--weights", "x", ok=False)
     assert "give it or --weights, not both" in refused
+
+
+def test_import_adopts_an_mlflow_model_once(
+        mlflow: Mlflow, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mlflow.call("POST", "registered-models/create", json={"name": "legacy"})
+    for i, score in enumerate((0.7, 0.8, 0.75), start=1):
+        mlflow.add_version("legacy", f"s3://acme/legacy/{i}", mlflow.run_with(score=score),
+                           tags={"team": "search"})
+    mlflow.set_alias("legacy", "production", "2")
+    mlflow.set_alias("legacy", "champion", "3")
+    mlflow.call("POST", "registered-models/create", json={"name": "unscored"})
+    mlflow.add_version("unscored", "s3://acme/unscored/1")
+    (tmp_path / "playbook.toml").write_text(
+        '[models.legacy]\nmetric = "score"\n\n[models.unscored]\nmetric = "score"\n')
+    cli = Cli(tmp_path, capsys)
+
+    done = cli("import", "mlflow", "--uri", mlflow.url, "--name", "legacy")
+    assert [v["mlflow_version"] for v in done["versions"]] == ["1", "2", "3"]
+    assert all(v["created"] for v in done["versions"])
+    ids = [v["version"] for v in done["versions"]]
+    assert done["tags"] == [{"tag": "production", "version": ids[1]}]
+    assert "champion" in done["not_imported"][0]
+    third = cli("show", f"legacy@{ids[2]}")
+    assert third["components"]["weights"]["ref"] == "models:/legacy/3"
+    assert third["parent"] == ids[1] and third["scores"] == {"score": 0.75}
+    assert "source s3://acme/legacy/3" in third["reason"] and "team=search" in third["reason"]
+
+    again = cli("import", "mlflow", "--uri", mlflow.url, "--name", "legacy")
+    assert not any(v["created"] for v in again["versions"]) and again["tags"] == []
+    assert len(cli("history", "legacy")) == 1  # production set once
+
+    refused = cli("import", "mlflow", "--uri", mlflow.url, "--name", "unscored", ok=False)
+    assert "recorded no 'score'" in refused and "nothing was imported" in refused
+    assert cli("versions", "unscored") == []
+    missing = cli("import", "mlflow", "--uri", mlflow.url, "--name", "nope",
+                  "--model", "legacy", ok=False)
+    assert "has no 'nope'" in missing

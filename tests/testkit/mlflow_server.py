@@ -62,6 +62,31 @@ class Mlflow:
                           json={"name": name, "source": s})["model_version"]["version"]
                 for s in sources]
 
+    def run_with(self, **metrics: float) -> str:
+        """A run in the default experiment with these metrics logged; answers its id."""
+        run_id: str = self.call("POST", "runs/create",
+                                json={"experiment_id": "0"})["run"]["info"]["run_id"]
+        for key, value in metrics.items():
+            self.call("POST", "runs/log-metric", json={"run_id": run_id, "key": key,
+                                                        "value": value, "timestamp": 0,
+                                                        "step": 0})
+        return run_id
+
+    def add_version(self, name: str, source: str, run_id: str | None = None,
+                    tags: dict[str, str] | None = None) -> str:
+        body: dict[str, Any] = {"name": name, "source": source}
+        if run_id:
+            body["run_id"] = run_id
+        if tags:
+            body["tags"] = [{"key": k, "value": v} for k, v in tags.items()]
+        version: str = self.call("POST", "model-versions/create", json=body)["model_version"][
+            "version"]
+        return version
+
+    def set_alias(self, name: str, alias: str, version: str) -> None:
+        self.call("POST", "registered-models/alias",
+                  json={"name": name, "alias": alias, "version": version})
+
     def alias(self, name: str, alias: str) -> str | None:
         answer = self.http.get("/api/2.0/mlflow/registered-models/alias",
                                params={"name": name, "alias": alias})
