@@ -14,6 +14,7 @@ from bot.bootstrap import App
 from core import events, queries
 from core.domain import TagMoved
 from core.errors import PlaybookError
+from core.events import MirrorReported
 from core.mirror import MIRRORED_TAGS, mlflow_version
 
 TIMEOUT_S = 10.0
@@ -43,15 +44,61 @@ def mirror_move(event: events.Event, app: App) -> None:
     if policy is None or policy.mirror is None:
         return  # the mirror was removed from playbook.toml since the move
     spec = policy.mirror
-    found = queries.version(app.ctx, f"{event.model}@{event.to_version}", event.model)
-    number = mlflow_version(found.version.components, spec.name)
-    if number is None:
-        raise MirrorFailed(
-            f"{found.version.short} has no MLflow version of {spec.name!r}, so MLflow's alias "
-            f"{event.tag!r} cannot follow this move and still points where it did",
-            hint=f"register versions with --mlflow-version N (weights models:/{spec.name}/N); "
-                 "`playbook outbox skip mirror` closes this delivery")
-    set_alias(spec.mlflow, spec.name, event.tag, number)
+    incident = _incident_of(app, event)
+    registry = f"MLflow {spec.name}"
+    try:
+        found = queries.version(app.ctx, f"{event.model}@{event.to_version}", event.model)
+        number = mlflow_version(found.version.components, spec.name)
+        if number is None:
+            raise MirrorFailed(
+                f"{found.version.short} has no MLflow version of {spec.name!r}, so MLflow's "
+                f"alias {event.tag!r} cannot follow this move and still points where it did",
+                hint=f"register versions with --mlflow-version N (weights "
+                     f"models:/{spec.name}/N); `playbook outbox skip mirror` closes this "
+                     "delivery")
+        set_alias(spec.mlflow, spec.name, event.tag, number)
+    except MirrorFailed as exc:
+        # This move, and every later rollback of the tag (their moves wait behind this one),
+        # left serving's registry behind: each incident's thread is told, once.
+        for later in _incidents_since(app, event):
+            _report(app, event, later, registry, False, exc.message)
+        raise
+    if incident is not None:
+        _report(app, event, incident, registry, True, f"version {number}")
+
+
+def _incident_of(app: App, event: TagMoved) -> str | None:
+    """The incident a rollback's move belongs to (None for any other move)."""
+    if event.play != "rollback":
+        return None
+    for incident in queries.incidents(app.ctx, event.model, limit=20):
+        if (incident.tag, incident.restored_version, incident.bad_version) == (
+                event.tag, event.to_version, event.from_version) and not incident.rehearsal:
+            return incident.id
+    return None
+
+
+def _incidents_since(app: App, event: TagMoved) -> list[str]:
+    return [i.id for i in queries.incidents(app.ctx, event.model, limit=20)
+            if i.tag == event.tag and not i.rehearsal and i.rolled_back_at >= event.at]
+
+
+def _report(app: App, event: TagMoved, incident: str, registry: str, followed: bool,
+            detail: str) -> None:
+    """Tell the incident's thread (through the outbox): once when the registry followed, and
+    once, the first time, when it could not."""
+    with app.ctx.uow() as uow:
+        told = [e for _, e in uow.outbox.events(model=event.model, name="MirrorReported",
+                                                limit=1000)
+                if isinstance(e, MirrorReported) and e.incident_id == incident
+                and e.followed == followed]
+        if told:
+            return
+        uow.outbox.add(MirrorReported(
+            model=event.model, incident_id=incident, tag=event.tag,
+            version_id=event.to_version, registry=registry, followed=followed,
+            detail=detail, at=app.ctx.clock.now()))
+        uow.commit()
 
 
 def handlers(app: App) -> dict[str, Callable[[events.Event], None]]:

@@ -202,6 +202,21 @@ class GcCycleCompleted:
 
 
 @dataclass(frozen=True)
+class MirrorReported:
+    """Whether serving's registry (an MLflow alias) followed a rollback's move: told in the
+    incident's thread, once it did, and once when it first could not."""
+
+    model: str
+    incident_id: str
+    tag: str
+    version_id: str
+    registry: str  # e.g. "MLflow support-bot"
+    followed: bool
+    detail: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class ArtifactsCollected:
     model: str
     version_id: str
@@ -211,13 +226,13 @@ class ArtifactsCollected:
 Event = (VersionRegistered | PromotionRequested | Promoted | ApprovalGiven | RequestDecided
          | RequestSuperseded | RequestExpired | TagMoved | IncidentOpened | IncidentConfirmed
          | CanaryJudgedWorse | CanaryOverridden | ArtifactsCollected | DigestDue | RehearsalDue
-         | ExperimentExpiring | GcCycleCompleted | RehearsalFinished)
+         | ExperimentExpiring | GcCycleCompleted | RehearsalFinished | MirrorReported)
 
 EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in (
     VersionRegistered, PromotionRequested, Promoted, ApprovalGiven, RequestDecided,
     RequestSuperseded, RequestExpired, TagMoved, IncidentOpened, IncidentConfirmed,
     CanaryJudgedWorse, CanaryOverridden, ArtifactsCollected, DigestDue, RehearsalDue,
-    ExperimentExpiring, GcCycleCompleted, RehearsalFinished)}
+    ExperimentExpiring, GcCycleCompleted, RehearsalFinished, MirrorReported)}
 
 _ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(cls)
                                           for name, cls in EVENT_TYPES.items()}
@@ -232,7 +247,7 @@ def subject_of(event: Event) -> str:
         case PromotionRequested() | ApprovalGiven() | RequestDecided() | RequestSuperseded() \
                 | RequestExpired():
             return f"approval:{event.request_id}"
-        case IncidentOpened() | IncidentConfirmed() | RehearsalFinished():
+        case IncidentOpened() | IncidentConfirmed() | RehearsalFinished() | MirrorReported():
             return f"incident:{event.incident_id}"
         case Promoted():
             return f"promoted:{event.model}:{event.revision}"

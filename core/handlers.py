@@ -21,6 +21,7 @@ from core.events import (
     GcCycleCompleted,
     IncidentConfirmed,
     IncidentOpened,
+    MirrorReported,
     Promoted,
     PromotionRequested,
     RehearsalDue,
@@ -49,6 +50,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "RehearsalDue": (NOTIFY,),
     "ExperimentExpiring": (NOTIFY,),
     "GcCycleCompleted": (NOTIFY,),
+    "MirrorReported": (NOTIFY,),
 }
 
 HANDLER_NAMES: frozenset[str] = frozenset(n for names in SUBSCRIPTIONS.values() for n in names)
@@ -99,6 +101,8 @@ def notify(event: Event, notifier: Notifier) -> None:
             notifier.digest_due(event.channel, event.slot)
         case RehearsalDue():
             notifier.rehearsal_due(event.model, event.slot)
+        case MirrorReported():
+            notifier.mirror_reported(event)
         case ExperimentExpiring():
             notifier.experiment_expiring(event.model, event.tag, event.version_id,
                                          event.expires_at)

@@ -34,7 +34,7 @@ class Received:
 
 
 if TYPE_CHECKING:
-    from core.events import Event, Promoted
+    from core.events import Event, MirrorReported, Promoted
     from core.outbox import Delivery, DeliveryState
     from core.scheduled import JobClaim
 
@@ -389,6 +389,9 @@ class Notifier(Protocol):
         ...
     def incident_opened(self, incident_id: str, channel: str | None) -> None: ...
     def incident_confirmed(self, incident_id: str) -> None: ...
+    def mirror_reported(self, event: MirrorReported) -> None:
+        """Whether serving's registry followed a rollback, in the incident's thread."""
+        ...
     def rehearsal_finished(self, incident_id: str, production_version: str,
                            target_version: str, budget_s: float) -> None:
         """A drill's verdict against its budget, in its record's thread."""

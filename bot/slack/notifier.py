@@ -21,16 +21,17 @@ from bot.slack.blocks.digest import (
     rehearsal_done,
     rehearsal_reminder,
 )
-from bot.slack.blocks.incident import confirmation, incident_record, promoted
+from bot.slack.blocks.incident import confirmation, incident_record, mirror_report, promoted
 from bot.slack.digest import compose_digest
 from bot.slack.runtime import SlackRuntime
 from core import queries
 from core.errors import NotFound
-from core.events import Promoted
+from core.events import MirrorReported, Promoted
 from core.plays.rehearse import RehearsalResult
 
 INCIDENT = "incident"  # the record; the confirmation is its own kind, replied in its thread
 CONFIRMATION = "incident-confirmation"
+MIRROR = "incident-mirror"  # whether serving's registry followed, replied in the thread
 VERDICT = "rehearsal-verdict"
 PROMOTION = "promotion"
 DIGEST = "digest"
@@ -96,6 +97,22 @@ class SlackNotifier:
         where, ts = record
         posted = rt.poster.post(where, confirmation(incident), thread_ts=ts)
         rt.store.remember(CONFIRMATION, incident_id, *posted, rt.now())
+
+    def mirror_reported(self, event: MirrorReported) -> None:
+        rt = self._rt
+        key = f"{event.incident_id}:{'followed' if event.followed else 'lagging'}"
+        if rt.store.message(MIRROR, key) is not None:
+            return
+        record = rt.store.message(INCIDENT, event.incident_id)
+        if record is None:
+            policy = rt.config.model(event.model)
+            if policy.incident_channel or policy.release_channel:
+                raise RecordNotPostedYet(f"the record of incident {event.incident_id} is "
+                                         "not posted")
+            return
+        where, ts = record
+        posted = rt.poster.post(where, mirror_report(event), thread_ts=ts)
+        rt.store.remember(MIRROR, key, *posted, rt.now())
 
     def canary_judged(self, model: str, version_id: str) -> None:
         for r in queries.approvals(self._rt.ctx, model):

@@ -63,9 +63,12 @@ def test_production_and_canary_aliases_follow_every_move(
     assert cli("outbox", "deliver")["delivered"] >= 2
     assert mlflow.alias("support-bot", "production") == "2"
 
-    cli("rollback", "chat", "--symptom", "bad answers")
+    incident = cli("rollback", "chat", "--symptom", "bad answers")["id"]
     cli("outbox", "deliver")
     assert mlflow.alias("support-bot", "production") == "1"
+    (told,) = cli("events", "--name", "MirrorReported")  # for the incident's thread
+    assert told["incident_id"] == incident and told["followed"] is True
+    assert told["detail"] == "version 1" and told["registry"] == "MLflow support-bot"
 
     cli("promote", "chat", f"chat@{v2}", "--canary", "10%")
     cli("outbox", "deliver")
@@ -80,11 +83,18 @@ def test_a_mirror_that_cannot_follow_waits_and_never_undoes_the_move(
     mlflow.create_model("other-bot", ["s3://acme/o1"])
     away = setup(tmp_path, capsys, f"http://127.0.0.1:{free_port()}")  # nothing listens
     v1 = register(away, 1, None, "--weights", "models:/support-bot/1")
+    v2 = register(away, 2, v1, "--weights", "models:/support-bot/2")
     away("promote", "chat", f"chat@{v1}")
+    away("promote", "chat", f"chat@{v2}")
+    incident = away("rollback", "chat")["id"]
     away("outbox", "deliver")
-    (waiting,) = [d for d in away("outbox")["deliveries"] if d["handler"] == "mirror"]
-    assert waiting["state"] == "pending" and "did not answer" in waiting["last_error"]
+    waiting = [d for d in away("outbox")["deliveries"] if d["handler"] == "mirror"]
+    assert [d["state"] for d in waiting] == ["pending"] * 3
+    assert "did not answer" in waiting[0]["last_error"]  # the rest wait behind it, in order
     assert [t["version"] for t in away("tags", "chat") if t["tag"] == "production"] == [v1]
+    (lagging,) = away("events", "--name", "MirrorReported")  # the rollback's thread is told
+    assert lagging["incident_id"] == incident and lagging["followed"] is False
+    assert "did not answer" in lagging["detail"]
 
     (tmp_path / "b").mkdir()
     bare = setup(tmp_path / "b", capsys, mlflow.url)

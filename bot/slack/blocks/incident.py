@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.slack.blocks.common import Message, at, context, fields, header, message, section, user
 from core.domain import Incident
-from core.events import Promoted
+from core.events import MirrorReported, Promoted
 from core.identity import short
 
 
@@ -53,6 +53,18 @@ def confirmation(incident: Incident) -> Message:
     else:
         text = (f":warning: The confirmation eval could not run ({result}). The rollback "
                 "stands; check the model's evaluator.")
+    return message(text, [section(text)])
+
+
+def mirror_report(event: MirrorReported) -> Message:
+    restored = short(event.model, event.version_id)
+    if event.followed:
+        text = (f":white_check_mark: Serving's registry followed: {event.registry}'s alias "
+                f"`{event.tag}` now points at `{restored}` ({event.detail}).")
+    else:
+        text = (f":rotating_light: Serving's registry has *not* followed yet: {event.registry}'s "
+                f"alias `{event.tag}` still points where it did ({event.detail}). Playbook keeps "
+                "trying; serving that reads the alias still gets the bad version.")
     return message(text, [section(text)])
 
 

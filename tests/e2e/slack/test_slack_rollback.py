@@ -9,6 +9,7 @@ from typing import Any
 from slack_harness import Harness
 
 from core.domain import Version
+from core.events import MirrorReported
 
 
 def _history(slack: Harness, model: str = "chat") -> tuple[Version, Version]:
@@ -133,3 +134,30 @@ def test_the_record_is_posted_before_the_slow_confirmation_eval(slack: Harness) 
     record_again, confirm = slack.fake.called("chat.postMessage")
     assert record_again is record
     assert confirm.params["thread_ts"] and "Confirmation eval passed" in str(confirm.params)
+
+
+def test_whether_serving_registry_followed_is_told_in_the_incident_thread(
+        slack: Harness) -> None:
+    """The mirror handler's reports (bot/mirror.py writes them; tests/e2e/test_mirror_mlflow.py
+    checks that against MLflow) reach the incident's thread: lagging, then followed, each
+    once however often it is said."""
+    v1, _ = _history(slack)
+    slack.command("/rollback", "chat because answers are empty")
+    slack.idle()
+    with slack.playbook.ctx.uow() as uow:
+        incident = uow.incidents.list("chat", limit=1)[0]
+        for followed, detail in ((False, "MLflow did not answer"), (False, "again"),
+                                 (True, "version 1"), (True, "version 1")):
+            uow.outbox.add(MirrorReported(
+                model="chat", incident_id=incident.id, tag="production", version_id=v1.id,
+                registry="MLflow support-bot", followed=followed, detail=detail,
+                at=slack.clock.now()))
+        uow.commit()
+    slack.idle()
+    record = slack.rt.store.message("incident", incident.id)
+    assert record is not None
+    told = [c for c in slack.fake.called("chat.postMessage", channel="CINC")
+            if "Serving's registry" in _text(c)]
+    assert [c.params["thread_ts"] for c in told] == [record[1], record[1]]
+    assert "has *not* followed yet" in _text(told[0]) and "MLflow did not answer" in _text(told[0])
+    assert "followed: MLflow support-bot's alias `production` now points at" in _text(told[1])
