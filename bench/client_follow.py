@@ -82,8 +82,14 @@ class Server:
             self.proc.wait(timeout=60)
 
 
+def alias_of(mlflow: str, name: str) -> str | None:
+    answer = httpx.get(f"{mlflow}/api/2.0/mlflow/registered-models/alias",
+                       params={"name": name, "alias": "production"})
+    return answer.json()["model_version"]["version"] if answer.is_success else None
+
+
 def follow(server: Server, token: str, clients: int, rollbacks: int,
-           versions: tuple[str, str]) -> Json:
+           versions: tuple[str, str], mirror: tuple[str, str] | None = None) -> Json:
     seen: dict[int, float] = {}
     wanted = {"v": versions[1]}
     lock = threading.Condition()
@@ -105,6 +111,7 @@ def follow(server: Server, token: str, clients: int, rollbacks: int,
     try:
         for r in resolvers:
             r.wait_ready(60)
+        to_alias: list[float] = []
         for how in ("http", "cli"):
             delays: list[float] = []
             after_return: list[float] = []
@@ -125,6 +132,11 @@ def follow(server: Server, token: str, clients: int, rollbacks: int,
                 else:  # the move commits somewhere inside the CLI's run
                     server.cli("rollback", "chat", "--to", f"chat@{target}")
                 returned = time.perf_counter()
+                if mirror is not None and how == "http":  # MLflow's alias: versions 1 and 2
+                    number = str(versions.index(target) + 1)
+                    while alias_of(*mirror) != number and time.perf_counter() - start < 60:
+                        time.sleep(0.005)
+                    to_alias.append(time.perf_counter() - start)
                 with lock:
                     lock.wait_for(lambda: len(seen) == clients, 60)
                 delays += [t - start for t in seen.values()]
@@ -133,6 +145,10 @@ def follow(server: Server, token: str, clients: int, rollbacks: int,
                            "max": round(max(delays), 3), "samples": len(delays)}
             if how == "cli":  # from its start counts the CLI's own start-up (~0.5 s)
                 result[how]["after_the_cli_returned_p99"] = round(pct(after_return, 0.99), 3)
+        if to_alias:
+            result["mlflow_alias_moved"] = {"p50": round(pct(to_alias, 0.5), 3),
+                                            "max": round(max(to_alias), 3),
+                                            "samples": len(to_alias)}
     finally:
         for r in resolvers:
             r.close()
@@ -195,15 +211,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--streams", type=int, default=1000)
     parser.add_argument("--rollbacks", type=int, default=5)
     parser.add_argument("--port", type=int, default=18090)
+    parser.add_argument("--mlflow", metavar="URL",
+                        help="a running MLflow tracking server: also time the rollback until "
+                             "its production alias moved (a registered model is created)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        (home / "playbook.toml").write_text('[models.chat]\nmetric = "score"\n')
+        config = '[models.chat]\nmetric = "score"\n'
+        mirror = None
+        if args.mlflow:
+            name = f"bench-{os.getpid()}-{int(time.time())}"
+            api = f"{args.mlflow}/api/2.0/mlflow"
+            httpx.post(f"{api}/registered-models/create", json={"name": name}).raise_for_status()
+            for i in (1, 2):
+                httpx.post(f"{api}/model-versions/create",
+                           json={"name": name, "source": f"s3://bench/{i}"}).raise_for_status()
+            config += f'mirror = {{ mlflow = "{args.mlflow}", name = "{name}" }}\n'
+            mirror = (args.mlflow, name)
+        (home / "playbook.toml").write_text(config)
         server = Server(home, args.port)
         common = ("--owner", "ana", "--reason", "r", "--score", "score=0.9")
-        v1 = server.cli("register", "chat", "--root", "--prompt", "one", *common)["id"]
+        pin = (lambda n: ("--mlflow-version", str(n))) if mirror else (lambda n: ())
+        v1 = server.cli("register", "chat", "--root", "--prompt", "one", *common,
+                        *pin(1))["id"]
         v2 = server.cli("register", "chat", "--parent", f"chat@{v1}", "--prompt", "two",
-                        *common)["id"]
+                        *common, *pin(2))["id"]
         server.cli("promote", "chat", f"chat@{v1}")
         server.cli("promote", "chat", f"chat@{v2}")
         token = server.cli("token", "create", "--name", "svc", "--scope", "resolve",
@@ -214,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             result = micro(server, token)
             log(f"{args.clients} streaming clients following rollbacks")
             result["rollback_to_clients_s"] = follow(server, token, args.clients,
-                                                     args.rollbacks, (v1, v2))
+                                                     args.rollbacks, (v1, v2), mirror)
             log(f"{args.streams} idle streams")
             result["idle_streams"] = idle_streams(server, token, args.streams)
         finally:
