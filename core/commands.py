@@ -79,8 +79,11 @@ class Command(BaseModel):
             for e in exc.errors():
                 field = ".".join(str(p) for p in e["loc"]) or cls.__name__
                 msg = str(e["msg"]).removeprefix("Value error, ")
-                if e["type"] == "missing":
+                if e["type"] == "missing" or (e.get("input", "") is None
+                                              and e["type"].endswith("_type")):
                     msg = "is required"
+                elif e["type"] == "string_too_short" and e.get("ctx", {}).get("min_length") == 1:
+                    msg = "is empty"
                 elif e["type"] == "timezone_aware":
                     msg = "needs a time zone, e.g. 2026-11-26T09:00:00Z"
                 problems.append((field, msg))

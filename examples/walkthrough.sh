@@ -75,4 +75,4 @@ run playbook digest --now --print
 
 say "Every run is recorded"
 run playbook runs --limit 8
-printf '\nDone. The registry is in %s/.playbook; try `cd %s && playbook versions support`.\n' "$demo" "$demo"
+printf '\nDone. The registry is in %s/.playbook; try `source .venv/bin/activate; cd %s && playbook versions support`.\n' "$demo" "$demo"

@@ -73,8 +73,8 @@ def _component_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--index-sha256", metavar="HEX")
     g.add_argument("--index-file", metavar="PATH")
     m = p.add_argument_group("metadata")
-    m.add_argument("--owner", help="who owns this version (required)")
-    m.add_argument("--reason", help="why it changed (required)")
+    m.add_argument("--owner", required=True, help="who owns this version")
+    m.add_argument("--reason", required=True, help="why it changed")
     m.add_argument("--parent", metavar="MODEL@HEX", help="the version this one changes")
     m.add_argument("--root", action="store_true", help="this is the model's first version")
     m.add_argument("--score", action="append", metavar="METRIC=VALUE",

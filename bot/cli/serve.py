@@ -16,7 +16,7 @@ import argparse
 from bot.bootstrap import App
 from bot.settings import Environment
 from bot.shared.render import Out
-from core.errors import InvalidInput
+from core.errors import ConfigError, InvalidInput
 
 SECRETS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
 AUTO_SANDBOX = ("playbook: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set, so this is "
@@ -46,6 +46,32 @@ def configure_logging(env: Environment) -> None:
     logs.configure(env.log_level, env.log_format)
 
 
+def port_free(host: str, port: int) -> None:
+    """Refuse, in one line with the way out, a port another process holds (instead of the
+    server's traceback after start-up)."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            other = port + 1 if port < 65535 else 8081
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(
+                    f"port {port} on {host} is in use by another process",
+                    hint=f"stop that process, or serve on another port: --port {other} "
+                         f"(PLAYBOOK_PORT={other}; with make: PORT={other} make run)") from exc
+            if exc.errno == errno.EACCES:
+                raise ConfigError(f"port {port} on {host} needs privileges this user lacks",
+                                  hint="use a port above 1023, e.g. --port 8080") from exc
+            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}",
+                              hint="check --host (an address of this machine) and --port"
+                              ) from exc
+
+
 def cmd_serve(args: argparse.Namespace, app: App) -> Out:
     from bot import server
 
@@ -58,7 +84,8 @@ def cmd_serve(args: argparse.Namespace, app: App) -> Out:
     if workers > 1 and mode == "sandbox":
         raise InvalidInput("--workers", "the sandbox runs in one process",
                            hint="leave --workers (and PLAYBOOK_WORKERS) out with the sandbox")
+    host, port = args.host or env.host, args.port or env.port
+    port_free(host, port)
     server.prepare_schema(app, sandbox=why is not None)
-    server.run(app, mode, host=args.host or env.host, port=args.port or env.port,
-               workers=workers, seed=args.seed, why=why)
+    server.run(app, mode, host=host, port=port, workers=workers, seed=args.seed, why=why)
     return Out({}, "stopped")

@@ -189,10 +189,10 @@ def test_bad_input_is_refused_and_changes_nothing(cli: Cli, tmp_path: Path) -> N
 
     assert "not declared" in cli("register", "nope", "--root", "--owner", "a", "--reason", "r",
                                  "--prompt", "p", ok=False)
-    assert "owner" in cli("register", "chat", "--root", "--reason", "r", "--prompt", "p",
-                          ok=False)
-    assert "reason" in cli("register", "chat", "--root", "--owner", "a", "--prompt", "p",
-                           ok=False)
+    assert "owner: is empty" in cli("register", "chat", "--root", "--owner", "", "--reason",
+                                    "r", "--prompt", "p", ok=False)
+    assert "reason: is empty" in cli("register", "chat", "--root", "--owner", "a", "--reason",
+                                     " ", "--prompt", "p", ok=False)
     assert "parent" in cli("register", "chat", "--owner", "a", "--reason", "r", "--prompt", "p",
                            ok=False)
     assert "no version chat@deadbeef" in cli(

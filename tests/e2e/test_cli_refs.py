@@ -47,3 +47,24 @@ def test_moving_references_warn_or_are_refused(tmp_path: Path,
     code, out, err = run(tmp_path, capsys, "register", "vault", "--weights",
                          "hf://acme/llama@main", "--weights-sha256", "a" * 64, *common)
     assert code == 0 and out["warnings"] == [] and err == ""
+
+
+def test_a_registration_without_owner_or_reason_is_bad_usage(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "playbook.toml").write_text(CONFIG)
+    with pytest.raises(SystemExit) as stopped:
+        main(["--config", str(tmp_path / "playbook.toml"), "--home", str(tmp_path / "home"),
+              "register", "chat", "--root", "--prompt", "hi"])
+    assert stopped.value.code == 2  # README: 2 is bad usage
+    err = capsys.readouterr().err
+    assert "the following arguments are required: --owner, --reason" in err
+
+
+def test_a_missing_field_says_it_is_required_on_every_surface() -> None:
+    from core.commands import Register
+    from core.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as caught:
+        Register.parse(model="chat", components={"prompt": "hi"}, owner=None, reason=None,
+                       root=True, actor="ana")
+    assert str(caught.value) == "owner: is required; also reason: is required"
