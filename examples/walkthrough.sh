@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make run`: walk all seven plays against a fresh local SQLite registry in .playbook-demo/.
+# `make walkthrough`: walk all seven plays against a fresh local SQLite registry in .playbook-demo/.
 # Every line it runs is a plain `playbook` command you can type yourself.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -11,13 +11,14 @@ export PLAYBOOK_USER=U0ANA
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 refused() { printf '$ %s   # expected refusal\n' "$*"; if "$@"; then echo "!! expected a refusal"; exit 1; fi; }
+shown() { printf '$ %s\n' "$*" >&2; "$@"; }  # a command whose answer the script keeps
 id_of() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
 say "Play 1: register (the eval suite runs through eval_suite.py)"
-v1=$(playbook --json register support --root --owner U0ANA --reason "first prompt" \
+v1=$(shown playbook --json register support --root --owner U0ANA --reason "first prompt" \
   --prompt "Be polite. Escalate to a human when unsure." --model-config '{"temperature": 0.2}' | id_of short)
 echo "registered $v1"
-v2=$(playbook --json register support --parent "$v1" --owner U0ANA --reason "cite sources" \
+v2=$(shown playbook --json register support --parent "$v1" --owner U0ANA --reason "cite sources" \
   --prompt "Be polite. Cite sources. Escalate to a human when unsure." \
   --model-config '{"temperature": 0.2}' | id_of short)
 run playbook register support --parent "$v1" --owner U0ANA --reason "same content again" \
@@ -36,7 +37,7 @@ run playbook experiment support hot-temp --parent "$v2" --owner U0ANA --reason "
   --model-config '{"temperature": 0.9}' --artifact "$here/eval_suite.py"
 
 say "A release whose CI-supplied score hides a regression"
-v3=$(playbook --json register support --parent "$v2" --owner U0ANA --reason "shorter prompt" \
+v3=$(shown playbook --json register support --parent "$v2" --owner U0ANA --reason "shorter prompt" \
   --prompt "Be concise." --model-config '{"temperature": 1.1}' --score score=0.97 | id_of short)
 run playbook promote support "$v3" --reason "CI says 0.97"
 printf '{"request_id":"req-1","model":"support","version":"%s","latency_ms":120}\n{"request_id":"req-2","model":"support","version":"%s","error":true}\n' "$v3" "$v3" > served.jsonl
@@ -54,9 +55,9 @@ run playbook audit req-2
 run playbook audit --model support --at now
 
 say "Play 2 with high stakes: a second person must approve"
-t1=$(playbook --json register triage --root --owner U0ANA --reason "first triage prompt" \
+t1=$(shown playbook --json register triage --root --owner U0ANA --reason "first triage prompt" \
   --prompt "Be polite, concise, cite sources, escalate." | id_of short)
-req=$(playbook --json promote triage "$t1" --reason "launch" | python3 -c 'import json,sys; print(json.load(sys.stdin)["request"]["id"])')
+req=$(shown playbook --json promote triage "$t1" --reason "launch" | python3 -c 'import json,sys; print(json.load(sys.stdin)["request"]["id"])')
 echo "approval request $req"
 refused playbook approve "$req"
 run playbook --as U0BEN approve "$req"

@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.json:
             print(dumps({"error": {"code": exc.code, "message": exc.message,
                                    "hint": exc.hint, "step": exc.step}}))
-        print(f"playbook: {exc.one_line()}", file=sys.stderr)
+        print(f"playbook: {exc}", file=sys.stderr)  # the step: --json, `playbook runs ID`
         return 1
     except KeyboardInterrupt:  # Ctrl-C: no traceback; `serve` has shut down gracefully
         print("playbook: stopped", file=sys.stderr)

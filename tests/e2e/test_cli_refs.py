@@ -42,6 +42,7 @@ def test_moving_references_warn_or_are_refused(tmp_path: Path,
     code, _, err = run(tmp_path, capsys, "register", "vault", "--weights",
                        "hf://acme/llama@main", *common)
     assert code == 1 and "vault requires digests" in err and "--weights-sha256" in err
+    assert "step '" not in err  # the play's internals stay in `playbook runs`
     assert run(tmp_path, capsys, "versions", "vault")[1] == []  # nothing registered
 
     code, out, err = run(tmp_path, capsys, "register", "vault", "--weights",

@@ -14,14 +14,13 @@ def error_message(error: BaseException) -> Message:
                 "play runs.")
         return message(text, [section(f":boom: {text}")])
     done = getattr(error, "done", None)
-    where = f" (step '{error.step}')" if error.step else ""
     blocks = []
     if done:
         blocks.append(section(f":white_check_mark: {done}"))
     lead = "But: " if done else ""
-    blocks.append(section(f":warning: {lead}{error.message}{where}"))
+    blocks.append(section(f":warning: {lead}{error.message}"))
     if error.hint:
         blocks.append(context(f"How to fix: {error.hint}"))
-    text = f"{done + ' ' if done else ''}{lead}{error.message}{where}" + (
+    text = f"{done + ' ' if done else ''}{lead}{error.message}" + (
         f" (how to fix: {error.hint})" if error.hint else "")
     return message(text, blocks)
