@@ -17,11 +17,12 @@ from core.errors import ConfigError, PlaybookError
 __all__ = ["build_parser", "main"]
 
 
-def starter() -> str:
-    return resources.files("bot.cli").joinpath("starter.toml").read_text(encoding="utf-8")
+def starter(name: str = "starter.toml") -> str:
+    return resources.files("bot.cli").joinpath(name).read_text(encoding="utf-8")
 
 
 def init(path: Path, print_only: bool) -> Out:
+    """playbook.toml, and beside it the starter eval suite it names (kept if already there)."""
     text = starter()
     if print_only:
         return Out({"config": text}, text.rstrip())
@@ -29,8 +30,14 @@ def init(path: Path, print_only: bool) -> Out:
         raise ConfigError(f"{path} already exists; nothing written",
                           hint="edit it, or see `playbook init --print` for every key")
     path.parent.mkdir(parents=True, exist_ok=True)
+    evals = path.parent / "eval_suite.py"
+    written = [str(path)]
+    if not evals.exists():
+        evals.write_text(starter("starter_eval.py"), encoding="utf-8")
+        written.append(str(evals))
     path.write_text(text, encoding="utf-8")
-    return Out({"written": str(path)}, f"wrote {path}; declare your models in it")
+    return Out({"written": written}, f"wrote {' and '.join(written)}; declare your models in "
+                                     f"{path.name}, and put your eval suite in eval_suite.py")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

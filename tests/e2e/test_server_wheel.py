@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from testkit.ports import free_port
+from testkit.serving import wait_live
 from testkit.tcp_proxy import TcpProxy
 from testkit.waiting import until
 
@@ -166,3 +167,32 @@ def test_the_wheel_installed_server_runs_from_the_environment_alone(
         assert old.returncode == 1, old.stderr
         assert "9999_newer, migrated by Playbook 9.9.0" in old.stderr, old.stderr
         assert "run Playbook 9.9.0 or newer" in old.stderr
+
+
+def test_the_installed_wheel_inits_and_seeds_a_sandbox(installed: Path, tmp_path: Path) -> None:
+    """A newcomer with the package only: `playbook init`, then `serve --sandbox --seed`, gets
+    the starter's model seeded through its starter eval suite, not an empty sandbox."""
+    port = free_port()
+    env = clean_env(PLAYBOOK_PORT=str(port), PLAYBOOK_USER="newcomer")
+
+    def playbook(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(installed / "playbook"), *argv], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)
+
+    made = playbook("init")
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "playbook.toml").exists() and (tmp_path / "eval_suite.py").exists()
+    log = tmp_path / "sandbox.log"
+    with log.open("w") as out:
+        sandbox = subprocess.Popen([str(installed / "playbook"), "serve", "--sandbox", "--seed"],
+                                   env=env, cwd=tmp_path, stdout=out, stderr=out)
+    try:
+        wait_live(sandbox, f"http://127.0.0.1:{port}", log, "the sandbox")
+    finally:
+        sandbox.terminate()
+        sandbox.wait(timeout=60)
+    listed = playbook("--json", "versions", "example")
+    assert listed.returncode == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) == 3, log.read_text()
+    tags = json.loads(playbook("--json", "tags", "example").stdout)
+    assert [t["tag"] for t in tags] == ["production"]
