@@ -193,6 +193,32 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc)
 
 
+PLAIN = {  # pydantic's error types, said as a playbook.toml author would
+    "tuple_type": "must be a list, e.g. [\"U0ANA\", \"U0BEN\"]",
+    "list_type": "must be a list, e.g. [\"chat\"]",
+    "extra_forbidden": "is not a key Playbook knows (a typo?)",
+    "int_type": "must be a whole number", "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number", "float_parsing": "must be a number",
+    "bool_type": "must be true or false", "bool_parsing": "must be true or false",
+    "dict_type": "must be a table, e.g. { key = value }",
+    "model_type": "must be a table, e.g. { key = value }",
+    "model_attributes_type": "must be a table, e.g. { key = value }",
+    "string_type": "must be text, in quotes",
+    "missing": "is required",
+}
+
+
+def _says(e: Any) -> str:
+    """One pydantic error in plain words (no Python or class names)."""
+    if e["type"] in PLAIN:
+        return PLAIN[e["type"]]
+    if e["type"] == "literal_error":
+        return "must be " + str(e.get("ctx", {}).get("expected", "one of the listed values"))
+    msg = str(e["msg"]).removeprefix("Value error, ")
+    return msg.replace("Input should be", "must be", 1)
+
+
 def parse_config(data: dict[str, Any], path: str | None = None) -> PlaybookConfig:
     """Validate the TOML document; report every problem at once, with its key path."""
     problems: list[str] = []
@@ -207,7 +233,7 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> PlaybookConfi
     try:
         _PolicyFields.model_validate(defaults)
     except ValidationError as exc:
-        problems += [f"defaults.{_loc(e['loc'])}: {e['msg']}" for e in exc.errors()]
+        problems += [f"defaults.{_loc(e['loc'])}: {_says(e)}" for e in exc.errors()]
         bad_defaults = {e["loc"][0] for e in exc.errors() if e["loc"]}
     raw_models = data.get("models", {})
     if not isinstance(raw_models, dict):
@@ -232,7 +258,7 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> PlaybookConfi
                 if e["loc"] and e["loc"][0] in bad_defaults and e["loc"][0] not in table:
                     continue
                 key = _loc(e["loc"])
-                msg = str(e["msg"]).removeprefix("Value error, ")
+                msg = _says(e)
                 problems.append(f"models.{name}{'.' + key if key else ''}: {msg}")
     schedule = _schedule(data.get("schedule", {}), set(raw_models), problems)
     hooks = _webhooks(data.get("webhooks", []), set(raw_models), problems)
@@ -252,8 +278,7 @@ def _webhooks(raw: Any, declared: set[str], problems: list[str]) -> tuple[Webhoo
         try:
             hook = WebhookConfig.model_validate(table)
         except ValidationError as exc:
-            problems += [f"webhooks.{i}.{_loc(e['loc'])}: "
-                         f"{str(e['msg']).removeprefix('Value error, ')}" for e in exc.errors()]
+            problems += [f"webhooks.{i}.{_loc(e['loc'])}: {_says(e)}" for e in exc.errors()]
             continue
         for model in hook.models or []:
             if model not in declared:
@@ -279,8 +304,7 @@ def _schedule(raw: Any, declared: set[str], problems: list[str]) -> ScheduleConf
         return ScheduleConfig.model_validate(raw)
     except ValidationError as exc:
         for e in exc.errors():
-            msg = str(e["msg"]).removeprefix("Value error, ")
-            problems.append(f"schedule.{_loc(e['loc'])}: {msg}")
+            problems.append(f"schedule.{_loc(e['loc'])}: {_says(e)}")
         return None
 
 

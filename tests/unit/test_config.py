@@ -203,3 +203,21 @@ def test_a_config_nested_too_deep_is_one_clear_error(tmp_path: Path) -> None:
     path.write_text("x = " + "[" * 3000 + "]" * 3000 + "\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="nests tables or arrays too deeply"):
         load_config(path)
+
+
+def test_config_problems_are_said_without_python_words(tmp_path: Path) -> None:
+    bad = tmp_path / "playbook.toml"
+    bad.write_text('[models.chat]\nmetric = "score"\napprovers = "U1"\n'
+                   'evaluator = { cmd = "x" }\nstakes = "medium"\nretention_days = "ten"\n'
+                   "canary = 5\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(bad)
+    said = str(caught.value)
+    for plain in ("models.chat.stakes: must be 'low', 'high' or 'regulated'",
+                  'models.chat.approvers: must be a list, e.g. ["U0ANA", "U0BEN"]',
+                  "models.chat.evaluator.cmd: is not a key Playbook knows (a typo?)",
+                  "models.chat.retention_days: must be a whole number",
+                  "models.chat.canary: must be a table"):
+        assert plain in said, said
+    for python in ("Input should", "tuple", "Spec", "dictionary", "instance of"):
+        assert python not in said, said
