@@ -20,7 +20,7 @@ from bot import api, bootstrap, consequences, slack
 from bot.bootstrap import App
 from bot.dispatcher import OutboxRunner
 from bot.slack.runtime import SlackRuntime
-from core.errors import SchemaNotCurrent, StorageError
+from core.errors import StorageError
 
 
 def create_asgi(app: App, *, with_slack: bool = True,
@@ -55,9 +55,7 @@ def prepare_schema(app: App, *, sandbox: bool) -> None:
         app.migrate()
         return
     try:
-        app.check_schema()
-    except SchemaNotCurrent:
-        raise
+        app.check_schema()  # SchemaNotCurrent (not a StorageError) stops start-up
     except StorageError as exc:
         log.warning("the database does not answer at start-up; serving anyway, /readyz "
                     "answers 503 until it does: %s", exc)

@@ -1,4 +1,6 @@
-"""What the play engine needs from the outside world. storage/ and bot/ implement these."""
+"""What the play engine needs stored: the repositories and the unit of work (storage/ and
+the fakes implement them). The ports to the rest of the world are in core/surfaces.py, named
+here too so `core.ports` stays the one place to import a port from."""
 
 from __future__ import annotations
 
@@ -6,16 +8,13 @@ import builtins
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Protocol, Self
 
 from core.access import ApiToken, StoredResponse
 from core.canary import ArmSample, CanaryState
-from core.config import ModelPolicy
 from core.domain import (
     ApprovalRequest,
-    Artifact,
     Attribution,
     Incident,
     PlayRun,
@@ -34,7 +33,7 @@ class Received:
 
 
 if TYPE_CHECKING:
-    from core.events import Event, MirrorReported, Promoted
+    from core.events import Event
     from core.outbox import Delivery, DeliveryState
     from core.scheduled import JobClaim
 
@@ -343,66 +342,10 @@ class UnitOfWork(Protocol):
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 
 
-class Evaluator(Protocol):
-    """Runs the eval suite on a version and answers metric -> score."""
-
-    def evaluate(self, version: Version) -> dict[str, float]: ...
-    def describe(self) -> str: ...
-
-
-EvaluatorFactory = Callable[[ModelPolicy], Evaluator | None]
-
-
-class ArtifactStore(Protocol):
-    def put(self, model: str, version_id: str, path: Path) -> Artifact:
-        """Copy a file into the store under the version, addressed by its sha256."""
-        ...
-    def delete(self, model: str, version_id: str) -> int:
-        """Drop a version's artifacts; blobs no other version uses are removed. Bytes freed."""
-        ...
-    def path_of(self, model: str, version_id: str, name: str) -> Path | None: ...
-
-
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """Timezone-aware UTC."""
-        ...
-
-
-class ApproverDirectory(Protocol):
-    """Who may approve for a model (Slack resolves groups and channel membership)."""
-
-    def may_approve(self, policy: ModelPolicy, user: str) -> tuple[bool, str]:
-        """(allowed, why not)."""
-        ...
-
-
-class Notifier(Protocol):
-    """Tells people what a play did (Slack implements it). Every method is idempotent: a
-    delivery that runs twice must not post twice."""
-
-    def approval_requested(self, request_id: str, channel: str | None) -> None:
-        """Post the request's card (in the release channel, else `channel`)."""
-        ...
-    def approval_changed(self, request_id: str) -> None:
-        """Show the request as it is now wherever its card is."""
-        ...
-    def incident_opened(self, incident_id: str, channel: str | None) -> None: ...
-    def incident_confirmed(self, incident_id: str) -> None: ...
-    def mirror_reported(self, event: MirrorReported) -> None:
-        """Whether serving's registry followed a rollback, in the incident's thread."""
-        ...
-    def rehearsal_finished(self, incident_id: str, production_version: str,
-                           target_version: str, budget_s: float) -> None:
-        """A drill's verdict against its budget, in its record's thread."""
-        ...
-    def promoted(self, event: Promoted) -> None: ...
-    def canary_judged(self, model: str, version_id: str) -> None:
-        """Show the canary's comparison on the open requests for this version."""
-        ...
-    def digest_due(self, channel: str, slot: datetime) -> None: ...
-    def rehearsal_due(self, model: str, slot: datetime) -> None: ...
-    def experiment_expiring(self, model: str, tag: str, version_id: str,
-                            expires_at: datetime) -> None: ...
-    def gc_reported(self, collected: tuple[str, ...], bytes_freed: int,
-                    slot: datetime) -> None: ...
+# The ports to the world beyond the records (core/surfaces.py), importable from here as before.
+from core.surfaces import ApproverDirectory as ApproverDirectory  # noqa: E402
+from core.surfaces import ArtifactStore as ArtifactStore  # noqa: E402
+from core.surfaces import Clock as Clock  # noqa: E402
+from core.surfaces import Evaluator as Evaluator  # noqa: E402
+from core.surfaces import EvaluatorFactory as EvaluatorFactory  # noqa: E402
+from core.surfaces import Notifier as Notifier  # noqa: E402

@@ -1,30 +1,8 @@
-"""A small, real eval suite for the walkthrough: version JSON on stdin, scores on stdout.
+"""The walkthrough's and the sandbox's eval suite: the starter suite `playbook init` writes
+(bot/cli/starter_eval.py), run from this checkout, so there is one copy of it."""
 
-It checks the prompt against a rubric of behaviours a support assistant must show and penalises
-a sampling temperature that makes answers erratic. Deterministic, so re-runs agree.
-"""
+import runpy
+from pathlib import Path
 
-import json
-import sys
-
-RUBRIC = {
-    "cite": "cites its sources",
-    "escalate": "escalates to a human when unsure",
-    "concise": "keeps answers short",
-    "polite": "stays polite",
-}
-
-
-def score(version: dict) -> dict:
-    components = version["components"]
-    prompt = (components.get("prompt") or "").lower()
-    config = components.get("config") or {}
-    covered = sum(1 for word in RUBRIC if word in prompt) / len(RUBRIC)
-    temperature = float(config.get("temperature", 0.2))
-    stability = max(0.0, 1.0 - max(0.0, temperature - 0.3))
-    return {"score": round(0.7 * covered + 0.3 * stability, 4),
-            "rubric": round(covered, 4), "stability": round(stability, 4)}
-
-
-if __name__ == "__main__":
-    print(json.dumps({"scores": score(json.load(sys.stdin))}))
+runpy.run_path(str(Path(__file__).resolve().parent.parent / "bot" / "cli" / "starter_eval.py"),
+               run_name="__main__")

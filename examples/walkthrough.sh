@@ -5,7 +5,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 demo="$(realpath -m "${PLAYBOOK_DEMO_DIR:-$here/../.playbook-demo}")"
 rm -rf "$demo" && mkdir -p "$demo" && cd "$demo"
-cp "$here/playbook.toml" "$here/eval_suite.py" .
+cp "$here/playbook.toml" . && cp "$here/../bot/cli/starter_eval.py" eval_suite.py
 export PLAYBOOK_USER=U0ANA
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

@@ -109,7 +109,6 @@ class ApiContext:
     answers: AnswerCache
     metrics: Metrics = field(default_factory=Metrics)
     route_class: type[APIRoute] = APIRoute  # replaced by routing.route_class(api)
-    streams: Any = None  # the route streams' hub (bot.api.stream.RouteHub), set by its router
 
     @classmethod
     def build(cls, app: App, settings: ApiSettings) -> ApiContext:

@@ -49,10 +49,6 @@ class RouteHub:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
 
-    @property
-    def streams(self) -> int:
-        return sum(len(s) for s in self._subscribers.values())
-
     def subscribe(self, model: str) -> asyncio.Queue[Answer]:
         if self._task is None:  # the first stream starts the watch, on the serving loop
             loop = asyncio.get_running_loop()
@@ -117,7 +113,6 @@ def router(api: ApiContext) -> APIRouter:
     r = api.router("tags")
     ctx = api.app.ctx
     hub = RouteHub(api)
-    api.streams = hub
     r.on_shutdown.append(hub.stop)
 
     @r.get("/models/{model}/route/stream", response_class=StreamingResponse,

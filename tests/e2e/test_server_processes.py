@@ -38,19 +38,26 @@ def commands(port: int) -> dict[str, list[str]]:
     }
 
 
-@pytest.mark.parametrize("how", ["serve --workers 2", "uvicorn --factory", "gunicorn"])
-def test_each_way_of_serving_answers_and_stops_cleanly(tmp_path: Path, how: str) -> None:
-    (tmp_path / "playbook.toml").write_text('[models.chat]\nmetric = "score"\n')
-    port = free_port()
+def served_by_env(tmp_path: Path, port: int, **extra: str) -> tuple[dict[str, str], str]:
+    """The environment of an API-only server on `port` over tmp_path's playbook.toml, and a
+    register token made with the CLI."""
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": ROOT,
            "PLAYBOOK_CONFIG": str(tmp_path / "playbook.toml"),
            "PLAYBOOK_HOME": str(tmp_path / "home"), "PLAYBOOK_USER": "ops",
            "PLAYBOOK_LOG_LEVEL": "INFO", "PLAYBOOK_PORT": str(port),
-           "PLAYBOOK_SERVE_MODE": "http-only"}
+           "PLAYBOOK_SERVE_MODE": "http-only", **extra}
     made = subprocess.run([sys.executable, "-m", "bot.cli.main", "--json", "token", "create",
                            "--name", "ci", "--scope", "register"], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=120, check=True)
-    secret = json.loads(made.stdout)["token"]
+    secret: str = json.loads(made.stdout)["token"]
+    return env, secret
+
+
+@pytest.mark.parametrize("how", ["serve --workers 2", "uvicorn --factory", "gunicorn"])
+def test_each_way_of_serving_answers_and_stops_cleanly(tmp_path: Path, how: str) -> None:
+    (tmp_path / "playbook.toml").write_text('[models.chat]\nmetric = "score"\n')
+    port = free_port()
+    env, secret = served_by_env(tmp_path, port)
     log = tmp_path / "serve.log"
     with log.open("w") as err:
         proc = subprocess.Popen(commands(port)[how], env=env, cwd=tmp_path, stderr=err,
@@ -119,15 +126,7 @@ def test_a_request_that_never_ends_does_not_hold_shutdown(tmp_path: Path) -> Non
         '[models.chat]\nmetric = "score"\n'
         f'evaluator = {{ command = "{sys.executable} {script}", timeout_s = 3600 }}\n')
     port = free_port()
-    env = {"PATH": os.environ["PATH"], "PYTHONPATH": ROOT,
-           "PLAYBOOK_CONFIG": str(tmp_path / "playbook.toml"),
-           "PLAYBOOK_HOME": str(tmp_path / "home"), "PLAYBOOK_USER": "ops",
-           "PLAYBOOK_LOG_LEVEL": "INFO", "PLAYBOOK_PORT": str(port),
-           "PLAYBOOK_SERVE_MODE": "http-only", "PLAYBOOK_SHUTDOWN_TIMEOUT_S": "1"}
-    made = subprocess.run([sys.executable, "-m", "bot.cli.main", "--json", "token", "create",
-                           "--name", "ci", "--scope", "register"], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120, check=True)
-    secret = json.loads(made.stdout)["token"]
+    env, secret = served_by_env(tmp_path, port, PLAYBOOK_SHUTDOWN_TIMEOUT_S="1")
     log = tmp_path / "serve.log"
     with log.open("w") as err:
         proc = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "serve"], env=env,
