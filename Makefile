@@ -29,6 +29,9 @@ lock:
 	  -e client/
 	{ sed -n '1,2p' $(LOCK); .venv-lock/bin/python -m pip freeze --all --exclude-editable \
 	  | grep -v -E '^(pip|playbook-bot|playbook-client)=='; } > $(LOCK).new
+	@if grep -n ' @ ' $(LOCK).new; then echo "make lock: the lines above name a local file or URL," \
+	  "which installs nowhere else; install those packages from the index and run make lock again"; \
+	  rm -rf .venv-lock $(LOCK).new; exit 1; fi
 	mv $(LOCK).new $(LOCK)
 	rm -rf .venv-lock
 
