@@ -32,7 +32,7 @@ def _in_range(at: datetime) -> datetime:
     except OverflowError:  # beyond what a datetime holds, once in UTC
         utc = None
     if utc is None or not EARLIEST <= utc < LATEST:
-        raise ValueError(f"{at.isoformat()} is out of range (1970 to 8999)")
+        raise ValueError(f"{at:%Y-%m-%d %H:%M:%S} is out of range (1970 to 8999)")
     return utc
 
 

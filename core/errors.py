@@ -12,10 +12,14 @@ class PlaybookError(Exception):
 
     code = "ERROR"
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None,
+                 people: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        # The actors (user ids) the message names, so a surface can name them its own way
+        # (Slack as a mention, which shows the person's name).
+        self.people = tuple(p for p in people if p)
         self.step: str | None = None  # set by the play engine: the step that failed
 
     def __str__(self) -> str:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from bot.shared.tokens import SCOPE_HELP, SCOPES, create_token, hash_token
 from core.ports import UnitOfWorkFactory
+from core.timetext import stamp
 
 from .errors import Forbidden, Unauthenticated
 
@@ -111,7 +112,7 @@ def live(principal: Principal | None, now: datetime) -> Principal:
                               hint="check `playbook token list`, or create a new token")
     if principal.expires_at is not None and now >= principal.expires_at:
         raise Unauthenticated(f"token {principal.name!r} expired at "
-                              f"{principal.expires_at.isoformat()}",
+                              f"{stamp(principal.expires_at)}",
                               hint="create a new one: `playbook token create --expires 90d ...`"
                                    ", then revoke this one")
     return principal

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.bootstrap import App
-from bot.shared.render import Out, block, scores, table, when
+from bot.shared.render import Out, block, incident_roles, scores, table, when
 from bot.shared.timeparse import parse_time
 from core import queries, serialize
 from core.commands import Audit, CollectGarbage, ProductionAt
@@ -48,7 +48,7 @@ def cmd_audit(args: argparse.Namespace, app: App) -> Out:
         ("request", found.request_id), ("served at", when(data["attribution"]["served_at"])),
         ("version", f"{v['short']} (owner {v['owner']})"), ("reason", v["reason"]),
         ("components", v["components"]), ("scores", scores(v["scores"])),
-        ("lineage", lineage), ("incidents", ", ".join(i["id"] for i in data["incidents"]))]) \
+        ("lineage", lineage), ("incidents", incident_roles(data["incidents"], v["id"]))]) \
         + f"\ntag events:\n{events}"
     return Out(data, text)
 

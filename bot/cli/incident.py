@@ -54,5 +54,6 @@ def cmd_investigate(args: argparse.Namespace, app: App) -> Out:
         diff_text(result.diff), "",
         f"eval ({result.scores['source']}): suspect {scores(result.scores['suspect'])}; "
         f"previous {scores(result.scores['previous'])}",
-        f"verdict: {result.verdict}"])
+        f"verdict: {result.verdict}" + (
+            f" (`playbook rollback {result.model}`)" if result.regression else "")])
     return Out(data, text)

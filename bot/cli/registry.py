@@ -153,10 +153,14 @@ def cmd_experiment(args: argparse.Namespace, app: App) -> Out:
                                         "config_set": config_assignments(args.config_set)}
     result = start_experiment(StartExperiment.parse(**fields), app.ctx)
     data = serialize.version(result.version) | {"created": result.created, "tag": result.tag,
-                                                "run": result.run_id}
+                                                "run": result.run_id,
+                                                "unpromotable": result.unpromotable or None}
+    verdict = (f"no: {result.unpromotable}" if result.unpromotable else
+               f"yes: playbook promote {result.version.model} {result.version.short}")
     text = _version_text(data, result.created) + \
         f"\ntag         {result.tag} -> {result.version.short}" \
-        f"\nexpires     {when(data['expires_at'])}"
+        f"\nexpires     {when(data['expires_at'])}" \
+        f"\npromotable  {verdict}"
     return Out(data, text)
 
 

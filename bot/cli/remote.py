@@ -24,7 +24,7 @@ from bot.cli import audit as local_audit
 from bot.cli.canary import canary_text, fraction, gate_out, promote_text
 from bot.cli.registry import _version_text, registration_fields
 from bot.settings import Environment
-from bot.shared.render import Out, block, scores, when
+from bot.shared.render import Out, block, incident_roles, scores, when
 from bot.shared.timeparse import parse_time
 from core.errors import InvalidInput, PlaybookError
 
@@ -203,7 +203,7 @@ def audit(args: argparse.Namespace, remote: Remote) -> Out:
         ("components", v["components"]), ("scores", scores(v["scores"])),
         ("lineage", " <- ".join(x["version"] for x in d["lineage"])),
         ("tag events", len(d["tag_events"])),
-        ("incidents", ", ".join(i["id"] for i in d["incidents"]))]))
+        ("incidents", incident_roles(d["incidents"], v["id"]))]))
 
 
 def attribute(args: argparse.Namespace, remote: Remote) -> Out:

@@ -38,7 +38,7 @@ def cmd_jobs(args: argparse.Namespace, app: App) -> Out:
                      "last": last.scheduled_at.isoformat() if last else None,
                      "last_outcome": last.outcome if last else None,
                      "last_by": last.claimed_by if last else None})
-        rows.append([job.id, when(nxt.astimezone(UTC)) + " UTC" if nxt else "-",
+        rows.append([job.id, when(nxt) if nxt else "-",
                      when(last.scheduled_at) if last else "-", job.description])
     return Out(data, table(["job", "next", "last done", "what"], rows))
 

@@ -26,10 +26,11 @@ from bot.sandbox import Sandbox, create_sandbox
 from bot.sandbox.directory import REQUESTER
 from bot.sandbox.persist import Keeper
 from bot.sandbox.seed import Seeded, seed
-from bot.sandbox.workspace import Workspace
+from bot.sandbox.tips import live_tips, tips_for
 from core import queries
 from core.domain import PRODUCTION
 from core.errors import ConfigError
+from core.identity import short
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 SHUTDOWN_GRACE_S = 5  # a last resort: event streams end by themselves on Ctrl-C
@@ -116,23 +117,19 @@ class _Server(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
-def tell_seeded(app: App, seeded: Seeded, ws: Workspace) -> None:
-    """Say what to try, in the terminal and as tips on the page."""
+def tell_seeded(app: App, seeded: Seeded) -> None:
+    """Say in the terminal what was seeded and what to try (the page says it too)."""
     for problem in seeded.problems:
         print(f"playbook: seeding refused: {problem}", file=sys.stderr, flush=True)
-    for model, versions in seeded.versions.items():
+    tips = tips_for(app.ctx)
+    for model in seeded.versions:
         tag = queries.tag(app.ctx, model, PRODUCTION)
-        prod = next((v.short for v in versions if tag and v.id == tag.version_id), "none")
         policy = app.config.model(model)
-        say(f"  {model} ({policy.stakes} stakes): production {prod}; try "
-            f"`/promote {model} {versions[-1].short}` in {policy.release_channel or 'a channel'}"
-            f", `/rollback {model}` in {policy.incident_channel or 'a channel'}")
-        if policy.release_channel:
-            ws.suggest(policy.release_channel, f"/promote {model} {versions[-1].short}")
-        if policy.incident_channel:
-            ws.suggest(policy.incident_channel, f"/rollback {model} because answers got worse")
-    for digest in app.config.schedule.digest:
-        ws.suggest(digest.channel, "/registry digest")
+        lines = [f"`{line}` in {channel}" for channel, found in tips.items() for line in found
+                 if line.split()[1:2] == [model]]
+        say(f"  {model} ({policy.stakes} stakes): production "
+            f"{short(model, tag.version_id) if tag else 'none'}"
+            + (f"; try {', '.join(lines)}" if lines else ""))
 
 
 def serve_sandbox(app: App, *, host: str, port: int, with_seed: bool, why: str) -> None:
@@ -147,7 +144,8 @@ def serve_sandbox(app: App, *, host: str, port: int, with_seed: bool, why: str) 
         app = replace(app, settings=app.settings.with_env(**sandbox.env()))
         say(why)
         if with_seed:
-            tell_seeded(app, seed(app.ctx, sandbox.workspace), sandbox.workspace)
+            tell_seeded(app, seed(app.ctx, sandbox.workspace))
+        sandbox.workspace.tips_source = live_tips(lambda: app.ctx)
         standin = StandinServer(sandbox.standin(), slack_sock).start()
         try:
             _serve(app, sandbox, sock)

@@ -8,11 +8,11 @@ response_url post does, which channel refs resolve, what a thread's reply count 
 
 from __future__ import annotations
 
-import itertools
+import logging
 import secrets
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from bot.sandbox.records import (
@@ -25,6 +25,7 @@ from bot.sandbox.records import (
     User,
 )
 
+log = logging.getLogger(__name__)
 DM_NAME = "playbook"
 MAX_RESPONSE_URLS = 10_000
 
@@ -32,7 +33,8 @@ MAX_RESPONSE_URLS = 10_000
 class Workspace:
     def __init__(self, name: str, users: Iterable[User], channels: Iterable[Channel],
                  groups: dict[str, list[str]] | None = None,
-                 handles: dict[str, str] | None = None) -> None:
+                 handles: dict[str, str] | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.name = name
         self.users = {u.id: u for u in users}
         self.channels = {c.id: c for c in channels}
@@ -40,31 +42,31 @@ class Workspace:
         self.handles = dict(handles or {})  # user group handle -> id
         self.messages: list[Message] = []
         self.homes: dict[str, dict[str, Any]] = {}
-        self.tips: dict[str, list[str]] = {}  # channel id -> command lines worth trying there
+        # channel ref -> command lines worth trying there now (bot.sandbox.tips)
+        self.tips_source: Callable[[], dict[str, list[str]]] | None = None
         self.files: dict[str, StoredFile] = {}
         self.responses: dict[str, ResponseTarget] = {}
         self.version = 1
         self._lock = threading.RLock()
         self.changed = threading.Condition(self._lock)
-        self._seq = itertools.count(1)
-        self._epoch = int(time.time())
+        self._clock = clock
+        self._last_us = 0
 
     # -- changes ----------------------------------------------------------------------------
-
-    def suggest(self, channel_ref: str, line: str) -> None:
-        """A command line the page offers to try in that channel (a newcomer's first steps)."""
-        with self._lock:
-            tips = self.tips.setdefault(self.channel(channel_ref).id, [])
-            if line not in tips:
-                tips.append(line)
-                self._bump()
 
     def _bump(self) -> None:
         self.version += 1
         self.changed.notify_all()
 
     def _ts(self) -> str:
-        return f"{self._epoch}.{next(self._seq):06d}"
+        """As Slack's: the posting time to the microsecond, unique and increasing (a message
+        kept from an earlier run, or two in the same microsecond, push it on by one)."""
+        now_us = int(self._clock() * 1_000_000)
+        if self.messages:
+            sec, _, usec = self.messages[-1].ts.partition(".")
+            self._last_us = max(self._last_us, int(sec) * 1_000_000 + int(usec or 0))
+        self._last_us = max(now_us, self._last_us + 1)
+        return f"{self._last_us // 1_000_000}.{self._last_us % 1_000_000:06d}"
 
     def wait_for_change(self, seen: int, timeout: float) -> int:
         """Block until `version` differs from `seen` (or the timeout); answers the version."""
@@ -154,6 +156,10 @@ class Workspace:
             return msg
 
     def _edit(self, msg: Message, text: str, blocks: list[dict[str, Any]] | None) -> None:
+        """An update that shows nothing new (a card re-sent as it was after a refused
+        click, block ids aside) leaves the message as it is: no "(edited)"."""
+        if (msg.text, _shown(msg.blocks)) == (text, _shown(blocks)):
+            return
         msg.text, msg.blocks, msg.edited = text, blocks, True
         self._bump()
 
@@ -244,7 +250,25 @@ class Workspace:
 
     # -- what the page sees -----------------------------------------------------------------
 
+    def _tips(self) -> dict[str, list[str]]:
+        """Channel id -> lines to try, asked of the registry now (outside the lock)."""
+        if self.tips_source is None:
+            return {}
+        try:
+            found = self.tips_source()
+        except Exception:  # a hint is not worth failing the page for
+            log.exception("working out the page's tips failed")
+            return {}
+        tips: dict[str, list[str]] = {}
+        for ref, lines in found.items():
+            try:
+                tips.setdefault(self.channel(ref).id, []).extend(lines)
+            except SlackError:
+                continue  # a channel this workspace does not have
+        return tips
+
     def snapshot(self, user_id: str) -> dict[str, Any]:
+        tips = self._tips()
         with self._lock:
             self.user(user_id)
             channels = [c for c in self.channels.values()
@@ -262,4 +286,9 @@ class Workspace:
                 "channels": [c.to_json() for c in channels],
                 "messages": [m.to_json(replies.get((m.channel, m.ts), 0)) for m in seen],
                 "home": self.homes.get(user_id),
-                "tips": {c: list(lines) for c, lines in self.tips.items() if c in ids}}
+                "tips": {c: lines for c, lines in tips.items() if c in ids}}
+
+
+def _shown(blocks: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """What a reader sees of blocks: everything but their ids."""
+    return [{k: v for k, v in b.items() if k != "block_id"} for b in blocks or []]

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core.timetext import stamp
+
 
 @dataclass(frozen=True)
 class Out:
@@ -23,7 +25,7 @@ def when(value: datetime | str | None) -> str:
         return "-"
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value.strftime("%Y-%m-%d %H:%M:%S")
+    return stamp(value, seconds=True)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -71,3 +73,17 @@ def diff_text(d: dict[str, Any]) -> str:
         lines += [f"  ~ {k}: {json.dumps(a)} -> {json.dumps(b)}"
                   for k, (a, b) in d["config"]["changed"].items()]
     return "\n".join(lines)
+
+
+def incident_role(incident: dict[str, Any], version_id: str) -> str:
+    """What part a version played in an incident, for an audit answer."""
+    kind = "rehearsal" if incident.get("rehearsal") else "incident"
+    if incident.get("bad_version") == version_id:
+        return f"{kind} {incident['id']}: rolled back from this version"
+    if incident.get("restored_version") == version_id:
+        return f"{kind} {incident['id']}: rolled back to this version"
+    return f"{kind} {incident['id']}"
+
+
+def incident_roles(incidents: Sequence[dict[str, Any]], version_id: str) -> str:
+    return "; ".join(incident_role(i, version_id) for i in incidents) or "none"

@@ -18,6 +18,7 @@ from core.events import ApprovalGiven, CanaryOverridden, RequestDecided, Request
 from core.plays import canary_watch
 from core.plays.common import current, gate, move_tag, request_of
 from core.ports import UnitOfWork
+from core.timetext import stamp
 
 
 @dataclass(frozen=True)
@@ -41,14 +42,15 @@ def _load_pending(ctx: PlayContext, request_id: str) -> ApprovalRequest:
         note = f" ({request.decision_note})" if request.decision_note else ""
         raise InvalidState(f"request {request_id} is {request.status}{who}{note}; "
                            "it can no longer be decided",
-                           hint="ask for a new promotion with `playbook promote`")
+                           hint="ask for a new promotion with `playbook promote`",
+                           people=(request.decided_by or "",))
     return request
 
 
 def _expire(uow: UnitOfWork, request: ApprovalRequest) -> None:
     request.status = ApprovalStatus.EXPIRED
     request.decided_at = request.expires_at
-    request.decision_note = f"expired at {request.expires_at.isoformat()}"
+    request.decision_note = f"expired at {stamp(request.expires_at)}"
     uow.approvals.save(request)
     uow.outbox.add(RequestExpired(model=request.model, request_id=request.id,
                                   at=request.expires_at))
@@ -63,14 +65,15 @@ def approve(cmd: Approve, ctx: PlayContext) -> Decision:
         with run.step("check approver"):
             if cmd.approver == request.requester:
                 raise Refused(f"{cmd.approver} requested this promotion and cannot approve it",
-                              hint="a second person must approve")
+                              hint="a second person must approve", people=(cmd.approver,))
             if cmd.approver in request.approvers:
                 raise Refused(f"{cmd.approver} already approved request {request.id}",
                               hint=f"it needs {request.required - len(request.approvals)} "
-                                   "more approver(s), each a different person")
+                                   "more approver(s), each a different person",
+                              people=(cmd.approver,))
             allowed, why = ctx.approvers.may_approve(policy, cmd.approver)
             if not allowed:
-                raise Refused(why)
+                raise Refused(why, people=(cmd.approver, *policy.approvers))
         with run.step("re-check gate") as checked, ctx.uow() as uow:
             candidate = uow.versions.get(request.model, request.version_id)
             production, revision = current(uow, request.model, request.tag)
@@ -121,7 +124,8 @@ def reject(cmd: Reject, ctx: PlayContext) -> Decision:
         with run.step("check rejecter"):
             allowed, why = ctx.approvers.may_approve(policy, cmd.actor)
             if cmd.actor != request.requester and not allowed:
-                raise Refused(f"only the requester or an approver may reject: {why}")
+                raise Refused(f"only the requester or an approver may reject: {why}",
+                              people=(cmd.actor, *policy.approvers))
         with run.step("record rejection"), ctx.uow() as uow:
             request.status = ApprovalStatus.REJECTED
             request.decided_by = cmd.actor

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.commands import StartExperiment
-from core.domain import EXPERIMENT_PREFIX, TagMoved, Version
+from core.domain import EXPERIMENT_PREFIX, PRODUCTION, TagMoved, Version
 from core.engine import PlayContext
-from core.errors import InvalidInput
-from core.plays.common import current, move_tag
+from core.errors import InvalidInput, InvalidState, Refused
+from core.plays.common import current, gate, move_tag
 from core.plays.register import register_steps
 
 
@@ -23,6 +23,7 @@ class ExperimentStarted:
     tag: str
     event: TagMoved | None  # None when the tag already pointed at this version
     run_id: str
+    unpromotable: str = ""  # why play 2 would refuse it now ("" when it clears the bar)
 
 
 def start_experiment(cmd: StartExperiment, ctx: PlayContext) -> ExperimentStarted:
@@ -42,5 +43,13 @@ def start_experiment(cmd: StartExperiment, ctx: PlayContext) -> ExperimentStarte
                                  play="experiment", reason=cmd.reason, at=ctx.clock.now())
                 uow.commit()
             out.update(tag=tag, moved=event is not None)
-        run.run.result = {"version": version.short, "tag": tag, "created": created}
-        return ExperimentStarted(version, created, tag, event, run.id)
+        with ctx.uow() as uow:
+            production, _ = current(uow, cmd.model, PRODUCTION)
+        try:
+            gate(ctx.config.model(cmd.model), version, production)
+            unpromotable = ""
+        except (Refused, InvalidState) as exc:
+            unpromotable = exc.message
+        run.run.result = {"version": version.short, "tag": tag, "created": created,
+                          "promotable": not unpromotable}
+        return ExperimentStarted(version, created, tag, event, run.id, unpromotable)

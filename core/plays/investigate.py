@@ -18,6 +18,7 @@ from core.domain import PRODUCTION, Version
 from core.engine import PlayContext
 from core.errors import InvalidState, NotFound, PlaybookError
 from core.plays.common import resolve, run_eval
+from core.timetext import stamp
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def investigate(cmd: Investigate, ctx: PlayContext) -> Investigation:
                                           newest_first=True)
                 if not last:
                     raise NotFound(f"{cmd.model} had no production version at "
-                                   f"{onset.isoformat()}")
+                                   f"{stamp(onset, seconds=True)}")
                 event = last[0]
                 found = uow.versions.get(cmd.model, event.to_version)
                 assert found is not None
@@ -94,8 +95,7 @@ def investigate(cmd: Investigate, ctx: PlayContext) -> Investigation:
                 regression = worse_by > policy.regression_tolerance
                 verdict = (
                     f"regression confirmed: {policy.metric} {p:g} -> {s:g} "
-                    f"({suspect.short} vs {previous.short}); roll back with "
-                    f"`playbook rollback {cmd.model}`"
+                    f"({suspect.short} vs {previous.short}); roll back to {previous.short}"
                     if regression else
                     f"no regression in eval: {policy.metric} {p:g} -> {s:g}; widen the search "
                     "(traffic, upstream data, other services)")

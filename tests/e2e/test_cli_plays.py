@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -225,6 +226,20 @@ def test_bad_input_is_refused_and_changes_nothing(cli: Cli, tmp_path: Path) -> N
     assert cli("audit", "x")["version"]["id"] == v1["id"]
     assert "no attribution" in cli("audit", "y", ok=False)
     assert cli.state("chat") == before
+
+
+def test_times_in_answers_and_refusals_say_their_zone(cli: Cli,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    v1 = reg(cli, "chat", "x" * 40)
+    cli("promote", "chat", v1["short"])
+    refused = cli("investigate", "chat", "--since", "2001-02-03T04:05:06.789012+00:00", ok=False)
+    assert "chat had no production version at 2001-02-03 04:05:06 UTC" in refused
+    assert ".789012" not in refused and "+00:00" not in refused
+    for argv in (["history", "chat"], ["versions", "chat"], ["show", v1["short"]]):
+        code = main(["--config", str(cli.root / "playbook.toml"), "--home",
+                     str(cli.root / "home"), "--database", cli.database, *argv])
+        out = capsys.readouterr().out
+        assert code == 0 and re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", out), out
 
 
 def test_malformed_config_is_reported_with_every_bad_key(cli: Cli, tmp_path: Path) -> None:

@@ -60,7 +60,8 @@ def test_a_confirmed_regression_points_at_the_rollback() -> None:
     assert (result.suspect, result.previous) == (v2, v1)
     assert result.regression is True
     assert "regression confirmed" in result.verdict and "0.8 -> 0.61" in result.verdict
-    assert "playbook rollback chat" in result.verdict
+    assert f"roll back to {v1.short}" in result.verdict
+    assert "playbook" not in result.verdict  # each surface names its own way to roll back
     assert result.scores == {"suspect": {"accuracy": 0.61}, "previous": {"accuracy": 0.80},
                              "source": "re-run"}
     assert sorted(fakes.evaluator.called_ids) == sorted([v1.id, v2.id])

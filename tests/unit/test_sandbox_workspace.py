@@ -83,6 +83,31 @@ def test_chat_update_edits_the_bots_channel_message_only(ws: Workspace) -> None:
         assert caught.value.error == error
 
 
+def test_an_update_that_changes_nothing_shown_is_not_an_edit(ws: Workspace) -> None:
+    card = ws.post("C0SB01", user=BOT_USER, text="card", blocks=CARD)
+    version = ws.version
+    ws.update("C0SB01", card.ts, text="card", blocks=[{**CARD[0], "block_id": "new-id"}])
+    [seen] = ws.snapshot("U0BEN")["messages"]
+    assert (seen["edited"], ws.version) == (False, version)
+    ws.update("C0SB01", card.ts, text="card, decided", blocks=CARD)
+    [seen] = ws.snapshot("U0BEN")["messages"]
+    assert (seen["text"], seen["edited"], ws.version) == ("card, decided", True, version + 1)
+
+
+def test_a_message_ts_is_its_posting_time_unique_and_increasing() -> None:
+    now = [1_796_000_000.25]
+    ws = Workspace("test", [User("U0YOU", "You", "requester")],
+                   [Channel("C0SB01", "releases", "Releases", ["U0YOU"])], clock=lambda: now[0])
+    first = ws.post("C0SB01", user=BOT_USER, text="one")
+    second = ws.post("C0SB01", user=BOT_USER, text="two")  # the same microsecond
+    now[0] = 1_796_000_060.5
+    third = ws.post("C0SB01", user=BOT_USER, text="three")
+    assert [first.ts, second.ts, third.ts] == ["1796000000.250000", "1796000000.250001",
+                                               "1796000060.500000"]
+    now[0] = 1_795_999_000.0  # a clock set back (or messages kept from a later run)
+    assert ws.post("C0SB01", user=BOT_USER, text="four").ts == "1796000060.500001"
+
+
 def test_replies_count_on_their_parent_and_need_one(ws: Workspace) -> None:
     parent = ws.post("C0SB02", user=BOT_USER, text="incident")
     ws.post("C0SB02", user=BOT_USER, text="confirmed", thread_ts=parent.ts)

@@ -23,7 +23,7 @@ REHEARSE = "home_rehearse"
 MAX_MODELS = 20  # a Home view holds at most 100 blocks
 
 
-def _model_blocks(s: ModelOverview) -> list[Block]:
+def _model_blocks(s: ModelOverview, note: str | None) -> list[Block]:
     prod = f"`{short(s.model, s.production.version_id)}` (rev {s.production.revision}, " \
            f"{at(s.production.moved_at)})" if s.production else "none yet"
     pending = "\n".join(f"`{r.id}` → `{short(r.model, r.version_id)}` "
@@ -47,14 +47,17 @@ def _model_blocks(s: ModelOverview) -> list[Block]:
                 ("Pending approvals", pending), ("Recent incidents (7 days)", incidents),
                 ("Last rehearsal", rehearsal)]),
         actions(f"home:{s.model}", button("Run rehearsal now", REHEARSE, s.model)),
+        *([context(note)] if note else []),
         divider(),
     ]
 
 
-def home_view(summaries: list[ModelOverview]) -> dict[str, Any]:
+def home_view(summaries: list[ModelOverview],
+              notes: dict[str, str] | None = None) -> dict[str, Any]:
+    """`notes`: a line under a model for the person looking (what their click started)."""
     blocks: list[Block] = [header("Playbook: models at a glance")]
     for s in summaries[:MAX_MODELS]:
-        blocks += _model_blocks(s)
+        blocks += _model_blocks(s, (notes or {}).get(s.model))
     if len(summaries) > MAX_MODELS:
         blocks.append(context(f"{len(summaries) - MAX_MODELS} more model(s): use "
                               "`/registry versions <model>`."))

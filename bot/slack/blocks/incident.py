@@ -33,7 +33,8 @@ def incident_record(incident: Incident, budget_s: float) -> Message:
             ("Time to rollback", f"{ttr:.2f} s ({within} the {budget_s:g} s budget)"),
             ("Rolled back at", at(incident.rolled_back_at)),
             ("Symptom", incident.symptom or "-"),
-            ("Bad version", f"`{bad}`"),
+            (("Production (untouched)", f"`{bad}`, still serving") if incident.rehearsal
+             else ("Bad version", f"`{bad}`")),
         ]),
         context("Confirming with the eval suite; the result follows in this thread."),
     ]

@@ -4,11 +4,13 @@ Roll back button (play 3, under the same incident-channel rule as /rollback)."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from bot.shared.render import scores
 from bot.slack.blocks.common import (
     Message,
     actions,
+    at,
     button,
     confirm_dialog,
     context,
@@ -16,6 +18,7 @@ from bot.slack.blocks.common import (
     header,
     message,
     section,
+    user,
 )
 from core.plays.investigate import Investigation
 
@@ -31,7 +34,8 @@ def rollback_value(model: str, revision: int) -> str:
 def investigation_report(found: Investigation, revision: int) -> Message:
     verdict = (":red_circle: " if found.regression else ":large_green_circle: ") + found.verdict
     events = "\n".join(f"{at_(e)} `{(e['from'] or '-')[:12]}` → `{e['to'][:12]}` "
-                       f"({e['play']} by {e['actor']})" for e in found.history[-8:]) or "none"
+                       f"({e['play']} by {user(str(e['actor']))})"
+                       for e in found.history[-8:]) or "none"
     text = f"Investigation of {found.model}: {found.verdict}"
     return message(text, [
         header(f"Investigation: {found.model}"),
@@ -49,11 +53,14 @@ def investigation_report(found: Investigation, revision: int) -> Message:
             confirm=confirm_dialog(f"Roll back {found.model}?",
                                    "Production moves to the last known-good version at once; "
                                    "an incident record is posted here.", "Roll back"))),
-        context(f"Run `{found.run_id}` · the button works in the model's incident channel."),
+        context((f"Roll back with the button, or `/rollback {found.model}`, in the model's "
+                 "incident channel" if found.regression else
+                 "The button rolls back anyway, in the model's incident channel")
+                + f" · run `{found.run_id}`"),
     ])
 
 
 def at_(event: dict[str, object]) -> str:
     value = event.get("at")
-    return str(value)[:16].replace("T", " ") if value else "-"
+    return at(datetime.fromisoformat(str(value))) if value else "-"
 

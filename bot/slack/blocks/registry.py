@@ -3,10 +3,21 @@ long form (an audit bundle) left to a file."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from bot.shared.render import diff_text, scores, table, when
-from bot.slack.blocks.common import Message, code, context, fields, message, section, user
+from bot.shared.render import diff_text, incident_roles, scores
+from bot.slack.blocks.common import (
+    SECTION_LIMIT,
+    Message,
+    at,
+    code,
+    context,
+    fields,
+    message,
+    section,
+    user,
+)
 from bot.slack.parse import REGISTRY_USAGE, USAGE
 from core.domain import TagMoved, Version
 from core.plays.audit import AuditBundle
@@ -14,14 +25,44 @@ from core.plays.experiment import ExperimentStarted
 from core.plays.gc import GcReport
 from core.queries import VersionView
 
+# A list's lines stay well under Slack's 12,000 characters of text per message.
+LIST_TEXT_LIMIT = 9000
+
+
+def listed(title: str, lines: list[str], more: str) -> Message:
+    """A list as Slack shows it on any screen: one line per item (no fixed-width table to
+    cut off), several sections, and a note when the rest did not fit."""
+    blocks = [section(f"*{title}*")]
+    chunk: list[str] = []
+    used = 0
+    for n, line in enumerate(lines):
+        if used + len(line) > LIST_TEXT_LIMIT:
+            chunk.append(f"_… {len(lines) - n} more not shown: {more}_")
+            break
+        if sum(len(x) + 1 for x in chunk) + len(line) > SECTION_LIMIT - 100:
+            blocks.append(section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+        used += len(line)
+    if chunk:
+        blocks.append(section("\n".join(chunk)))
+    return message(title, blocks)
+
+
+def _brief(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
 
 def versions_list(model: str, versions: list[VersionView]) -> Message:
-    rows = [[f.version.short, when(f.version.created_at), f.version.owner,
-             scores(f.version.scores), ",".join(f.tags) or "-", f.version.reason[:30]]
-            for f in versions]
-    text = f"{model}: {len(versions)} newest version(s)"
-    return message(text, [section(f"*{text}*"), section(code(table(
-        ["version", "created", "owner", "scores", "tags", "reason"], rows)))])
+    lines = []
+    for f in versions:
+        v = f.version
+        tags = " ".join(f"*{t}*" for t in f.tags)
+        lines.append(" · ".join(x for x in (
+            f"`{v.short}`", tags, scores(v.scores), f"by {user(v.owner)}", at(v.created_at),
+            _brief(v.reason)) if x))
+    return listed(f"{model}: {len(versions)} newest version(s)", lines or ["none yet"],
+                  f"ask for fewer with `/registry versions {model} limit <n>`")
 
 
 def version_detail(v: Version, tags: list[str]) -> Message:
@@ -33,7 +74,7 @@ def version_detail(v: Version, tags: list[str]) -> Message:
         fields([("Owner", user(v.owner)), ("Parent", f"`{parent}`"),
                 ("Scores", scores(v.scores)), ("Eval", v.eval_source),
                 ("Kind", v.kind + (f" ({v.experiment})" if v.experiment else "")),
-                ("Created", when(v.created_at)), ("Reason", v.reason or "-"),
+                ("Created", at(v.created_at)), ("Reason", v.reason or "-"),
                 ("Components", ", ".join(changed))]),
         context(f"id `{v.id}`" + (" · artifacts collected" if v.artifacts_collected_at
                                   else "")),
@@ -41,11 +82,15 @@ def version_detail(v: Version, tags: list[str]) -> Message:
 
 
 def history_list(model: str, events: list[TagMoved]) -> Message:
-    rows = [[e.seq, when(e.at), e.tag, (e.from_version or "")[:12] or "-", e.to_version[:12],
-             e.play, e.actor, ",".join(e.approvers) or "-"] for e in events]
-    text = f"{model}: {len(events)} newest tag event(s)"
-    return message(text, [section(f"*{text}*"), section(code(table(
-        ["seq", "at", "tag", "from", "to", "play", "actor", "approvers"], rows)))])
+    lines = []
+    for e in events:
+        before = f"`{e.from_version[:12]}`" if e.from_version else "nothing"
+        approved = (f" (approved by {', '.join(user(a) for a in e.approvers)})"
+                    if e.approvers else "")
+        lines.append(f"{at(e.at)} · *{e.tag}* {before} → `{e.to_version[:12]}` · {e.play} "
+                     f"by {user(e.actor)}{approved}")
+    return listed(f"{model}: {len(events)} newest tag event(s)", lines or ["none yet"],
+                  f"ask for fewer with `/registry history {model} limit <n>`")
 
 
 def diff_message(d: dict[str, Any]) -> Message:
@@ -75,14 +120,14 @@ def audit_summary(found: AuditBundle) -> Message:
     text = f"Audit of request {found.request_id}: served by {v['short']}"
     return message(text, [
         section(f":mag: *{text}*"),
-        fields([("Served at", when(data["attribution"]["served_at"])),
+        fields([("Served at", at(datetime.fromisoformat(data["attribution"]["served_at"]))),
                 ("Owner", user(v["owner"])), ("Scores", scores(v["scores"])),
                 ("Reason", v["reason"] or "-"),
                 ("Tag events", str(len(data["tag_events"]))),
                 ("Approved by", ", ".join(user(x) for a in approvals
                                           for x in (y["approver"] for y in a["approvals"]))
                  or "-"),
-                ("Incidents", ", ".join(f"`{i['id']}`" for i in data["incidents"]) or "none"),
+                ("Incidents", incident_roles(data["incidents"], v["id"])),
                 ("Lineage", lineage)]),
         context("The full bundle (components, lineage, eval, approvals, incidents) is the "
                 "file in this thread."),
@@ -97,8 +142,10 @@ def experiment_started(found: ExperimentStarted, actor: str) -> Message:
         section(f":test_tube: *{text}*"),
         fields([("Scores", scores(v.scores)), ("Eval", v.eval_source),
                 ("Parent", f"`{(v.parent_id or '')[:12]}`"),
-                ("Expires", when(v.expires_at))]),
-        context(f"Winners go to production with `/promote {v.model} {v.short}`."),
+                ("Expires", at(v.expires_at))]),
+        context(f":no_entry: Not promotable as it is: {found.unpromotable}."
+                if found.unpromotable else
+                f"It clears production's bar: `/promote {v.model} {v.short}` to ship it."),
     ])
 
 

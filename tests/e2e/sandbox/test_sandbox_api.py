@@ -358,6 +358,37 @@ def test_the_page_is_told_what_to_try_in_each_channel(shared: SandboxServer) -> 
     assert tips[by_name["ml-digest"]] == ["/registry digest"]
 
 
+def tips_of(s: SandboxServer, channel: str) -> list[str]:
+    lines: list[str] = s.state(YOU)["tips"].get(channel_id(s, channel), [])
+    return lines
+
+
+def test_the_tips_follow_the_registry_through_promotions_rollbacks_and_restarts(
+        tmp_path: Path) -> None:
+    s = start_sandbox(tmp_path)
+    try:
+        [suggested] = [t for t in tips_of(s, RELEASES) if t.startswith("/promote support ")]
+        newest = suggested.split()[2]
+        assert "/rollback support because answers got worse" in tips_of(s, INCIDENTS)
+        run(s, YOU, channel_id(s, RELEASES), suggested)  # low stakes: production moves now
+        wait_for(s, YOU, lambda ms: one(ms, says=f"Promoted {newest}"))
+        # What is production now is not suggested again; nothing newer is promotable.
+        assert not [t for t in tips_of(s, RELEASES) if t.startswith("/promote support ")]
+        run(s, YOU, channel_id(s, INCIDENTS), "/rollback support because answers got worse")
+        wait_for(s, YOU, lambda ms: one(ms, says=f"Rolled back {newest}"))
+        # The version an incident rolled back from is never offered for /promote again.
+        assert not [t for t in tips_of(s, RELEASES) if newest in t]
+        before = {name: tips_of(s, name) for name in (RELEASES, INCIDENTS)}
+    finally:
+        s.stop()
+    again = start_sandbox(tmp_path)  # a restart re-seeds nothing, and the tips stay true
+    try:
+        assert {name: tips_of(again, name) for name in (RELEASES, INCIDENTS)} == before
+        assert not [t for t in tips_of(again, RELEASES) if newest in t]
+    finally:
+        again.stop()
+
+
 def test_ctrl_c_stops_the_sandbox_without_a_traceback(tmp_path: Path) -> None:
     s = start_sandbox(tmp_path)
     s.http.close()

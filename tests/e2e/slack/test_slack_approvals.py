@@ -98,7 +98,7 @@ def test_approval_rules_then_the_card_is_decided_in_place(slack: Harness) -> Non
     updates = len(slack.fake.called("chat.update"))
 
     refusals = {
-        "UANA": "requested this promotion and cannot approve",  # self-approval
+        "UANA": "<@UANA> requested this promotion and cannot approve",  # self-approval
         "UEVE": "is not an approver of risky",  # in the channel, not an approver
         "UFAY": "is not a member of <#CREL>",  # an approver, not in the channel
     }
@@ -121,7 +121,7 @@ def test_approval_rules_then_the_card_is_decided_in_place(slack: Harness) -> Non
     again = _click(slack, APPROVE, request_id, "UBEN")  # the double click
     assert again is not None and "can no longer be decided" in again["text"]
     late = _click(slack, APPROVE, request_id, "UCHO")
-    assert late is not None and "approved by UBEN" in late["text"]
+    assert late is not None and "approved by <@UBEN>" in late["text"]  # named as Slack does
     assert slack.events("risky") == events
 
 

@@ -23,6 +23,8 @@ def test_investigate_reports_and_its_button_rolls_back_in_the_incident_channel(
     assert report["response_type"] == "in_channel"
     text = json.dumps(report["blocks"])
     assert "regression confirmed" in text and bad.short in text and good.short in text
+    assert "`/rollback chat`" in text and "playbook rollback" not in text  # Slack's own way
+    assert "promote by <@UANA>" in text and "<!date^" in text  # people and times, as Slack
     button = next(b for b in report["blocks"] if b["type"] == "actions")["elements"][0]
     assert button["action_id"] == ROLLBACK and button["confirm"]
 
@@ -56,6 +58,8 @@ def test_rehearse_rolls_back_the_rehearsal_tag_and_leaves_production(slack: Harn
     assert len(posts) == 3, slack.fake.responses(sent.trigger)
     record, confirm, verdict = posts
     assert "Rehearsal: rolled back chat" in json.dumps(record.params["blocks"])
+    said = json.dumps(record.params["blocks"])  # production is not called bad: it serves on
+    assert "Bad version" not in said and f"`{bad.short}`, still serving" in said
     assert "budget" in json.dumps(record.params["blocks"]) and confirm.params["thread_ts"]
     assert verdict.params["thread_ts"] == confirm.params["thread_ts"]  # in the record's thread
     assert "within the 300 s budget" in verdict.params["text"]
@@ -96,6 +100,17 @@ def test_app_home_shows_every_model_and_runs_a_rehearsal(slack: Harness) -> None
     with slack.playbook.ctx.uow() as uow:
         assert uow.incidents.list("chat", limit=1)[0].rehearsal
     assert slack.fake.called("chat.postMessage", channel="CINC")[-2:]
+    # The Home where it was clicked says it started and where the record goes, then that it
+    # is done; its "Last rehearsal" no longer says "never" for chat.
+    started, done = [json.dumps(p.params["view"]) for p in slack.fake.called("views.publish")
+                     if p.params["user_id"] == "UANA"][1:3]
+    assert "Rehearsal of chat started" in started and "<#CINC>" in started
+    assert "Rehearsal of chat done: time to rollback" in done and "within the" in done
+    chat = next(b for b in json.loads(done)["blocks"]
+                if b["type"] == "section" and "fields" in b and any(
+                    "Last rehearsal" in f["text"] for f in b["fields"]) and
+                "chat" in json.dumps(b) and good.short in json.dumps(b))
+    assert "never" not in json.dumps(chat)
 
     slack.click(REHEARSE, "strict", user="UANA", channel="D1", channel_name="directmessage")
     slack.idle()

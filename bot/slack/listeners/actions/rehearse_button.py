@@ -16,7 +16,7 @@ from bot.slack.blocks.home import REHEARSE
 from bot.slack.errors import reports_errors
 from bot.slack.parse import rehearse
 from bot.slack.posting import DirectMessage
-from bot.slack.rehearsals import rehearse_here
+from bot.slack.rehearsals import rehearse_here, rehearse_with_home
 from bot.slack.runtime import SlackRuntime
 
 
@@ -28,7 +28,7 @@ def register(app: App, rt: SlackRuntime) -> None:
         user = body["user"]["id"]
         model = rehearse(action["value"], user)
         channel = rt.config.model(model).incident_channel or user
-        rt.work.submit(lambda: rehearse_here(rt, model, user, channel),
+        rt.work.submit(lambda: rehearse_with_home(rt, model, user, channel),
                        DirectMessage(rt.client, user))
 
     @app.action(REHEARSE_ACTION)
