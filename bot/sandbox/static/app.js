@@ -9,6 +9,7 @@
 import { defaultUser, getState, post, watch } from "./api.js";
 import { setUpButtons } from "./buttons.js";
 import { setUpComposer } from "./composer.js";
+import { setUpDrawer } from "./drawer.js";
 import { BOT, el, reconcile, renderMessage } from "./messages.js";
 
 const $ = (id) => document.getElementById(id);
@@ -162,13 +163,17 @@ function renderHeader(isApp, channel) {
   const outsider = $("outsider-note");
   outsider.hidden = isApp || channel.members.includes(state.me);
   if (!outsider.hidden) {
+    // As in Slack: no message box before you join; buttons on its cards still reach the bot.
+    const members = channel.members.filter((m) => m !== BOT).map((m) => people.name(m));
     outsider.textContent = `You (${people.name(state.me)}) are not a member of ` +
-      `#${channel.name}: you can still run commands and click, and the bot decides what ` +
-      "you may do.";
+      `#${channel.name}, so you cannot type here. You can still click the buttons on its ` +
+      "cards, and the bot decides what you may do. To run a command here, switch to a " +
+      `member (${members.join(", ")}) with \u201cActing as\u201d.`;
+    $("composer-form").hidden = true;
   }
   const where = isApp ? "Playbook" : `#${channel.name}`;
   $("composer-label").textContent = `Message ${where}`;
-  $("composer").placeholder = `Type a slash command in ${where}, e.g. /registry help`;
+  $("composer").placeholder = `Message ${where}: a slash command, e.g. /registry help`;
 }
 
 function renderPane() {
@@ -184,7 +189,8 @@ function renderPane() {
   $("messages").hidden = showHome;
   $("composer-form").hidden = showHome || !channel;
   renderHeader(isApp, channel);
-  renderTips(showHome || !channel ? [] : (state.tips || {})[channel.id] || []);
+  const member = isApp || (channel && channel.members.includes(state.me));
+  renderTips(showHome || !channel || !member ? [] : (state.tips || {})[channel.id] || []);
   if (showHome) renderHome();
   else if (channel) renderChannel(channel, isApp ? "Playbook" : `#${channel.name}`);
 }
@@ -357,6 +363,8 @@ function wire() {
     send: clickSent });
   setUpComposer({ form: $("composer-form"), input: $("composer"), hint: $("composer-hint"),
     error: $("composer-error"), hints: $("command-hints"), send: commandSent });
+  setUpDrawer({ app: document.querySelector(".app"), toggle: $("drawer-toggle"),
+    drawer: $("sidebar"), scrim: $("drawer-scrim"), heading: $("pane-title") });
 }
 
 async function start() {

@@ -104,7 +104,8 @@ export function renderMessage(m, people, inChannel) {
 }
 
 /* Keeps the container's children in step with `messages` (keyed by ts): an unchanged message
-   keeps its node, and with it the keyboard focus; a changed one is redrawn in place. */
+   keeps its node, and with it the keyboard focus; a changed one is redrawn in place. Read to
+   the end, the list stays at the end, also when the last message grows (its replies link). */
 export function reconcile(container, messages, draw, scrollToEnd) {
   const nearEnd = container.scrollHeight - container.scrollTop - container.clientHeight < 60;
   const known = new Map();
@@ -113,7 +114,7 @@ export function reconcile(container, messages, draw, scrollToEnd) {
   }
   const active = document.activeElement;
   let previous = null;
-  let added = false;
+  let drew = false;
   for (const message of messages) {
     const sig = JSON.stringify(message);
     let node = known.get(message.ts);
@@ -124,9 +125,8 @@ export function reconcile(container, messages, draw, scrollToEnd) {
         const hadFocus = node.contains(active);
         node.replaceWith(fresh);
         if (hadFocus) fresh.focus();
-      } else {
-        added = true;
       }
+      drew = true;
       node = fresh;
     }
     known.delete(message.ts);
@@ -135,5 +135,5 @@ export function reconcile(container, messages, draw, scrollToEnd) {
     previous = node;
   }
   for (const stale of known.values()) stale.remove();
-  if (scrollToEnd || (added && nearEnd)) container.scrollTop = container.scrollHeight;
+  if (scrollToEnd || (drew && nearEnd)) container.scrollTop = container.scrollHeight;
 }

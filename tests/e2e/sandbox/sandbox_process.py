@@ -101,7 +101,9 @@ def start_sandbox(tmp: Path, *extra: str, host: str = "127.0.0.1",
         try:
             if server.http.get("/healthz", timeout=2).status_code == 200:
                 # what the page does first: read the state, and the token changes must carry
-                token = server.http.get("/sandbox/state").json()["page_token"]
+                state = server.http.get("/sandbox/state")
+                assert "page_token" in state.json(), f"{state.status_code} {state.text}"
+                token = state.json()["page_token"]
                 server.http.headers["X-Sandbox-Token"] = token
                 return server
         except httpx.HTTPError:

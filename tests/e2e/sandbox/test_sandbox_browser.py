@@ -128,8 +128,15 @@ def test_promote_approve_and_roll_back_in_the_browser(sandbox_server: SandboxSer
     switcher.select_option(label="Olly (outside the channel)")
     expect(refusal).to_have_count(0)  # the requester's ephemerals are theirs alone
     expect(page.get_by_text("You (Olly) are not a member of #releases")).to_be_visible()
+    # As in Slack, no message box (and nothing to try in it) before joining; the banner
+    # says so and who can type here, instead of a box that would then refuse.
+    expect(page.get_by_text("so you cannot type here")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Message #releases")).to_be_hidden()
+    expect(page.get_by_role("group", name="Try in this channel")).to_be_hidden()
     card.get_by_role("button", name="Approve").click()
     expect(message(page, "not a member")).to_contain_text("Only visible to you")
+    # People and channels named as Slack shows them, never as raw <@U…> markup.
+    expect(message(page, "not a member")).to_contain_text("@Olly is not a member of #releases")
     screenshot(page, "05-outsider-refused")
 
     # An approver who is a member approves: the card is updated in place, without buttons.
