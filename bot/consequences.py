@@ -55,11 +55,11 @@ def for_this_process(app: App) -> Iterator[Dispatcher]:
             runtime.close()
 
 
-def digest_message(app: App, channel: str) -> dict[str, Any]:
-    """Today's digest for `channel` as the Slack message it would be (`digest --print`)."""
+def digest_messages(app: App, channel: str) -> list[dict[str, Any]]:
+    """Today's digest for `channel` as the Slack messages it would be (`digest --print`)."""
     from bot.slack.digest import compose_digest
 
-    return dict(compose_digest(app, channel)[1])
+    return [dict(part) for part in compose_digest(app, channel)[1]]
 
 
 def lease_of(app: App) -> timedelta:

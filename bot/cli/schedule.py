@@ -75,9 +75,10 @@ def cmd_digest(args: argparse.Namespace, app: App) -> Out:
     if args.print:
         texts, data = [], []
         for ch in channels:
-            msg = consequences.digest_message(app, ch)
-            texts.append(f"# {ch}\n{plain(msg)}")
-            data.append({"channel": ch, "text": msg["text"], "blocks": msg["blocks"]})
+            parts = consequences.digest_messages(app, ch)
+            texts.append(f"# {ch}\n" + "\n\n".join(plain(part) for part in parts))
+            data.append({"channel": ch, "text": parts[0]["text"], "blocks": parts[0]["blocks"],
+                         "parts": [{"text": p["text"], "blocks": p["blocks"]} for p in parts]})
         return Out(data, "\n\n".join(texts))
     with app.ctx.uow() as uow:
         before = uow.outbox.last_seq()

@@ -29,6 +29,7 @@ from bot.sandbox.records import (
 )
 from bot.sandbox.slack_api import PREFIX
 from bot.sandbox.workspace import Workspace
+from bot.shared.slack_ids import as_slack_sends
 
 APP_ID = "A0SANDBOX"
 TIMEOUT_S = 10.0  # Slack waits 3 s for an ack; the sandbox is more patient on a slow machine
@@ -118,7 +119,8 @@ class Relay:
         body = urlencode({
             "token": "sandbox", "team_id": TEAM_ID, "team_domain": TEAM_DOMAIN,
             "channel_id": channel_id, "channel_name": channel_name, "user_id": user,
-            "user_name": who["name"], "command": command, "text": text.strip(),
+            "user_name": who["name"], "command": command,
+            "text": as_slack_sends(text.strip()),
             "api_app_id": APP_ID, "is_enterprise_install": "false", "response_url": url,
             "trigger_id": trigger})
         answer = await self._send(body, "application/x-www-form-urlencoded")

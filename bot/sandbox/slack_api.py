@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from bot.sandbox.records import BOT_USER, TEAM_DOMAIN, TEAM_ID, SlackError
 from bot.sandbox.workspace import Workspace
+from bot.shared.slack_rules import message_problem, view_problem
 
 PREFIX = "/sandbox/slack"
 Params = dict[str, Any]
@@ -50,7 +51,11 @@ async def read_params(request: Request) -> Params:
 
 
 def _text(p: Params) -> tuple[str, list[dict[str, Any]] | None]:
+    """A message's text and blocks, refused as Slack refuses them (bot.shared.slack_rules)."""
     blocks = p.get("blocks")
+    problem = message_problem(p.get("text"), blocks)
+    if problem:
+        raise SlackError(*problem)
     return str(p.get("text") or ""), blocks if isinstance(blocks, list) else None
 
 
@@ -116,8 +121,9 @@ class WebApi:
 
     def publish(self, p: Params) -> Params:
         view = p.get("view")
-        if not isinstance(view, dict):
-            raise SlackError("invalid_arguments", "view must be a JSON object")
+        problem = view_problem(view)
+        if problem or not isinstance(view, dict):
+            raise SlackError(*(problem or ("invalid_arguments", "view must be an object")))
         return {"view": self.ws.publish_home(_required(p, "user_id"), view)}
 
     def upload_url(self, p: Params) -> Params:
@@ -163,6 +169,8 @@ def build_router(ws: Workspace, token: str) -> APIRouter:
             body = json.loads(await request.body() or b"{}")
             if not isinstance(body, dict):
                 raise SlackError("invalid_json", "the body must be a JSON object")
+            if not body.get("delete_original"):
+                _text(body)  # what chat.* would refuse, a response_url refuses too
             ws.respond(key, body)
         except ValueError:
             return PlainTextResponse("invalid_payload", status_code=400)

@@ -15,3 +15,9 @@ def bare(ref: str) -> str:
     if ref.startswith("<#") and ref.endswith(">"):
         return ref[2:-1].split("|", 1)[0]
     return ref.lstrip("#")
+
+
+def as_slack_sends(typed: str) -> str:
+    """Slash-command text as Slack sends what was typed: `&`, `<` and `>` HTML-escaped (the
+    stand-ins, the tests' and the sandbox's, send it so; bot.slack.typed undoes it)."""
+    return typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -5,6 +5,10 @@ A token Slack refuses stops start-up (it will not fix itself). Slack unreachable
 HTTP API and resolves tags, reports Slack as degraded in /readyz and in the
 `playbook_slack_up` metric, and keeps calling auth.test, backing off up to a minute, until
 Slack answers. Meanwhile the outbox keeps Slack's deliveries and retries them.
+
+auth.test also says whose token this is (`workspace`): the one workspace, or on Enterprise
+Grid with an org-wide install the one org, whose requests the app accepts
+(bot.slack.workspace_rule).
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 
 from core.errors import ConfigError
 
@@ -23,6 +29,35 @@ log = logging.getLogger("playbook.slack")
 FIRST_RETRY_S = 0.5
 MAX_RETRY_S = 60.0
 OUTAGE_ERRORS = {"fatal_error", "internal_error", "service_unavailable", "request_timeout"}
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Whose token the bot holds, as auth.test answered: a workspace (`team_id`, and on
+    Enterprise Grid its org), or with an org-wide install the org itself (`org_wide`)."""
+
+    team_id: str | None
+    enterprise_id: str | None = None
+    org_wide: bool = False
+    name: str = ""
+    bot_user_id: str | None = None
+    bot_id: str | None = None
+    scopes: str | None = None  # the token's scopes (x-oauth-scopes), as Bolt keeps them
+
+    @classmethod
+    def from_auth_test(cls, answer: SlackResponse) -> Workspace:
+        return cls(team_id=answer.get("team_id") or None,
+                   enterprise_id=answer.get("enterprise_id") or None,
+                   org_wide=bool(answer.get("is_enterprise_install")),
+                   name=str(answer.get("team") or ""), bot_user_id=answer.get("user_id"),
+                   bot_id=answer.get("bot_id"),
+                   scopes=answer.headers.get("x-oauth-scopes"))
+
+    def __str__(self) -> str:
+        if self.org_wide:
+            return f"org {self.enterprise_id} (org-wide install)"
+        org = f" of org {self.enterprise_id}" if self.enterprise_id else ""
+        return f"team {self.team_id}{org}"
 
 
 def outage(exc: Exception) -> bool:
@@ -44,13 +79,14 @@ class SlackLink:
         self._thread: threading.Thread | None = None
         self.up = False
         self.problem = ""
+        self.workspace: Workspace | None = None  # known once auth.test has answered
         self._when_up: Callable[[], None] | None = None  # run once Slack answers after all
         self._lock = threading.Lock()
 
     def check_at_start(self) -> None:
         """auth.test once: a refused token raises ConfigError; an outage starts the retries."""
         try:
-            self._client.auth_test()
+            answer = self._client.auth_test()
         except Exception as exc:
             if not outage(exc):
                 if isinstance(exc, SlackApiError):
@@ -63,7 +99,7 @@ class SlackLink:
             self._thread = threading.Thread(target=self._retry, name="slack-link", daemon=True)
             self._thread.start()
             return
-        self._set_up()
+        self._set_up(Workspace.from_auth_test(answer))
 
     def _down(self, exc: Exception) -> None:
         self.problem = (f"Slack answered {exc.response.status_code} "
@@ -81,12 +117,15 @@ class SlackLink:
                 return
         fn()
 
-    def _set_up(self) -> None:
+    def _set_up(self, workspace: Workspace) -> None:
         with self._lock:
             was_down = bool(self.problem)
+            self.workspace = workspace  # before `up`: whoever sees up sees the workspace
             self.up, self.problem = True, ""
             then, self._when_up = self._when_up, None
         self._report("ok")
+        log.info("Slack answered auth.test: this Playbook serves %s%s", workspace,
+                 f" ({workspace.name})" if workspace.name else "")
         if was_down:
             log.warning("Slack answers again")
             if then is not None:
@@ -100,7 +139,7 @@ class SlackLink:
         delay = FIRST_RETRY_S
         while not self._stop.wait(delay):
             try:
-                self._client.auth_test()
+                answer = self._client.auth_test()
             except SlackApiError as exc:
                 if not outage(exc):
                     log.error("Slack refused SLACK_BOT_TOKEN once it answered: %s; the Slack "
@@ -112,7 +151,7 @@ class SlackLink:
             except (URLError, OSError):
                 pass
             else:
-                self._set_up()
+                self._set_up(Workspace.from_auth_test(answer))
                 return
             delay = min(delay * 2, MAX_RETRY_S)
 

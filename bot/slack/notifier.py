@@ -141,11 +141,15 @@ class SlackNotifier:
     def digest_due(self, channel: str, slot: datetime) -> None:
         rt = self._rt
         key = f"{channel}:{slot.isoformat()}"
-        if rt.store.message(DIGEST, key) is not None:
-            return
-        _, message = compose_digest(rt.playbook, channel)
-        posted = rt.poster.post(channel, message)
-        rt.store.remember(DIGEST, key, *posted, rt.now())
+        _, parts = compose_digest(rt.playbook, channel)
+        first = rt.store.message(DIGEST, key)
+        if first is None:
+            first = rt.poster.post(channel, parts[0])
+            rt.store.remember(DIGEST, key, *first, rt.now())
+        for n, part in enumerate(parts[1:], start=2):  # each remembered: a retry posts the rest
+            if rt.store.message(DIGEST, f"{key}:part{n}") is None:
+                posted = rt.poster.post(first[0], part, thread_ts=first[1])
+                rt.store.remember(DIGEST, f"{key}:part{n}", *posted, rt.now())
 
     def rehearsal_due(self, model: str, slot: datetime) -> None:
         rt = self._rt

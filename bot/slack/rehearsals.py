@@ -7,7 +7,7 @@ from __future__ import annotations
 from bot.deploy import fingerprint_for
 from bot.slack.blocks.common import at
 from bot.slack.blocks.common import channel as channel_ref
-from bot.slack.blocks.errors import people
+from bot.slack.blocks.errors import people, refusal_text
 from bot.slack.blocks.home import home_view
 from bot.slack.runtime import SlackRuntime
 from core import queries
@@ -35,8 +35,9 @@ def rehearse_with_home(rt: SlackRuntime, model: str, actor: str, channel: str) -
     try:
         result = rehearse_here(rt, model, actor, channel)
     except PlaybookError as exc:
+        why = people(refusal_text(exc.message), exc.people)
         publish(actor, home_view(queries.overviews(rt.ctx), {model: (
-            f":warning: Rehearsal of {model} refused: {people(exc.message, exc.people)}")}))
+            f":warning: Rehearsal of {model} refused: {why}")}))
         raise
     ttr = result.incident.time_to_rollback_s
     mark = "over" if result.over_budget else "within"

@@ -12,7 +12,8 @@ from given import approved, chain, promoted, registered
 from rehearsal_given import passing, slow_rollback
 
 from bot.cli.schedule import plain
-from bot.slack.blocks.digest import digest_message
+from bot.shared.slack_rules import block_text
+from bot.slack.blocks.digest import PART_BLOCKS, PART_TEXT, digest_messages
 from core.commands import CollectGarbage, Rehearse, Rollback, StartExperiment
 from core.digest import Coverage, Digest, build_digest
 from core.domain import PRODUCTION, REHEARSAL, Version
@@ -294,7 +295,7 @@ def test_building_the_digest_changes_nothing(scene: Scene) -> None:
 def test_the_rendered_digest_says_it(scene: Scene) -> None:
     d = digest_of(scene)
 
-    msg = digest_message(d, "#ml-releases")
+    [msg] = digest_messages(d, "#ml-releases")
     text = plain(msg)
 
     assert msg["text"] == (f"Daily digest for #ml-releases: chat: production "
@@ -340,7 +341,8 @@ def test_a_quiet_day_still_gets_a_short_digest() -> None:
     assert (chat.moves, chat.incidents, chat.rehearsals, chat.pending, chat.expiring) == (
         [], [], [], [], [])
     assert d.last_gc is None
-    text = plain(digest_message(d, "#ml"))
+    [msg] = digest_messages(d, "#ml")
+    text = plain(msg)
     assert "A quiet day: no moves, incidents, pending approvals or overdue rehearsals." in text
     assert "*chat*" in text and "*ranker*" in text
     assert "No GC cycle has run yet." in text
@@ -354,21 +356,28 @@ def test_a_day_is_not_quiet_when_a_rehearsal_is_due() -> None:
     d = build_digest(ctx, ["chat"], lambda m: "another-deploy-path")
 
     assert not d.quiet and d.models[0].rehearsal.due
-    text = plain(digest_message(d, "#ml"))
+    [msg] = digest_messages(d, "#ml")
+    text = plain(msg)
     assert "A quiet day" not in text
     assert "*overdue*: its deploy path changed since the last rehearsal" in text
 
 
-def test_a_digest_of_many_models_stays_within_slacks_50_blocks(scene: Scene) -> None:
+def test_a_digest_of_many_models_comes_in_parts_within_slacks_limits(scene: Scene) -> None:
     d = digest_of(scene)
     chat = d.models[0]
     d.models = [replace(chat, model=f"m{i:02d}") for i in range(60)]
 
-    blocks = digest_message(d, "#ml")["blocks"]
+    parts = digest_messages(d, "#ml")
 
-    assert len(blocks) <= 50
-    text = str(blocks)
-    assert "*m45*" in text and "*m46*" not in text
-    assert "14 more models not shown" in text and "m59" in text
-    few = digest_message(replace(d, models=d.models[:3]), "#ml")["blocks"]
-    assert [b["type"] for b in few].count("divider") == 3
+    # Slack refuses more than 50 blocks, or about 12,000 characters of block text in all
+    # (msg_blocks_too_long), and notifications cut `text` at 4,000: every part stays inside.
+    assert len(parts) > 1
+    for part in parts:
+        assert len(part["blocks"]) <= PART_BLOCKS and block_text(part["blocks"]) <= PART_TEXT
+        assert len(part["text"]) < 4000
+    shown = " ".join(str(p["blocks"]) for p in parts)
+    assert all(shown.count(f"*m{i:02d}*") == 1 for i in range(60))  # every model, once
+    assert f"60 models in {len(parts)} parts" in str(parts[0]["blocks"])
+    assert f"part 2 of {len(parts)}" in str(parts[1]["blocks"])
+    [few] = digest_messages(replace(d, models=d.models[:3]), "#ml")
+    assert [b["type"] for b in few["blocks"]].count("divider") == 3

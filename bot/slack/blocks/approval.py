@@ -20,6 +20,7 @@ from bot.slack.blocks.common import (
     confirm_dialog,
     context,
     delta,
+    esc,
     fields,
     header,
     message,
@@ -67,7 +68,7 @@ def _who(approvers: tuple[str, ...]) -> str:
 def status_line(view: CardView) -> tuple[str, bool]:
     """(what the card says about its state, whether its buttons still work)."""
     r = view.request
-    note = f" ({r.decision_note})" if r.decision_note else ""
+    note = f" ({esc(r.decision_note)})" if r.decision_note else ""
     if r.status == ApprovalStatus.PENDING and view.now < r.expires_at:
         if r.approvals:
             first = r.approvals[0]
@@ -104,7 +105,7 @@ def approval_card(view: CardView) -> Message:
             ("Changed", ", ".join(view.changed) or ("everything (first production)"
                                                     if p is None else "nothing")),
             ("Requested by", user(r.requester)),
-            ("Reason", r.reason or "-"),
+            ("Reason", esc(r.reason) or "-"),
             ("Expires", at(r.expires_at)),
             ("Approvals", f"{len(r.approvals)}/{r.required}: {_who(r.approvers)}"),
         ]),

@@ -71,12 +71,23 @@ def actions(block_id: str, *elements: Block) -> Block:
     return {"type": "actions", "block_id": block_id, "elements": list(elements)}
 
 
+def esc(text: str) -> str:
+    """Text from outside (a reason, a symptom, a note, a request id, an error) made inert in
+    mrkdwn and `text`: Slack's three escapes, so `<!channel>`, `<@U…>` or `<https://x|Runbook>`
+    written by someone show as typed instead of broadcasting or linking. Every free-text value
+    goes through here once, as it goes into a message; what Playbook itself writes (mentions,
+    dates, channel links) is built by the helpers here and is not escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def clip(text: str, limit: int = SECTION_LIMIT) -> str:
     return text if len(text) <= limit else text[:limit - 20] + "\n… (cut short)"
 
 
 def code(text: str, limit: int = SECTION_LIMIT) -> str:
-    """A preformatted block, cut so the section stays under Slack's limit."""
+    """A preformatted block of plain text (escaped here), cut so the section stays under
+    Slack's limit."""
+    text = esc(text)
     body = text if len(text) <= limit - 8 else text[:limit - 30] + "\n… (cut short)"
     return f"```{body}```"
 
@@ -85,7 +96,7 @@ def user(actor: str | None) -> str:
     """A Slack user id becomes a mention; a CLI login name stays as it is."""
     if not actor:
         return "-"
-    return f"<@{actor}>" if SLACK_USER.match(actor) else actor
+    return f"<@{actor}>" if SLACK_USER.match(actor) else esc(actor)
 
 
 def channel(ref: str | None) -> str:

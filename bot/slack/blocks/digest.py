@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
 
+from bot.shared.slack_rules import block_text
 from bot.slack.blocks.common import (
     Block,
     Message,
@@ -13,6 +14,7 @@ from bot.slack.blocks.common import (
     button,
     context,
     divider,
+    esc,
     header,
     message,
     section,
@@ -24,7 +26,11 @@ from core.identity import short
 from core.plays.rehearse import RehearsalResult, RehearsalStatus
 
 REHEARSE_ACTION = "rehearse_now"
-MAX_MODELS = 46  # Slack refuses a message of more than 50 blocks; 4 go to header and footer
+# Slack refuses a message of more than 50 blocks, or whose blocks hold more than about 12,000
+# characters of text in all (msg_blocks_too_long); a digest part stays well inside both.
+PART_BLOCKS = 48
+PART_TEXT = 10_000
+TEXT_LIMIT = 3_900  # the `text` fallback (notifications) stays under Slack's 4,000
 
 
 def _age(since: datetime | None, now: datetime) -> str:
@@ -74,7 +80,7 @@ def _model_blocks(m: ModelDigest, now: datetime) -> list[Block]:
                      f" → `{short(m.model, e.to_version)}` by {user(e.actor)} {at(e.at)}")
     for i in m.incidents:
         lines.append(f"• :rotating_light: incident `{i.id}`: time to rollback "
-                     f"{i.time_to_rollback_s:.2f} s ({i.symptom or 'no symptom given'})")
+                     f"{i.time_to_rollback_s:.2f} s ({esc(i.symptom) or 'no symptom given'})")
     for i in m.rehearsals:
         over = " :warning: over budget" if i.time_to_rollback_s > m.budget_s else ""
         lines.append(f"• rehearsal `{i.id}`: time to rollback {i.time_to_rollback_s:.2f} s"
@@ -89,30 +95,50 @@ def _model_blocks(m: ModelDigest, now: datetime) -> list[Block]:
     return [section("\n".join(lines))]
 
 
-def digest_message(d: Digest, channel_label: str, zone: tzinfo | None = None) -> Message:
-    """`zone`: the digest's time zone, for the date in its header (default UTC)."""
-    blocks: list[Block] = [header(f"Daily digest · {d.at.astimezone(zone or UTC):%Y-%m-%d}")]
+def _fallback(text: str) -> str:
+    return text if len(text) <= TEXT_LIMIT else text[:TEXT_LIMIT - 1].rstrip("; ") + "…"
+
+
+def digest_messages(d: Digest, channel_label: str,
+                    zone: tzinfo | None = None) -> list[Message]:
+    """The digest as Slack takes it: the first message (header, the day's note, the last GC,
+    then as many models as fit), and, when the models do not fit in one message, the rest in
+    further parts (posted in the first one's thread), each within Slack's limits on blocks
+    and on text. `zone`: the digest's time zone, for the date in its header (default UTC)."""
+    day = f"{d.at.astimezone(zone or UTC):%Y-%m-%d}"
+    lead: list[Block] = [header(f"Daily digest · {day}")]
     if d.quiet:
-        blocks.append(context("A quiet day: no moves, incidents, pending approvals or overdue "
-                              "rehearsals."))
-    spaced = len(d.models) <= MAX_MODELS // 2  # dividers only while they fit
-    for m in d.models[:MAX_MODELS]:
-        blocks += [*_model_blocks(m, d.at), *([divider()] if spaced else [])]
-    if len(d.models) > MAX_MODELS:
-        rest = ", ".join(m.model for m in d.models[MAX_MODELS:])
-        blocks.append(context(f"{len(d.models) - MAX_MODELS} more models not shown (Slack takes "
-                              f"50 blocks a message): {rest}. Split them over several "
-                              "[[schedule.digest]] tables with `models = [...]`."))
+        lead.append(context("A quiet day: no moves, incidents, pending approvals or overdue "
+                            "rehearsals."))
     if d.last_gc is not None:
         freed = int(d.last_gc.get("bytes_freed", 0))
         count = len(d.last_gc.get("collected", []))
-        blocks.append(context(f"Last GC {at(d.last_gc.get('at'))}: {count} versions' artifacts "
-                              f"removed, {_bytes(freed)} freed"))
+        lead.append(context(f"Last GC {at(d.last_gc.get('at'))}: {count} versions' artifacts "
+                            f"removed, {_bytes(freed)} freed"))
     else:
-        blocks.append(context("No GC cycle has run yet."))
+        lead.append(context("No GC cycle has run yet."))
+    parts: list[list[Block]] = [lead]
+    names: list[list[str]] = [[]]
+    for m in d.models:
+        blocks = [*_model_blocks(m, d.at), divider()]
+        part = parts[-1]
+        if len(part) + len(blocks) > PART_BLOCKS or \
+                block_text(part) + block_text(blocks) > PART_TEXT:
+            parts.append([])
+            names.append([])
+        parts[-1] += blocks
+        names[-1].append(m.model)
     summary = "; ".join(f"{m.model}: production {m.production.short if m.production else 'none'}"
                         for m in d.models) or "no models"
-    return message(f"Daily digest for {channel_label}: {summary}", blocks)
+    if len(parts) > 1:
+        lead.insert(1, context(f"{len(d.models)} models in {len(parts)} parts: the others "
+                               "follow in this thread."))
+    messages = [message(_fallback(f"Daily digest for {channel_label}: {summary}"), parts[0])]
+    for n, (blocks, models) in enumerate(zip(parts[1:], names[1:], strict=True), start=2):
+        note = context(f"Daily digest · {day} · part {n} of {len(parts)}")
+        messages.append(message(_fallback(f"Daily digest for {channel_label}, part {n}: "
+                                          + ", ".join(models)), [note, *blocks]))
+    return messages
 
 
 def rehearsal_reminder(status: RehearsalStatus, budget_s: float) -> Message:

@@ -6,8 +6,20 @@ from __future__ import annotations
 import re
 
 from bot.shared.slack_ids import SLACK_USER
-from bot.slack.blocks.common import Message, context, message, section
+from bot.slack.blocks.common import Message, context, esc, message, section
 from core.errors import PlaybookError
+
+# What Playbook's Slack side writes into a refusal itself (bot.slack.approvers names the person
+# and the channel as mentions): kept; everything else in a refusal is escaped. A refusal only
+# ever goes to the person who acted (ephemeral, or their DM), so a mention they typed
+# themselves notifies nobody.
+OWN_REFERENCE = re.compile(r"(<(?:@[UW][A-Z0-9]+|#[CG][A-Z0-9]+(?:\|[^<>|&]*)?)>)")
+
+
+def refusal_text(text: str) -> str:
+    """A refusal's text made inert (as esc), but for the mentions Playbook wrote into it."""
+    parts = OWN_REFERENCE.split(text)
+    return "".join(part if n % 2 else esc(part) for n, part in enumerate(parts))
 
 
 def people(text: str, named: tuple[str, ...]) -> str:
@@ -26,8 +38,9 @@ def error_message(error: BaseException) -> Message:
         return message(text, [section(f":boom: {text}")])
     done = getattr(error, "done", None)
     named = error.people
-    done = people(done, named) if done else done
-    said, hint = people(error.message, named), people(error.hint, named) if error.hint else ""
+    done = people(refusal_text(done), named) if done else done
+    said = people(refusal_text(error.message), named)
+    hint = people(refusal_text(error.hint), named) if error.hint else ""
     blocks = []
     if done:
         blocks.append(section(f":white_check_mark: {done}"))

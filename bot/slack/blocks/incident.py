@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.blocks.common import Message, at, context, fields, header, message, section, user
+from bot.slack.blocks.common import (
+    Message,
+    at,
+    context,
+    esc,
+    fields,
+    header,
+    message,
+    section,
+    user,
+)
 from core.domain import Incident
 from core.events import MirrorReported, Promoted
 from core.identity import short
@@ -32,7 +42,7 @@ def incident_record(incident: Incident, budget_s: float) -> Message:
             ("By", user(incident.opened_by)),
             ("Time to rollback", f"{ttr:.2f} s ({within} the {budget_s:g} s budget)"),
             ("Rolled back at", at(incident.rolled_back_at)),
-            ("Symptom", incident.symptom or "-"),
+            ("Symptom", esc(incident.symptom) or "-"),
             (("Production (untouched)", f"`{bad}`, still serving") if incident.rehearsal
              else ("Bad version", f"`{bad}`")),
         ]),
@@ -52,7 +62,7 @@ def confirmation(incident: Incident) -> Message:
                 f"rollback stands; pick another target with `/rollback {incident.model} to "
                 "<version>` or investigate.")
     else:
-        text = (f":warning: The confirmation eval could not run ({result}). The rollback "
+        text = (f":warning: The confirmation eval could not run ({esc(result)}). The rollback "
                 "stands; check the model's evaluator.")
     return message(text, [section(text)])
 
@@ -61,11 +71,12 @@ def mirror_report(event: MirrorReported) -> Message:
     restored = short(event.model, event.version_id)
     if event.followed:
         text = (f":white_check_mark: Serving's registry followed: {event.registry}'s alias "
-                f"`{event.tag}` now points at `{restored}` ({event.detail}).")
+                f"`{event.tag}` now points at `{restored}` ({esc(event.detail)}).")
     else:
         text = (f":rotating_light: Serving's registry has *not* followed yet: {event.registry}'s "
-                f"alias `{event.tag}` still points where it did ({event.detail}). Playbook keeps "
-                "trying; serving that reads the alias still gets the bad version.")
+                f"alias `{event.tag}` still points where it did ({esc(event.detail)}). "
+                "Playbook keeps trying; serving that reads the alias still gets the bad "
+                "version.")
     return message(text, [section(text)])
 
 
@@ -79,5 +90,5 @@ def promoted(event: Promoted, gate: dict[str, Any]) -> Message:
     text = f"Promoted {target} to production (was {before}) by {user(event.actor)}"
     blocks = [section(f":rocket: *{text}*"),
               context(f"{numbers} · revision {event.revision} · {at(event.at)}"
-                      + (f" · because {event.reason}" if event.reason else ""))]
+                      + (f" · because {esc(event.reason)}" if event.reason else ""))]
     return message(text, blocks)

@@ -13,6 +13,7 @@ from bot.slack.blocks.common import (
     at,
     code,
     context,
+    esc,
     fields,
     message,
     section,
@@ -60,7 +61,7 @@ def versions_list(model: str, versions: list[VersionView]) -> Message:
         tags = " ".join(f"*{t}*" for t in f.tags)
         lines.append(" · ".join(x for x in (
             f"`{v.short}`", tags, scores(v.scores), f"by {user(v.owner)}", at(v.created_at),
-            _brief(v.reason)) if x))
+            esc(_brief(v.reason))) if x))
     return listed(f"{model}: {len(versions)} newest version(s)", lines or ["none yet"],
                   f"ask for fewer with `/registry versions {model} limit <n>`")
 
@@ -74,7 +75,7 @@ def version_detail(v: Version, tags: list[str]) -> Message:
         fields([("Owner", user(v.owner)), ("Parent", f"`{parent}`"),
                 ("Scores", scores(v.scores)), ("Eval", v.eval_source),
                 ("Kind", v.kind + (f" ({v.experiment})" if v.experiment else "")),
-                ("Created", at(v.created_at)), ("Reason", v.reason or "-"),
+                ("Created", at(v.created_at)), ("Reason", esc(v.reason) or "-"),
                 ("Components", ", ".join(changed))]),
         context(f"id `{v.id}`" + (" · artifacts collected" if v.artifacts_collected_at
                                   else "")),
@@ -117,12 +118,12 @@ def audit_summary(found: AuditBundle) -> Message:
     if len(data["lineage"]) > 6:
         lineage += f" ← … ({len(data['lineage']) - 6} more)"
     approvals = [a for a in data["approvals"] if a["status"] == "approved"]
-    text = f"Audit of request {found.request_id}: served by {v['short']}"
+    text = f"Audit of request {esc(found.request_id)}: served by {v['short']}"
     return message(text, [
         section(f":mag: *{text}*"),
         fields([("Served at", at(datetime.fromisoformat(data["attribution"]["served_at"]))),
                 ("Owner", user(v["owner"])), ("Scores", scores(v["scores"])),
-                ("Reason", v["reason"] or "-"),
+                ("Reason", esc(v["reason"]) or "-"),
                 ("Tag events", str(len(data["tag_events"]))),
                 ("Approved by", ", ".join(user(x) for a in approvals
                                           for x in (y["approver"] for y in a["approvals"]))
@@ -143,7 +144,7 @@ def experiment_started(found: ExperimentStarted, actor: str) -> Message:
         fields([("Scores", scores(v.scores)), ("Eval", v.eval_source),
                 ("Parent", f"`{(v.parent_id or '')[:12]}`"),
                 ("Expires", at(v.expires_at))]),
-        context(f":no_entry: Not promotable as it is: {found.unpromotable}."
+        context(f":no_entry: Not promotable as it is: {esc(found.unpromotable)}."
                 if found.unpromotable else
                 f"It clears production's bar: `/promote {v.model} {v.short}` to ship it."),
     ])

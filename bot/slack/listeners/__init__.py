@@ -15,6 +15,7 @@ from types import ModuleType
 from slack_bolt import App
 
 from bot.slack.runtime import SlackRuntime
+from bot.slack.typed import decode_command_text
 
 KINDS = ("commands", "actions", "events")
 
@@ -28,6 +29,7 @@ def modules(kind: str) -> list[ModuleType]:
 
 
 def register_listeners(app: App, rt: SlackRuntime) -> None:
+    app.use(decode_command_text)  # every listener reads slash-command text as typed
     for kind in KINDS:
         for module in modules(kind):
             module.register(app, rt)

@@ -21,6 +21,8 @@ from urllib.parse import parse_qs, urlparse
 
 from testkit.waiting import LIMIT_S
 
+from bot.shared.slack_rules import message_problem, view_problem
+
 BOT_USER = "UBOT"
 
 
@@ -47,8 +49,10 @@ class FakeSlack:
         self.channels: dict[str, str] = {}  # channel name -> id
         self.groups: dict[str, list[str]] = {}  # user group id -> user ids
         self.handles: dict[str, str] = {}  # user group handle -> id
+        self.identity: dict[str, Any] = {}  # what auth.test answers besides team T1's bot
         self._failures: dict[str, list[Failure]] = {}
         self._limited_until: dict[str, float] = {}  # method -> when Retry-After has passed
+        self._window: tuple[int, frozenset[str]] | None = None  # limit()'s, until lift()
         self._ts = itertools.count(1)
         self._hold: set[str] = set()  # methods whose next call is held, unanswered
         self._released = threading.Event()
@@ -77,11 +81,12 @@ class FakeSlack:
         with self._lock:
             self._failures.setdefault(method, []).extend([Failure(error)] * times)
 
-    def outage(self, method: str, times: int = 1) -> None:
-        """Answer the next `times` calls of `method` as Slack does when it is down: HTTP 503."""
+    def outage(self, method: str, times: int = 1, status: int = 503) -> None:
+        """Answer the next `times` calls of `method` as Slack does when it is down: HTTP 503
+        (or `status`: 500, Slack's internal_error)."""
+        error = "internal_error" if status == 500 else "service_unavailable"
         with self._lock:
-            self._failures.setdefault(method, []).extend(
-                [Failure("service_unavailable", 503)] * times)
+            self._failures.setdefault(method, []).extend([Failure(error, status)] * times)
 
     def recover(self, method: str) -> None:
         """Forget the failures still queued for `method`: it answers from now on."""
@@ -92,6 +97,22 @@ class FakeSlack:
         with self._lock:
             self._failures.setdefault(method, []).extend(
                 [Failure("ratelimited", 429, retry_after)] * times)
+
+    def limit(self, retry_after: int, *methods: str) -> None:
+        """Answer every call of `methods` (of every Web API method, if none are named) 429
+        with `Retry-After: retry_after` until `lift()`: a rate-limit window that lasts as long
+        as the test says, however long the callers wait."""
+        with self._lock:
+            self._window = (retry_after, frozenset(methods))
+
+    def lift(self) -> None:
+        with self._lock:
+            self._window = None
+
+    @property
+    def limiting(self) -> bool:
+        with self._lock:
+            return self._window is not None
 
     def hold(self, method: str) -> None:
         """Hold the next call of `method` unanswered (recorded as refused "held") until
@@ -151,6 +172,8 @@ class FakeSlack:
         """A queued failure, or 429 for a call made before an earlier Retry-After had passed
         (Slack limits the method, not the single call)."""
         with self._lock:
+            if self._window is not None and (not self._window[1] or method in self._window[1]):
+                return Failure("ratelimited", 429, self._window[0])
             now = time.monotonic()
             until = self._limited_until.get(method, 0.0)
             if now < until:
@@ -167,10 +190,20 @@ class FakeSlack:
     def _channel_id(self, ref: str) -> str:
         return self.channels.get(ref.lstrip("#"), ref.lstrip("#"))
 
+    @staticmethod
+    def refusal(method: str, p: dict[str, Any]) -> tuple[str, str] | None:
+        """Slack's own refusal of what was sent (bot.shared.slack_rules), or None."""
+        if method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
+            return message_problem(p.get("text"), p.get("blocks"))
+        if method == "views.publish":
+            return view_problem(p.get("view"))
+        return None
+
     def answer(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
             return {"ok": True, "url": "https://test.slack.com/", "team": "Test",
-                    "user": "playbook", "team_id": "T1", "user_id": BOT_USER, "bot_id": "B1"}
+                    "user": "playbook", "team_id": "T1", "user_id": BOT_USER, "bot_id": "B1",
+                    **self.identity}
         if method == "chat.postMessage":
             channel = self._channel_id(str(p.get("channel", "")))
             return {"ok": True, "channel": channel, "ts": self._next_ts(),
@@ -249,8 +282,13 @@ class FakeSlack:
                 path = urlparse(self.path).path
                 token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
                 if path.startswith("/response/"):
-                    fake._record(Call("response", json.loads(raw or b"{}"),
-                                      key=path.rsplit("/", 1)[1]))
+                    body = json.loads(raw or b"{}")
+                    call = Call("response", body, key=path.rsplit("/", 1)[1])
+                    problem = message_problem(body.get("text"), body.get("blocks"))
+                    call.refused = problem[0] if problem else None
+                    fake._record(call)
+                    if problem:  # as Slack: the response_url refuses what chat.* would
+                        return self._reply(400, {"ok": False, "error": problem[0]})
                     return self._reply(200, b"ok")
                 if path.startswith("/upload/"):
                     fake._record(Call("upload", {"content": raw.decode(errors="replace")},
@@ -269,13 +307,19 @@ class FakeSlack:
                     self.close_connection = True
                     return None
                 failure = fake._failure(method)
-                call.refused = failure.error if failure is not None else None
-                fake._record(call)
                 if failure is not None:
+                    call.refused = failure.error
+                    fake._record(call)
                     extra = {"Retry-After": str(failure.retry_after)} \
                         if failure.retry_after is not None else None
                     return self._reply(failure.status, {"ok": False, "error": failure.error},
                                        extra)
-                return self._reply(200, fake.answer(method, params))
+                problem = fake.refusal(method, params)  # what Slack itself would refuse
+                answer = fake.answer(method, params) if problem is None else {
+                    "ok": False, "error": problem[0],
+                    "response_metadata": {"messages": [problem[1]]}}
+                call.refused = None if answer.get("ok") else str(answer.get("error"))
+                fake._record(call)
+                return self._reply(200, answer)
 
         return Handler

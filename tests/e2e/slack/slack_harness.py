@@ -28,6 +28,7 @@ from bot import bootstrap
 from bot.bootstrap import App
 from bot.dispatcher import OutboxRunner
 from bot.settings import Settings
+from bot.shared.slack_ids import as_slack_sends
 from bot.slack.runtime import SlackRuntime
 from core.commands import Approve, Promote, Register
 from core.domain import PRODUCTION, Version
@@ -146,12 +147,16 @@ class Harness:
 
     def command(self, command: str, text: str = "", *, user: str = "UANA",
                 channel: str = "CINC", channel_name: str = "incidents",
-                trigger: str | None = None, headers: dict[str, str] | None = None) -> Sent:
+                trigger: str | None = None, headers: dict[str, str] | None = None,
+                sent_as: str | None = None) -> Sent:
+        """`text` is what the person typed; Slack sends it escaped (`sent_as`: the exact
+        text Slack sends instead, e.g. with `<@U1|ana>` references)."""
         trigger = trigger or f"trig-{next(self._ids)}"
         body = urlencode({
             "token": "legacy", "team_id": "T1", "team_domain": "test", "channel_id": channel,
             "channel_name": channel_name, "user_id": user, "user_name": user.lower(),
-            "command": command, "text": text, "api_app_id": "A1", "is_enterprise_install":
+            "command": command, "text": as_slack_sends(text) if sent_as is None else sent_as,
+            "api_app_id": "A1", "is_enterprise_install":
             "false", "response_url": self.fake.response_url(trigger), "trigger_id": trigger})
         answer = self.post(body, "application/x-www-form-urlencoded",
                            {**sign(body), **(headers or {})})

@@ -98,7 +98,8 @@ def test_errors_say_what_how_to_fix_and_what_already_happened() -> None:
     failed = SlackCallFailed("posting to #x", "not_in_channel")
     failed.done = "Rolled back chat@b -> chat@a"
     text = error_message(failed)["text"]
-    assert text.startswith("Rolled back chat@b -> chat@a But: posting to #x failed")
+    # mrkdwn, escaped as Slack wants it ("->" shows as typed)
+    assert text.startswith("Rolled back chat@b -&gt; chat@a But: posting to #x failed")
     assert "/invite" in text
     crash = error_message(RuntimeError("boom"))
     assert "RuntimeError" in crash["text"] and "boom" not in crash["text"]

@@ -109,4 +109,5 @@ def test_experiment_branches_from_the_parent_with_its_changes(slack: Harness) ->
     assert "/promote" not in said
 
     usage = slack.reply(slack.command("/experiment", "chat terse prompt hi"))
-    assert "missing `from <version>`" in str(usage["text"]) and "usage:" in str(usage["text"])
+    assert "missing `from &lt;version&gt;`" in str(usage["text"])  # Slack shows "<version>"
+    assert "usage:" in str(usage["text"])

@@ -117,9 +117,9 @@ def test_malformed_input_gets_a_usage_line_and_changes_nothing(slack: Harness) -
     before = slack.events("chat")
     posts = len(slack.fake.called("chat.postMessage"))
     for command, text, expected in [
-        ("/rollback", "", "missing <model>"),
+        ("/rollback", "", "missing &lt;model&gt;"),  # escaped: Slack shows "<model>"
         ("/rollback", "chat sideways", "unexpected `sideways`"),
-        ("/promote", "chat", "missing <version>"),
+        ("/promote", "chat", "missing &lt;version&gt;"),
         ("/registry", "frobnicate", "unknown action"),
         ("/investigate", "chat since yesterday-ish", "is not a time"),
         ("/rollback", "nope", "not declared"),

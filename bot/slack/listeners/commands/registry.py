@@ -53,8 +53,13 @@ def _gc(rt: SlackRuntime, q: parse.RegistryQuery, actor: str, respond: Respond) 
             response_type="ephemeral" if q.dry_run else "in_channel")
 
 
-def digest_here(rt: SlackRuntime, channel_id: str | None, channel_name: str | None) -> Message:
-    """Today's digest for the models this channel's scheduled digest covers (else all)."""
+RESPONSES = 4  # Slack takes five posts to one response_url: four parts and a note
+
+
+def digest_here(rt: SlackRuntime, channel_id: str | None,
+                channel_name: str | None) -> list[Message]:
+    """Today's digest for the models this channel's scheduled digest covers (else all), in
+    as many messages as Slack needs."""
     here = next((d.channel for d in rt.config.schedule.digest
                  if is_channel(d.channel, channel_id, channel_name)), channel_id or "")
     return compose_digest(rt.playbook, here, channel_text(channel_id or channel_name))[1]
@@ -67,8 +72,13 @@ def register(app: App, rt: SlackRuntime) -> None:
         ack()
         query = parse.registry(command.get("text", ""))
         if query.action == "digest":
-            respond(**digest_here(rt, command.get("channel_id"), command.get("channel_name")),
-                    response_type="in_channel")
+            parts = digest_here(rt, command.get("channel_id"), command.get("channel_name"))
+            for part in parts[:RESPONSES]:  # Slack takes five answers on a response_url
+                respond(**part, response_type="in_channel")
+            if len(parts) > RESPONSES:
+                respond(f"{len(parts) - RESPONSES} more part(s) of this digest did not fit in "
+                        "an answer: the scheduled digest posts every part in its thread, and "
+                        "`playbook digest --print` shows them all.", response_type="ephemeral")
             return
         if query.action == "gc":
             if query.model:
