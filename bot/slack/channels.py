@@ -1,8 +1,10 @@
 """Channels as playbook.toml names them: an id (C0123ABCD) or a name (#incidents).
 
-Slash commands carry both the channel's id and its name, so the incident-channel rule holds
-whichever form the config uses. APIs that need an id (conversations.members) get one through
-conversations.list, cached, since channel ids never change.
+A request is matched to a configured channel by id only: names change (a renamed channel keeps
+its id), and a slash command from a private channel may arrive with `channel_name`
+"privategroup". Names are resolved to ids through conversations.list (public channels, and the
+private ones the bot is in), cached, and listed again on a miss, so a rename or a channel
+created since is seen at the next request that needs it.
 """
 
 from __future__ import annotations
@@ -15,12 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.shared.slack_ids import SLACK_CHANNEL, bare
 from bot.slack.errors import SlackCallFailed, slack_error
 
-
-def is_channel(ref: str, channel_id: str | None, channel_name: str | None) -> bool:
-    want = bare(ref)
-    if SLACK_CHANNEL.match(want):
-        return want == channel_id
-    return bool(channel_name) and want.lower() == (channel_name or "").lower()
+PAGE = 200  # Slack's advice: at most 200 a page
 
 
 class ChannelDirectory:
@@ -35,24 +32,49 @@ class ChannelDirectory:
         if SLACK_CHANNEL.match(want):
             return want
         with self._lock:
-            if want.lower() in self._ids:
-                return self._ids[want.lower()]
+            cached = self._ids.get(want.lower())
+        found = cached or self._listed().get(want.lower())
+        if found is None:
+            raise SlackCallFailed(f"finding channel #{want}", "channel_not_found")
+        return found
+
+    def matches(self, ref: str, channel_id: str | None, channel_name: str | None = None) -> bool:
+        """Whether the channel a request came from (its id) is the one playbook.toml names
+        (`ref`), by id. The cached id of a name is trusted only while the request does not
+        say otherwise (its own name, where Slack gives a real one, is that name); a miss or
+        a contradiction lists the channels again, so a channel renamed or re-created since
+        is judged as it is now."""
+        want = bare(ref)
+        if not channel_id:
+            return False
+        if SLACK_CHANNEL.match(want):
+            return want == channel_id
+        with self._lock:
+            cached = self._ids.get(want.lower())
+        said = (channel_name or "").lower()
+        if cached == channel_id and said in ("", "privategroup", want.lower()):
+            return True
+        found = self._listed().get(want.lower())
+        if found is None:
+            raise SlackCallFailed(f"finding channel #{want}", "channel_not_found")
+        return found == channel_id
+
+    def _listed(self) -> dict[str, str]:
+        """Every channel the bot can see, by name, listed now (and cached)."""
+        names: dict[str, str] = {}
         cursor = None
         try:
             while True:
                 page = self._client.conversations_list(
-                    types="public_channel,private_channel", exclude_archived=True, limit=1000,
+                    types="public_channel,private_channel", exclude_archived=True, limit=PAGE,
                     cursor=cursor)
                 for c in page.get("channels") or []:
-                    with self._lock:
-                        self._ids[str(c["name"]).lower()] = str(c["id"])
+                    names[str(c["name"]).lower()] = str(c["id"])
                 cursor = (page.get("response_metadata") or {}).get("next_cursor")
                 if not cursor:
                     break
         except SlackApiError as exc:
-            raise slack_error(f"finding channel #{want}", exc) from exc
+            raise slack_error("listing the channels the bot can see", exc) from exc
         with self._lock:
-            found = self._ids.get(want.lower())
-        if found is None:
-            raise SlackCallFailed(f"finding channel #{want}", "channel_not_found")
-        return found
+            self._ids = names
+        return names

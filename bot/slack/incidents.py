@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from bot.slack.blocks.common import channel as channel_text
-from bot.slack.channels import is_channel
+from bot.slack.channels import ChannelDirectory
 from core.config import ModelPolicy
 from core.errors import Refused
 
@@ -14,11 +14,12 @@ KIND = "incident"
 log = logging.getLogger("playbook.slack")
 
 
-def require_incident_channel(policy: ModelPolicy, channel_id: str | None,
-                             channel_name: str | None) -> None:
-    """Rollbacks happen where the incident is handled (when the model names that channel)."""
-    if policy.incident_channel and not is_channel(policy.incident_channel, channel_id,
-                                                  channel_name):
+def require_incident_channel(channels: ChannelDirectory, policy: ModelPolicy,
+                             channel_id: str | None, channel_name: str | None) -> None:
+    """Rollbacks happen where the incident is handled (when the model names that channel),
+    judged by the channel's id (a private or renamed channel is the same channel)."""
+    if policy.incident_channel and not channels.matches(policy.incident_channel, channel_id,
+                                                        channel_name):
         where = channel_text(policy.incident_channel)
         raise Refused(f"rollbacks of {policy.name} run only in {where}, its incident channel",
                       hint=f"run `/rollback {policy.name}` in {where}, so the incident record "

@@ -47,6 +47,10 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.members: dict[str, list[str]] = {}  # channel id -> user ids
         self.channels: dict[str, str] = {}  # channel name -> id
+        self.page_size = 2  # lists come in pages this small, as a cursor test needs
+        # Channels the bot is not in (by id): Slack refuses uploads there (not_in_channel),
+        # and posts too unless the channel is public (chat:write.public): channel_not_found.
+        self.bot_left: set[str] = set()
         self.groups: dict[str, list[str]] = {}  # user group id -> user ids
         self.handles: dict[str, str] = {}  # user group handle -> id
         self.identity: dict[str, Any] = {}  # what auth.test answers besides team T1's bot
@@ -190,6 +194,14 @@ class FakeSlack:
     def _channel_id(self, ref: str) -> str:
         return self.channels.get(ref.lstrip("#"), ref.lstrip("#"))
 
+    def _page(self, items: list[Any], p: dict[str, Any]) -> tuple[list[Any], str]:
+        """One page, as Slack pages lists: at most `limit` (and at most this stand-in's
+        small `page_size`, so a caller that reads only the first page misses the rest)."""
+        start = int(str(p.get("cursor") or "0").removeprefix("next:") or 0)
+        size = min(int(p.get("limit") or self.page_size), self.page_size)
+        end = start + size
+        return items[start:end], (f"next:{end}" if end < len(items) else "")
+
     @staticmethod
     def refusal(method: str, p: dict[str, Any]) -> tuple[str, str] | None:
         """Slack's own refusal of what was sent (bot.shared.slack_rules), or None."""
@@ -206,6 +218,8 @@ class FakeSlack:
                     **self.identity}
         if method == "chat.postMessage":
             channel = self._channel_id(str(p.get("channel", "")))
+            if channel in self.bot_left and not channel.startswith("C"):
+                return {"ok": False, "error": "channel_not_found"}  # private, DM: unseen
             return {"ok": True, "channel": channel, "ts": self._next_ts(),
                     "message": {"text": p.get("text"), "blocks": p.get("blocks")}}
         if method == "chat.update":
@@ -216,11 +230,12 @@ class FakeSlack:
             members = self.members.get(str(p.get("channel")))
             if members is None:
                 return {"ok": False, "error": "channel_not_found"}
-            return {"ok": True, "members": members, "response_metadata": {"next_cursor": ""}}
+            page, cursor = self._page(members, p)
+            return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
         if method == "conversations.list":
-            return {"ok": True, "channels": [{"id": i, "name": n}
-                                             for n, i in self.channels.items()],
-                    "response_metadata": {"next_cursor": ""}}
+            page, cursor = self._page([{"id": i, "name": n} for n, i in self.channels.items()],
+                                      p)
+            return {"ok": True, "channels": page, "response_metadata": {"next_cursor": cursor}}
         if method == "usergroups.users.list":
             users = self.groups.get(str(p.get("usergroup")))
             if users is None:
@@ -235,6 +250,8 @@ class FakeSlack:
             file_id = f"F{next(self._ts):06d}"
             return {"ok": True, "file_id": file_id, "upload_url": f"{self.base}/upload/{file_id}"}
         if method == "files.completeUploadExternal":
+            if self._channel_id(str(p.get("channel_id") or "")) in self.bot_left:
+                return {"ok": False, "error": "not_in_channel"}  # even in a public channel
             files = p.get("files")
             files = json.loads(files) if isinstance(files, str) else files or []
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")}

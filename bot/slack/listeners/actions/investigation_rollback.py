@@ -24,8 +24,8 @@ def register(app: App, rt: SlackRuntime) -> None:
         ack()
         seen = json.loads(action["value"])
         channel = body.get("channel") or {}
-        require_incident_channel(rt.config.model(seen["model"]), channel.get("id"),
-                                 channel.get("name"))
+        require_incident_channel(rt.channels, rt.config.model(seen["model"]),
+                                 channel.get("id"), channel.get("name"))
         order = Rollback.parse(model=seen["model"], actor=body["user"]["id"],
                                symptom="regression confirmed by an investigation",
                                expected_revision=seen.get("revision"),

@@ -19,7 +19,6 @@ from bot.slack.blocks.registry import (
     version_detail,
     versions_list,
 )
-from bot.slack.channels import is_channel
 from bot.slack.digest import compose_digest
 from bot.slack.errors import reports_errors
 from bot.slack.runtime import SlackRuntime
@@ -61,7 +60,8 @@ def digest_here(rt: SlackRuntime, channel_id: str | None,
     """Today's digest for the models this channel's scheduled digest covers (else all), in
     as many messages as Slack needs."""
     here = next((d.channel for d in rt.config.schedule.digest
-                 if is_channel(d.channel, channel_id, channel_name)), channel_id or "")
+                 if rt.channels.matches(d.channel, channel_id, channel_name)),
+                channel_id or "")
     return compose_digest(rt.playbook, here, channel_text(channel_id or channel_name))[1]
 
 

@@ -26,8 +26,8 @@ def register(app: App, rt: SlackRuntime) -> None:
         ack()
         order = parse.rollback(command.get("text", ""), command["user_id"]).model_copy(
             update={"channel": command["channel_id"]})
-        require_incident_channel(rt.config.model(order.model), command.get("channel_id"),
-                                 command.get("channel_name"))
+        require_incident_channel(rt.channels, rt.config.model(order.model),
+                                 command.get("channel_id"), command.get("channel_name"))
         def roll_back() -> None:
             result = rollback(order, rt.ctx)
             respond(f"{rolled_back(result.incident)}; confirmed: {result.incident.confirmation}.",
