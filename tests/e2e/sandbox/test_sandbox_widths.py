@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from browser_support import chromium, fail_on_page_errors, screenshot
+from sandbox_process import SandboxServer
 from testkit.waiting import LIMIT_S
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page, ViewportSize
-    from sandbox_process import SandboxServer
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1440, "height": 900}
@@ -160,8 +160,8 @@ def go_to(page: Page, name: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_be_focused()  # what was picked
 
 
-def test_an_approval_card_and_the_app_home_fit_the_window(sandbox_server: SandboxServer,
-                                                          page: Page) -> None:
+def an_approval_card_and_the_app_home_fit_the_window(sandbox_server: SandboxServer,
+                                                     page: Page) -> None:
     from playwright.sync_api import expect
 
     version = candidate(sandbox_server, "triage")
@@ -207,8 +207,8 @@ def test_an_approval_card_and_the_app_home_fit_the_window(sandbox_server: Sandbo
     shot(page, "04-app-home")
 
 
-def test_another_channel_is_in_reach_and_answers_registry_help(sandbox_server: SandboxServer,
-                                                               page: Page) -> None:
+def another_channel_is_in_reach_and_answers_registry_help(sandbox_server: SandboxServer,
+                                                          page: Page) -> None:
     from playwright.sync_api import expect
 
     page.goto(sandbox_server.base_url + "/")
@@ -239,8 +239,8 @@ def test_another_channel_is_in_reach_and_answers_registry_help(sandbox_server: S
     shot(page, "05-registry-help-in-incidents")
 
 
-def test_a_thread_opens_inside_the_window_and_closes(sandbox_server: SandboxServer,
-                                                    page: Page) -> None:
+def a_thread_opens_inside_the_window_and_closes(sandbox_server: SandboxServer,
+                                               page: Page) -> None:
     from playwright.sync_api import expect
 
     page.goto(sandbox_server.base_url + "/?channel=C0SB02")
@@ -271,3 +271,11 @@ def test_a_thread_opens_inside_the_window_and_closes(sandbox_server: SandboxServ
     expect(replies).to_be_focused()
     composer_in_view(page, "incidents")
     shot(page, "07-thread-closed")
+
+
+def test_the_page_fits_from_a_phone_to_a_wide_screen(sandbox_server: SandboxServer,
+                                                    page: Page) -> None:
+    """Each width in one sandbox (a server start is most of the cost), three stories in it."""
+    an_approval_card_and_the_app_home_fit_the_window(sandbox_server, page)
+    another_channel_is_in_reach_and_answers_registry_help(sandbox_server, page)
+    a_thread_opens_inside_the_window_and_closes(sandbox_server, page)
