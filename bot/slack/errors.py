@@ -30,6 +30,14 @@ HINTS = {
                      "reinstall",
     "no_such_subteam": "approver_group in playbook.toml names no Slack user group",
 }
+# The same errors where the bot wrote to a person (a DM, as for an App Home click).
+DM_HINTS = {
+    "channel_not_found": "Slack would not open a direct message with that person (a guest "
+                         "account, a deactivated one, or the app's Messages tab turned off in "
+                         "its settings); use a channel instead",
+    "not_in_channel": "Slack would not open a direct message with that person; use a channel "
+                      "instead",
+}
 
 
 class SlackCallFailed(PlaybookError):
@@ -40,17 +48,19 @@ class SlackCallFailed(PlaybookError):
 
     code = "SLACK_CALL_FAILED"
 
-    def __init__(self, action: str, error: str, *, done: str | None = None) -> None:
-        super().__init__(f"{action} failed: Slack said `{error}`",
-                         hint=HINTS.get(error, "see https://api.slack.com/methods for the "
-                                               "error code"))
+    def __init__(self, action: str, error: str, *, done: str | None = None,
+                 to_a_person: bool = False) -> None:
+        hint = (DM_HINTS.get(error) if to_a_person else None) or HINTS.get(
+            error, "see https://api.slack.com/methods for the error code")
+        super().__init__(f"{action} failed: Slack said `{error}`", hint=hint)
         self.error = error
         self.done = done
 
 
-def slack_error(action: str, exc: SlackApiError) -> SlackCallFailed:
+def slack_error(action: str, exc: SlackApiError, *, to_a_person: bool = False
+                ) -> SlackCallFailed:
     error = exc.response.get("error") if exc.response is not None else None
-    return SlackCallFailed(action, str(error or exc))
+    return SlackCallFailed(action, str(error or exc), to_a_person=to_a_person)
 
 
 def report(error: BaseException, respond: Reply | None) -> None:

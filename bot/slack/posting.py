@@ -12,6 +12,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.shared.slack_ids import SLACK_USER
 from bot.slack.blocks.common import Message
 from bot.slack.blocks.common import channel as channel_text
 from bot.slack.errors import slack_error
@@ -29,7 +30,9 @@ class Poster:
                                                    blocks=msg["blocks"], thread_ts=thread_ts,
                                                    unfurl_links=False)
         except SlackApiError as exc:
-            failed = slack_error(f"posting to {channel_text(channel)}", exc)
+            failed = slack_error(f"posting to {channel_text(channel)}", exc,
+                                 to_a_person=bool(SLACK_USER.match(channel))
+                                 or channel.startswith("D"))
             failed.done = done
             raise failed from exc
         return str(answer["channel"]), str(answer["ts"])

@@ -114,8 +114,8 @@ def approval_card(view: CardView) -> Message:
     if view.canary is not None:
         blocks.insert(2, section(canary_line(view.canary)))
     if live:
-        blocks.append(actions(
-            f"approval:{r.id}",
+        blocks.append(actions(  # a new block id with each approval: a client shows it afresh
+            f"approval:{r.id}:{len(r.approvals)}",
             button("Approve", APPROVE, r.id, style="primary"),
             button("Reject", REJECT, r.id, style="danger", confirm=confirm_dialog(
                 "Reject this promotion?",

@@ -181,6 +181,9 @@ def test_regulated_needs_two_distinct_approvers_and_shows_the_first(slack: Harne
     assert _has_buttons(waiting)
     assert "Approved by <@UBEN>" in _blocks(waiting) and "1 more" in _blocks(waiting)
     assert slack.production("strict") is None
+    ids = [[b.get("block_id") for b in c.params["blocks"] if b["type"] == "actions"]
+           for c in (card, waiting)]
+    assert ids[0] != ids[1]  # the updated card's buttons are new blocks to Slack's clients
 
     twice = _click(slack, APPROVE, request_id, "UBEN")
     assert twice is not None and "already approved" in twice["text"]

@@ -101,6 +101,10 @@ def test_errors_say_what_how_to_fix_and_what_already_happened() -> None:
     # mrkdwn, escaped as Slack wants it ("->" shows as typed)
     assert text.startswith("Rolled back chat@b -&gt; chat@a But: posting to #x failed")
     assert "/invite" in text
+    # Written to a person (a DM), Slack's channel_not_found is not about playbook.toml.
+    dm = SlackCallFailed("posting to <@U1>", "channel_not_found", to_a_person=True)
+    assert "direct message" in str(dm.hint) and "playbook.toml" not in str(dm.hint)
+    assert "playbook.toml" in str(SlackCallFailed("posting to #x", "channel_not_found").hint)
     crash = error_message(RuntimeError("boom"))
     assert "RuntimeError" in crash["text"] and "boom" not in crash["text"]
 
