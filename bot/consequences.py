@@ -57,8 +57,10 @@ def for_this_process(app: App) -> Iterator[Dispatcher]:
 
 def digest_messages(app: App, channel: str) -> list[dict[str, Any]]:
     """Today's digest for `channel` as the Slack messages it would be (`digest --print`)."""
+    from bot.slack import names
     from bot.slack.digest import compose_digest
 
+    names.use(app.settings.env.slack_command_prefix)  # as the posted digest names commands
     return [dict(part) for part in compose_digest(app, channel)[1]]
 
 

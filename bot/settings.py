@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bot.shared.slack_commands import prefix_problem
 from core.errors import ConfigError
 
 MiB = 1024 * 1024
@@ -42,6 +43,7 @@ class Environment(BaseSettings):
     slack_api_url: str | None = Field(None, alias="SLACK_API_URL")
     slack_workers: int = Field(8, ge=1, alias="SLACK_WORKERS")
     slack_lease_s: float = Field(90.0, ge=1, le=3600, alias="PLAYBOOK_SLACK_LEASE_S")
+    slack_command_prefix: str = Field("", alias="SLACK_COMMAND_PREFIX")  # pb-: /pb-rollback
     # the HTTP API
     api_max_body_bytes: int = Field(10 * MiB, gt=0, alias="PLAYBOOK_API_MAX_BODY_BYTES")
     api_token_cache_s: float = Field(5.0, ge=0, alias="PLAYBOOK_API_TOKEN_CACHE_S")
@@ -76,6 +78,28 @@ class Environment(BaseSettings):
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
+    @field_validator("slack_command_prefix")
+    @classmethod
+    def _slack_command_prefix(cls, value: str) -> str:
+        problem = prefix_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+
+class _Given(Environment):
+    """The same settings from given variables only: the process environment is not read, so
+    a mapping (a test's, or `Settings.with_env`'s) says everything, and leaving a variable out
+    of it, or giving it empty, unsets it."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
+                                   *rest: PydanticBaseSettingsSource,
+                                   **named: PydanticBaseSettingsSource
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
 
 def environment(env: Mapping[str, str] | None = None) -> Environment:
     """The environment's settings (`env` instead of os.environ, for tests and the sandbox)."""
@@ -89,7 +113,7 @@ def environment(env: Mapping[str, str] | None = None) -> Environment:
     try:
         if env is None:
             return Environment()
-        return Environment.model_validate({k: v for k, v in env.items() if v.strip()})
+        return _Given.model_validate({k: v for k, v in env.items() if v.strip()})
     except ValidationError as exc:
         problems = []
         for e in exc.errors():

@@ -4,6 +4,7 @@ that check core/ never imports SQLAlchemy are not fooled by a conftest that did.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +26,19 @@ DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 hypothesis_settings.register_profile(
     "playbook", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.load_profile("playbook")
+
+
+@pytest.fixture(autouse=True)
+def _slack_commands_unprefixed() -> Iterator[None]:
+    """A test that built a Slack app with SLACK_COMMAND_PREFIX set the process's prefix
+    (bot.slack.names); put it back, so no other test meets `/pb-rollback` by chance. Looked
+    up, not imported: unit tests of core must not load Slack."""
+    names = sys.modules.get("bot.slack.names")
+    before = names.prefix() if names is not None else ""
+    yield
+    names = sys.modules.get("bot.slack.names")
+    if names is not None:
+        names.use(before)
 
 
 @pytest.fixture(scope="session")

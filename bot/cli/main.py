@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
-from bot.cli.parser import REMOTE, build_parser, handler_of
+from bot.cli.parser import REMOTE, build_parser, handler_of, needs_app
 from bot.shared.render import Out, dumps
 from core.errors import ConfigError, PlaybookError
 
@@ -51,12 +51,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(config=args.config, home=args.home, database=args.database,
                                  actor=args.actor, migrate=args.migrate)
         server = remote.server_of(args, settings.env)
-        if server and args.handler is not None and args.command not in REMOTE:
+        if server and needs_app(args) and args.command not in REMOTE:
             parser.error(f"{args.command} runs where the database is, not with --server; "
                          f"over HTTP: {', '.join(sorted(REMOTE))}")
         handler = handler_of(args)
         if handler is None:
             out = init(settings.config_path, args.print)
+        elif not needs_app(args):
+            out = handler(args, settings)
         elif server:
             out = remote.run(args, server, settings.env)
         else:

@@ -26,6 +26,12 @@ def handler_of(args: argparse.Namespace) -> Callable[..., Any] | None:
     return found
 
 
+def needs_app(args: argparse.Namespace) -> bool:
+    """Whether the command runs on the composed app (database, playbook.toml); one declared
+    with `app=False` (`slack manifest`) gets only the settings, and runs anywhere."""
+    return args.handler is not None and bool(getattr(args, "app", True))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="playbook", description="Run the seven plays of AI model version control.")
@@ -55,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=None)
 
     for declare in (_registry, _promotion, _incident, _audit, _serve, _tokens, _canary,
-                    _schedule, _outbox, _db, _webhooks, _imports):
+                    _schedule, _outbox, _db, _webhooks, _imports, _slack):
         declare(sub)
     return parser
 
@@ -321,6 +327,27 @@ def _db(sub: Any) -> None:
             ("upgrade", "db:cmd_upgrade", "migrate the schema to this Playbook's")):
         a = actions.add_parser(name, help=text)
         a.set_defaults(handler=handler, schema="leave")
+
+
+def _slack(sub: Any) -> None:
+    p = sub.add_parser("slack", help="the Slack app: print its manifest")
+    actions = p.add_subparsers(dest="slack_action", required=True, metavar="ACTION")
+    m = actions.add_parser(
+        "manifest", help="print the app manifest (JSON) to create or update the Slack app from",
+        description="The manifest with this workspace's command names and request URL, for "
+                    "Slack's Create New App -> From an app manifest (docs/slack.md). Needs no "
+                    "playbook.toml and no database.")
+    m.add_argument("--prefix", metavar="PREFIX",
+                   help="put PREFIX in front of every command, e.g. pb- for /pb-rollback "
+                        "(default: $SLACK_COMMAND_PREFIX, which the server must have too; "
+                        "'' for none)")
+    where = m.add_mutually_exclusive_group()
+    where.add_argument("--url", metavar="URL",
+                       help="where Slack sends commands, clicks and events: "
+                            "https://HOST/slack/events (default: the example URL, to replace)")
+    where.add_argument("--socket-mode", action="store_true",
+                       help="for `serve --socket-mode`: Socket Mode on, no request URL")
+    m.set_defaults(handler="manifest:cmd_manifest", app=False)
 
 
 def _webhooks(sub: Any) -> None:

@@ -49,9 +49,13 @@ class Sandbox:
     closing: threading.Event = field(default_factory=threading.Event)  # set: server stopping
 
     def env(self) -> dict[str, str]:
-        """What the Slack app reads from the environment: all it knows of the sandbox."""
+        """What the Slack app reads from the environment: all it knows of the sandbox. No
+        command prefix (an empty value unsets it): the pretend workspace has no other app
+        to collide with, and its page, tips and relay know the commands as the manifest
+        declares them, unprefixed."""
         return {"SLACK_API_URL": f"{self.slack_url}{slack_api.PREFIX}/api/",
-                "SLACK_BOT_TOKEN": self.token, "SLACK_SIGNING_SECRET": self.secret}
+                "SLACK_BOT_TOKEN": self.token, "SLACK_SIGNING_SECRET": self.secret,
+                "SLACK_COMMAND_PREFIX": ""}
 
     def standin(self) -> FastAPI:
         """The Web API stand-in as an app of its own, for its own server."""

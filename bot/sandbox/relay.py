@@ -118,7 +118,9 @@ class Relay:
         trigger, url = self._respond_to(ResponseTarget(user, channel_id, None))
         body = urlencode({
             "token": "sandbox", "team_id": TEAM_ID, "team_domain": TEAM_DOMAIN,
-            "channel_id": channel_id, "channel_name": channel_name, "user_id": user,
+            "channel_id": channel_id,
+            # as Slack names them: a DM "directmessage" (a private channel "privategroup")
+            "channel_name": "directmessage" if found.is_dm else channel_name, "user_id": user,
             "user_name": who["name"], "command": command,
             "text": as_slack_sends(text.strip()),
             "api_app_id": APP_ID, "is_enterprise_install": "false", "response_url": url,

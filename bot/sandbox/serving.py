@@ -141,8 +141,12 @@ def serve_sandbox(app: App, *, host: str, port: int, with_seed: bool, why: str) 
         sandbox: Sandbox = create_sandbox(
             app.config, base_url=local_url(host, int(sock.getsockname()[1])),
             slack_url=local_url("127.0.0.1", int(slack_sock.getsockname()[1])))
+        prefix = app.settings.env.slack_command_prefix
         app = replace(app, settings=app.settings.with_env(**sandbox.env()))
         say(why)
+        if prefix:
+            say(f"playbook: SLACK_COMMAND_PREFIX={prefix} is for a real workspace; the "
+                "sandbox's commands keep their plain names (/rollback, /promote, ...).")
         if with_seed:
             tell_seeded(app, seed(app.ctx, sandbox.workspace))
         sandbox.workspace.tips_source = live_tips(lambda: app.ctx)

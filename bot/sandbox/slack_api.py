@@ -75,6 +75,7 @@ class WebApi:
             "auth.test": self.auth_test, "chat.postMessage": self.post_message,
             "chat.update": self.update, "chat.postEphemeral": self.post_ephemeral,
             "conversations.members": self.members, "conversations.list": self.list_channels,
+            "conversations.info": self.info,
             "usergroups.users.list": self.group_users, "usergroups.list": self.groups,
             "views.publish": self.publish, "files.getUploadURLExternal": self.upload_url,
             "files.completeUploadExternal": self.complete_upload}
@@ -105,6 +106,12 @@ class WebApi:
 
     def members(self, p: Params) -> Params:
         return {"members": self.ws.members(_required(p, "channel")), **NO_MORE}
+
+    def info(self, p: Params) -> Params:
+        channel = self.ws.channel(_required(p, "channel"))
+        return {"channel": {"id": channel.id, "name": channel.name, "is_im": channel.is_dm,
+                            "is_private": channel.is_dm,
+                            "is_member": BOT_USER in channel.members or not channel.is_dm}}
 
     def list_channels(self, _: Params) -> Params:
         found = [{"id": c.id, "name": c.name, "is_channel": True, "is_member": True,

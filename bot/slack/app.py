@@ -25,7 +25,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.bootstrap import App as Playbook
 from bot.dispatcher import owner_id
-from bot.slack import errors
+from bot.slack import errors, names
 from bot.slack.background import CountingExecutor
 from bot.slack.inbox import Inbox
 from bot.slack.link import SlackLink
@@ -78,6 +78,7 @@ def build_slack_app(playbook: Playbook, settings: SlackSettings) -> tuple[App, S
     starts degraded and keeps trying (bot.slack.link). What auth.test answers decides which
     requests are accepted and authorizes them (bot.slack.workspace_rule)."""
     logging.getLogger("slack_bolt.App").addFilter(TOKEN_GIVEN_TWICE)
+    names.use(settings.command_prefix)  # before any listener registers under its name
     client = web_client(settings)
     link = SlackLink(client, settings.api_url,
                      lambda status: playbook.dependencies.__setitem__("slack", status))
@@ -100,4 +101,5 @@ def build_slack_app(playbook: Playbook, settings: SlackSettings) -> tuple[App, S
 
 def posting_runtime(playbook: Playbook, settings: SlackSettings) -> SlackRuntime:
     """A runtime that only posts (the CLI's digest and rehearsal): no Bolt app, no listeners."""
+    names.use(settings.command_prefix)  # its posts name commands as the workspace types them
     return build_runtime(playbook, web_client(settings), 1, CountingExecutor(1, "slack-cli"))

@@ -59,6 +59,20 @@ class ChannelDirectory:
             raise SlackCallFailed(f"finding channel #{want}", "channel_not_found")
         return found == channel_id
 
+    def can_post(self, channel_id: str) -> bool:
+        """Whether the bot may post in this conversation: a member, or a public channel
+        (chat:write.public). A private channel or DM it is not in is invisible to it
+        (conversations.info says channel_not_found); any other answer is taken as yes, so
+        that a Slack hiccup never stops a play (the post itself then says what failed)."""
+        try:
+            info = self._client.conversations_info(channel=channel_id).get("channel") or {}
+        except SlackApiError as exc:
+            error = exc.response.get("error") if exc.response is not None else None
+            return error != "channel_not_found"
+        if info.get("is_im") or info.get("is_mpim"):
+            return bool(info.get("is_member", True))
+        return bool(info.get("is_member")) or not info.get("is_private", False)
+
     def _listed(self) -> dict[str, str]:
         """Every channel the bot can see, by name, listed now (and cached)."""
         names: dict[str, str] = {}

@@ -7,6 +7,7 @@ import logging
 
 from bot.slack.blocks.common import channel as channel_text
 from bot.slack.channels import ChannelDirectory
+from bot.slack.names import command
 from core.config import ModelPolicy
 from core.errors import Refused
 
@@ -22,5 +23,5 @@ def require_incident_channel(channels: ChannelDirectory, policy: ModelPolicy,
                                                         channel_name):
         where = channel_text(policy.incident_channel)
         raise Refused(f"rollbacks of {policy.name} run only in {where}, its incident channel",
-                      hint=f"run `/rollback {policy.name}` in {where}, so the incident record "
-                           "lands where the incident is handled")
+                      hint=f"run `{command('rollback')} {policy.name}` in {where}, so the "
+                           "incident record lands where the incident is handled")

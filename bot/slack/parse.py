@@ -3,7 +3,8 @@
 Grammar (also shown by `/registry help`): words in order, a few keywords (`to`, `since`, `from`,
 `prompt`, `config`, ...), and `because ...` last, taking the rest of the line verbatim so a
 symptom may say anything. Double quotes group words (Slack's curly quotes count too). Anything
-malformed raises InvalidInput whose hint is the usage line with an example.
+malformed raises InvalidInput whose hint is the usage line with an example, the command named
+as this workspace types it (bot.slack.names: `/pb-rollback` with a prefix).
 """
 
 from __future__ import annotations
@@ -15,47 +16,43 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.shared.slack_commands import BY_NAME
 from bot.shared.timeparse import parse_time
+from bot.slack.names import command
 from core.commands import Audit, Investigate, Promote, Rollback
 from core.errors import InvalidInput
 
-USAGE: dict[str, tuple[str, str]] = {
-    "/rollback": ("/rollback <model> [to <version>] [because <symptom>]",
-                  "/rollback chat because answers are empty"),
-    "/promote": ("/promote <model> <version> [override <why>] [because <reason>]",
-                 "/promote chat chat@1a2b3c4d because better recall"),
-    "/experiment": ('/experiment <model> <name> from <version> [prompt "<text>"] '
-                    "[config key=value ...] [weights <ref>] [index <ref>] [because <reason>]",
-                    '/experiment chat terse from chat@1a2b3c4d prompt "Answer briefly." '
-                    "because shorter answers"),
-    "/audit": ("/audit <request-id>", "/audit req-8f2c01"),
-    "/investigate": ("/investigate <model> [since <time>]",
-                     "/investigate chat since 2h ago"),
-    "/rehearse": ("/rehearse <model>", "/rehearse chat"),
-    "/registry": ("/registry versions|show|history|diff|gc|help ...", "/registry versions chat"),
-}
+# `/registry`'s actions: what follows `/registry`, and an example.
 REGISTRY_USAGE: dict[str, tuple[str, str]] = {
-    "versions": ("/registry versions <model> [limit <n>]", "/registry versions chat limit 5"),
-    "show": ("/registry show <version>", "/registry show chat@1a2b3c4d"),
-    "history": ("/registry history <model> [tag <tag>] [limit <n>]",
-                "/registry history chat tag production"),
-    "diff": ("/registry diff <version> <version>",
-             "/registry diff chat@1a2b3c4d chat@5e6f7a8b"),
-    "gc": ("/registry gc [<model>] [dry-run]", "/registry gc chat dry-run"),
-    "digest": ("/registry digest", "/registry digest"),
-    "help": ("/registry help", "/registry help"),
+    "versions": ("versions <model> [limit <n>]", "versions chat limit 5"),
+    "show": ("show <version>", "show chat@1a2b3c4d"),
+    "history": ("history <model> [tag <tag>] [limit <n>]", "history chat tag production"),
+    "diff": ("diff <version> <version>", "diff chat@1a2b3c4d chat@5e6f7a8b"),
+    "gc": ("gc [<model>] [dry-run]", "gc chat dry-run"),
+    "digest": ("digest", "digest"),
+    "help": ("help", "help"),
 }
 QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
 
 
-def usage_hint(command: str, sub: str | None = None) -> str:
-    line, example = REGISTRY_USAGE[sub] if sub else USAGE[command]
+def usage(name: str, sub: str | None = None) -> tuple[str, str]:
+    """(usage line, example) of a command (or a `/registry` action), as this workspace types
+    the command (bot.slack.names)."""
+    typed = command(name)
+    line, example = REGISTRY_USAGE[sub] if sub else (BY_NAME[name].usage,
+                                                     BY_NAME[name].example)
+    return f"{typed} {line}", f"{typed} {example}"
+
+
+def usage_hint(name: str, sub: str | None = None) -> str:
+    line, example = usage(name, sub)
     return f"usage: `{line}`, e.g. `{example}`"
 
 
-def _bad(command: str, message: str, sub: str | None = None) -> InvalidInput:
-    return InvalidInput(f"{command} {sub}" if sub else command, message,
-                        hint=usage_hint(command, sub))
+def _bad(name: str, message: str, sub: str | None = None) -> InvalidInput:
+    typed = command(name)
+    return InvalidInput(f"{typed} {sub}" if sub else typed, message,
+                        hint=usage_hint(name, sub))
 
 
 def _split_because(text: str) -> tuple[str, str]:
@@ -76,14 +73,14 @@ def _split_first(text: str, word: str) -> tuple[str, str | None]:
     return text, None
 
 
-def _words(command: str, head: str, sub: str | None = None) -> list[str]:
+def _words(name: str, head: str, sub: str | None = None) -> list[str]:
     try:
         return shlex.split(head)
     except ValueError as exc:
-        raise _bad(command, f"cannot read the text ({exc})", sub) from exc
+        raise _bad(name, f"cannot read the text ({exc})", sub) from exc
 
 
-def _clauses(command: str, words: list[str], keys: set[str], sub: str | None = None, *,
+def _clauses(name: str, words: list[str], keys: set[str], sub: str | None = None, *,
              multi: frozenset[str] = frozenset()) -> tuple[list[str], dict[str, list[str]]]:
     """Positional words up to the first keyword, then `keyword value` pairs; a `multi`
     keyword takes every following `key=value` word."""
@@ -95,17 +92,17 @@ def _clauses(command: str, words: list[str], keys: set[str], sub: str | None = N
         key = word.lower()
         if key in keys:
             if key in found:
-                raise _bad(command, f"`{word}` is given twice", sub)
+                raise _bad(name, f"`{word}` is given twice", sub)
             j = i + 1
             while j < len(words) and (j == i + 1 or key in multi) and \
                     words[j].lower() not in keys and (key not in multi or "=" in words[j]):
                 j += 1
             if j == i + 1:
-                raise _bad(command, f"`{word}` needs a value after it", sub)
+                raise _bad(name, f"`{word}` needs a value after it", sub)
             found[key] = words[i + 1:j]
             i = j
         elif found:
-            raise _bad(command, f"unexpected `{word}`", sub)
+            raise _bad(name, f"unexpected `{word}`", sub)
         else:
             positional.append(word)
             i += 1
@@ -117,25 +114,25 @@ def _one(found: dict[str, list[str]], key: str) -> str | None:
     return values[0] if values else None
 
 
-def _positional(command: str, words: list[str], names: list[str],
+def _positional(name: str, words: list[str], names: list[str],
                 sub: str | None = None) -> list[str]:
     if len(words) < len(names):
-        raise _bad(command, f"missing <{names[len(words)]}>", sub)
+        raise _bad(name, f"missing <{names[len(words)]}>", sub)
     if len(words) > len(names):
-        raise _bad(command, f"unexpected `{' '.join(words[len(names):])}`", sub)
+        raise _bad(name, f"unexpected `{' '.join(words[len(names):])}`", sub)
     return words
 
 
 def rollback(text: str, actor: str) -> Rollback:
     head, because = _split_because(text)
-    pos, kw = _clauses("/rollback", _words("/rollback", head), {"to"})
-    (model,) = _positional("/rollback", pos, ["model"])
+    pos, kw = _clauses("rollback", _words("rollback", head), {"to"})
+    (model,) = _positional("rollback", pos, ["model"])
     return Rollback.parse(model=model, actor=actor, to=_one(kw, "to"), symptom=because)
 
 
 def rehearse(text: str, actor: str) -> str:
     """The model to rehearse; the command is built where its deploy path can be read."""
-    (model,) = _positional("/rehearse", _words("/rehearse", text), ["model"])
+    (model,) = _positional("rehearse", _words("rehearse", text), ["model"])
     return model
 
 
@@ -146,27 +143,27 @@ def promote(text: str, actor: str) -> Promote:
     head, because = _split_because(text)
     head, override = _split_first(head, "override")
     override = override.strip('"') if override is not None else None
-    model, version = _positional("/promote", _words("/promote", head), ["model", "version"])
+    model, version = _positional("promote", _words("promote", head), ["model", "version"])
     if override is not None and not override:
-        raise _bad("/promote", "`override` needs a reason after it")
+        raise _bad("promote", "`override` needs a reason after it")
     return Promote.parse(model=model, version=version, actor=actor, reason=because,
                          override_reason=override)
 
 
 def audit(text: str, actor: str) -> Audit:
-    (request_id,) = _positional("/audit", _words("/audit", text), ["request-id"])
+    (request_id,) = _positional("audit", _words("audit", text), ["request-id"])
     return Audit.parse(request_id=request_id, actor=actor)
 
 
 def investigate(text: str, actor: str, now: datetime) -> Investigate:
-    words = _words("/investigate", text)
+    words = _words("investigate", text)
     if not words:
-        raise _bad("/investigate", "missing <model>")
+        raise _bad("investigate", "missing <model>")
     model, rest = words[0], words[1:]
     onset = None
     if rest:
         if rest[0].lower() != "since" or len(rest) < 2:
-            raise _bad("/investigate", f"unexpected `{' '.join(rest)}`")
+            raise _bad("investigate", f"unexpected `{' '.join(rest)}`")
         onset = parse_time(" ".join(rest[1:]), "since", now)
     return Investigate.parse(model=model, actor=actor, onset=onset)
 
@@ -187,25 +184,25 @@ class ExperimentOrder:
 
 def experiment(text: str) -> ExperimentOrder:
     head, because = _split_because(text)
-    pos, kw = _clauses("/experiment", _words("/experiment", head),
+    pos, kw = _clauses("experiment", _words("experiment", head),
                        {"from", "prompt", "config", "weights", "index"},
                        multi=frozenset({"config"}))
-    model, name = _positional("/experiment", pos, ["model", "name"])
+    model, name = _positional("experiment", pos, ["model", "name"])
     parent = _one(kw, "from")
     if parent is None:
-        raise _bad("/experiment", "missing `from <version>`: an experiment branches from a "
+        raise _bad("experiment", "missing `from <version>`: an experiment branches from a "
                                   "registered parent")
     config: dict[str, Any] = {}
     for pair in kw.get("config", []):
         key, sep, raw = pair.partition("=")
         if not sep or not key:
-            raise _bad("/experiment", f"config `{pair}` is not key=value")
+            raise _bad("experiment", f"config `{pair}` is not key=value")
         try:
             config[key] = json.loads(raw)
         except ValueError:
             config[key] = raw
     if not any(k in kw for k in ("prompt", "config", "weights", "index")):
-        raise _bad("/experiment", "change at least one of prompt, config, weights, index")
+        raise _bad("experiment", "change at least one of prompt, config, weights, index")
     return ExperimentOrder(model=model, name=name, parent=parent,
                            reason=because or f"experiment {name}", prompt=_one(kw, "prompt"),
                            config=config, weights=_one(kw, "weights"), index=_one(kw, "index"))
@@ -227,38 +224,38 @@ def _limit(sub: str, raw: str | None, default: int) -> int:
     if raw is None:
         return default
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 100:
-        raise _bad("/registry", f"limit `{raw}` is not a number from 1 to 100", sub)
+        raise _bad("registry", f"limit `{raw}` is not a number from 1 to 100", sub)
     return int(raw)
 
 
 def registry(text: str) -> RegistryQuery:
-    words = _words("/registry", text)
+    words = _words("registry", text)
     action = words[0].lower() if words else "help"
     rest = words[1:]
     if action not in REGISTRY_USAGE:
-        raise _bad("/registry", f"unknown action `{action}` (versions, show, history, diff, "
+        raise _bad("registry", f"unknown action `{action}` (versions, show, history, diff, "
                                 "gc, digest, help)")
     if action in ("help", "digest"):
         if rest and action == "digest":
-            raise _bad("/registry", f"unexpected `{' '.join(rest)}`", action)
+            raise _bad("registry", f"unexpected `{' '.join(rest)}`", action)
         return RegistryQuery(action)
     if action == "versions":
-        pos, kw = _clauses("/registry", rest, {"limit"}, action)
-        (model,) = _positional("/registry", pos, ["model"], action)
+        pos, kw = _clauses("registry", rest, {"limit"}, action)
+        (model,) = _positional("registry", pos, ["model"], action)
         return RegistryQuery(action, model=model, limit=_limit(action, _one(kw, "limit"), 10))
     if action == "history":
-        pos, kw = _clauses("/registry", rest, {"tag", "limit"}, action)
-        (model,) = _positional("/registry", pos, ["model"], action)
+        pos, kw = _clauses("registry", rest, {"tag", "limit"}, action)
+        (model,) = _positional("registry", pos, ["model"], action)
         return RegistryQuery(action, model=model, tag=_one(kw, "tag"),
                              limit=_limit(action, _one(kw, "limit"), 15))
     if action == "show":
-        (ref,) = _positional("/registry", rest, ["version"], action)
+        (ref,) = _positional("registry", rest, ["version"], action)
         return RegistryQuery(action, versions=(ref,))
     if action == "diff":
-        old, new = _positional("/registry", rest, ["version", "version"], action)
+        old, new = _positional("registry", rest, ["version", "version"], action)
         return RegistryQuery(action, versions=(old, new))
     dry = [w for w in rest if w.lower() in ("dry-run", "--dry-run", "dry_run")]
     pos = [w for w in rest if w not in dry]
     if len(pos) > 1:
-        raise _bad("/registry", f"unexpected `{' '.join(pos[1:])}`", action)
+        raise _bad("registry", f"unexpected `{' '.join(pos[1:])}`", action)
     return RegistryQuery("gc", model=pos[0] if pos else None, dry_run=bool(dry))

@@ -31,9 +31,11 @@ class SlackSettings:
     app_token: str | None = None
     workers: int = 8  # slow plays (eval runs) at once; more wait in line, never block acks
     lease_s: float = 90.0  # a request whose replica stopped is taken over after this
+    command_prefix: str = ""  # SLACK_COMMAND_PREFIX: pb- makes /rollback /pb-rollback
 
     def __repr__(self) -> str:  # secrets never reach a log line
-        return f"SlackSettings(api_url={self.api_url!r}, workers={self.workers})"
+        return (f"SlackSettings(api_url={self.api_url!r}, workers={self.workers}, "
+                f"command_prefix={self.command_prefix!r})")
 
 
 def load_slack_settings(env: Environment | Mapping[str, str], *,
@@ -57,4 +59,5 @@ def load_slack_settings(env: Environment | Mapping[str, str], *,
     return SlackSettings(
         bot_token=e.slack_bot_token, signing_secret=e.slack_signing_secret,
         api_url=api_url if api_url.endswith("/") else api_url + "/",
-        app_token=e.slack_app_token, workers=e.slack_workers, lease_s=e.slack_lease_s)
+        app_token=e.slack_app_token, workers=e.slack_workers, lease_s=e.slack_lease_s,
+        command_prefix=e.slack_command_prefix)

@@ -24,7 +24,8 @@ def loaded_by(argv: list[str]) -> set[str]:
 
 
 def test_help_and_bad_usage_import_none_of_the_server() -> None:
-    for argv in (["--help"], ["register", "--help"], ["token", "--help"], ["no-such-command"]):
+    for argv in (["--help"], ["register", "--help"], ["token", "--help"],
+                 ["slack", "manifest", "--help"], ["no-such-command"]):
         heavy = {m for m in loaded_by(argv) if m.split(".")[0] in HEAVY or m in HEAVY}
         assert heavy == set(), (argv, sorted(heavy))
 

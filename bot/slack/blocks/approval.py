@@ -28,6 +28,7 @@ from bot.slack.blocks.common import (
     section,
     user,
 )
+from bot.slack.names import command
 from core.domain import ApprovalRequest, ApprovalStatus, Version
 
 APPROVE = "approval_approve"
@@ -78,7 +79,7 @@ def status_line(view: CardView) -> tuple[str, bool]:
         return f":eyes: Waiting for {r.required} approver(s).", True
     if r.status in (ApprovalStatus.PENDING, ApprovalStatus.EXPIRED):
         return (f":hourglass: Expired at {at(r.expires_at)}; nothing changed. Ask again with "
-                f"`/promote {r.model} {view.candidate.short}`.", False)
+                f"`{command('promote')} {r.model} {view.candidate.short}`.", False)
     if r.status == ApprovalStatus.APPROVED:
         return (f":white_check_mark: Approved by {_who(r.approvers)}, decided at "
                 f"{at(r.decided_at)}: production is now `{view.candidate.short}`.", False)

@@ -20,6 +20,7 @@ from bot.slack.blocks.common import (
     section,
     user,
 )
+from bot.slack.names import command
 from core.digest import Digest, ModelDigest
 from core.domain import Version
 from core.identity import short
@@ -150,7 +151,7 @@ def rehearsal_reminder(status: RehearsalStatus, budget_s: float) -> Message:
                 f"{budget_s:g} s budget."),
         actions(f"rehearse:{model}", button("Run rehearsal now", REHEARSE_ACTION, model,
                                             style="primary")),
-        context(f"Or type `/rehearse {model}`."),
+        context(f"Or type `{command('rehearse')} {model}`."),
     ]
     return message(f"{model} is due a rollback rehearsal: {status.why}", blocks)
 

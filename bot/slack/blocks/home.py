@@ -16,6 +16,7 @@ from bot.slack.blocks.common import (
     section,
     user,
 )
+from bot.slack.names import command
 from core.identity import short
 from core.queries import ModelOverview
 
@@ -60,8 +61,8 @@ def home_view(summaries: list[ModelOverview],
         blocks += _model_blocks(s, (notes or {}).get(s.model))
     if len(summaries) > MAX_MODELS:
         blocks.append(context(f"{len(summaries) - MAX_MODELS} more model(s): use "
-                              "`/registry versions <model>`."))
+                              f"`{command('registry')} versions <model>`."))
     if not summaries:
         blocks.append(section("No models are declared in playbook.toml yet."))
-    blocks.append(context("Type `/registry help` for every command."))
+    blocks.append(context(f"Type `{command('registry')} help` for every command."))
     return {"type": "home", "blocks": blocks}

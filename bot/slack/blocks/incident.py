@@ -15,6 +15,7 @@ from bot.slack.blocks.common import (
     section,
     user,
 )
+from bot.slack.names import command
 from core.domain import Incident
 from core.events import MirrorReported, Promoted
 from core.identity import short
@@ -59,8 +60,8 @@ def confirmation(incident: Incident) -> Message:
         text = f":white_check_mark: Confirmation eval passed for `{good}`: {scores}."
     elif result == "failed":
         text = (f":x: Confirmation eval failed for `{good}`: {scores or 'no scores'}. The "
-                f"rollback stands; pick another target with `/rollback {incident.model} to "
-                "<version>` or investigate.")
+                "rollback stands; pick another target with "
+                f"`{command('rollback')} {incident.model} to <version>` or investigate.")
     else:
         text = (f":warning: The confirmation eval could not run ({esc(result)}). The rollback "
                 "stands; check the model's evaluator.")

@@ -21,6 +21,7 @@ from bot.slack.blocks.common import (
     section,
     user,
 )
+from bot.slack.names import command
 from core.plays.investigate import Investigation
 
 ROLLBACK = "investigation_rollback"
@@ -54,8 +55,8 @@ def investigation_report(found: Investigation, revision: int) -> Message:
             confirm=confirm_dialog(f"Roll back {found.model}?",
                                    "Production moves to the last known-good version at once; "
                                    "an incident record is posted here.", "Roll back"))),
-        context((f"Roll back with the button, or `/rollback {found.model}`, in the model's "
-                 "incident channel" if found.regression else
+        context((f"Roll back with the button, or `{command('rollback')} {found.model}`, in the "
+                 "model's incident channel" if found.regression else
                  "The button rolls back anyway, in the model's incident channel")
                 + f" · run `{found.run_id}`"),
     ])

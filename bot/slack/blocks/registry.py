@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.shared.render import diff_text, incident_roles, scores
+from bot.shared.slack_commands import COMMANDS
 from bot.slack.blocks.common import (
     SECTION_LIMIT,
     Message,
@@ -19,7 +20,8 @@ from bot.slack.blocks.common import (
     section,
     user,
 )
-from bot.slack.parse import REGISTRY_USAGE, USAGE
+from bot.slack.names import command
+from bot.slack.parse import REGISTRY_USAGE, usage
 from core.domain import TagMoved, Version
 from core.plays.audit import AuditBundle
 from core.plays.experiment import ExperimentStarted
@@ -63,7 +65,7 @@ def versions_list(model: str, versions: list[VersionView]) -> Message:
             f"`{v.short}`", tags, scores(v.scores), f"by {user(v.owner)}", at(v.created_at),
             esc(_brief(v.reason))) if x))
     return listed(f"{model}: {len(versions)} newest version(s)", lines or ["none yet"],
-                  f"ask for fewer with `/registry versions {model} limit <n>`")
+                  f"ask for fewer with `{command('registry')} versions {model} limit <n>`")
 
 
 def version_detail(v: Version, tags: list[str]) -> Message:
@@ -91,7 +93,7 @@ def history_list(model: str, events: list[TagMoved]) -> Message:
         lines.append(f"{at(e.at)} · *{e.tag}* {before} → `{e.to_version[:12]}` · {e.play} "
                      f"by {user(e.actor)}{approved}")
     return listed(f"{model}: {len(events)} newest tag event(s)", lines or ["none yet"],
-                  f"ask for fewer with `/registry history {model} limit <n>`")
+                  f"ask for fewer with `{command('registry')} history {model} limit <n>`")
 
 
 def diff_message(d: dict[str, Any]) -> Message:
@@ -146,18 +148,20 @@ def experiment_started(found: ExperimentStarted, actor: str) -> Message:
                 ("Expires", at(v.expires_at))]),
         context(f":no_entry: Not promotable as it is: {esc(found.unpromotable)}."
                 if found.unpromotable else
-                f"It clears production's bar: `/promote {v.model} {v.short}` to ship it."),
+                f"It clears production's bar: `{command('promote')} {v.model} {v.short}` to "
+                "ship it."),
     ])
 
 
 def help_message() -> Message:
-    lines = [f"• `{line}`\n    e.g. `{example}`" for command, (line, example) in USAGE.items()
-             if command != "/registry"]
-    lines += [f"• `{line}`\n    e.g. `{example}`" for line, example in REGISTRY_USAGE.values()]
+    """Every command's usage line and an example, as this workspace types the commands."""
+    found = [usage(c.name) for c in COMMANDS if c.name != "registry"]
+    found += [usage("registry", action) for action in REGISTRY_USAGE]
+    lines = [f"• `{line}`\n    e.g. `{example}`" for line, example in found]
     return message("Playbook commands", [
         section("*Playbook commands* (a version is `model@<hex>`, at least 8 hex; a time is "
                 "ISO 8601, `now` or `2h ago`)"),
         section("\n".join(lines)),
-        context("`/rollback` runs only in the model's incident channel; high-stakes "
-                "promotions post an approval card in its release channel."),
+        context(f"`{command('rollback')}` runs only in the model's incident channel; "
+                "high-stakes promotions post an approval card in its release channel."),
     ])

@@ -1,6 +1,8 @@
 """Every listener, by kind (commands, actions, events), one small module each, found by
 walking the three packages: a new listener is a new module with `register(app, rt)` (and a
-command's `COMMAND`), nothing else to edit here.
+command's `COMMAND`, its name in bot.shared.slack_commands, which the manifest and the help
+read), nothing else to edit here. A command registers as the workspace types it
+(bot.slack.names: `/pb-rollback` with SLACK_COMMAND_PREFIX=pb-).
 
 Listeners are thin: ack, parse, run the play (slow ones in the background pool), render.
 Errors are never caught here: they reach `bot.slack.errors.report`, which renders them once.
@@ -14,6 +16,7 @@ from types import ModuleType
 
 from slack_bolt import App
 
+from bot.slack.names import command
 from bot.slack.runtime import SlackRuntime
 from bot.slack.typed import decode_command_text
 
@@ -36,5 +39,5 @@ def register_listeners(app: App, rt: SlackRuntime) -> None:
 
 
 def slash_commands() -> list[str]:
-    """Every slash command the app answers (the manifest must declare each)."""
-    return [str(module.COMMAND) for module in modules("commands")]
+    """Every slash command the app answers, as typed (the manifest must declare each)."""
+    return [command(str(module.COMMAND)) for module in modules("commands")]

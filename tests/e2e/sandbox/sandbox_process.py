@@ -80,8 +80,10 @@ class SandboxServer:
 
 
 def start_sandbox(tmp: Path, *extra: str, host: str = "127.0.0.1",
-                  config: Path = EXAMPLE_CONFIG, flag: bool = True) -> SandboxServer:
-    """`flag=False` leaves --sandbox out: without Slack secrets, serve picks it by itself."""
+                  config: Path = EXAMPLE_CONFIG, flag: bool = True,
+                  env: dict[str, str] | None = None) -> SandboxServer:
+    """`flag=False` leaves --sandbox out: without Slack secrets, serve picks it by itself.
+    `env`: variables set on top of the clean environment."""
     home = tmp / "sandbox-home"
     port = free_port()
     log = tmp / "sandbox-server.log"
@@ -90,7 +92,8 @@ def start_sandbox(tmp: Path, *extra: str, host: str = "127.0.0.1",
             [*playbook_command(), "--home", str(home), "--config", str(config), "serve",
              *(["--sandbox"] if flag else []), "--seed", "--host", host, "--port", str(port),
              *extra],
-            stdout=out, stderr=subprocess.STDOUT, text=True, env=clean_env(home), cwd=tmp)
+            stdout=out, stderr=subprocess.STDOUT, text=True, env={**clean_env(home), **(env or {})},
+            cwd=tmp)
     server = SandboxServer(base_url=f"http://127.0.0.1:{port}", home=home, config=config,
                            port=port, process=process, log=log)
     deadline = time.monotonic() + START_TIMEOUT_S

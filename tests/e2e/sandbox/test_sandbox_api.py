@@ -337,6 +337,27 @@ def test_without_secrets_serve_is_the_sandbox_and_never_beyond_this_machine(
         assert "Traceback" not in done.stderr
 
 
+def test_a_command_prefix_for_the_real_workspace_leaves_the_sandbox_unprefixed(
+        tmp_path: Path) -> None:
+    """The page, its tips and the relay know the manifest's plain commands; the sandbox
+    clears SLACK_COMMAND_PREFIX for its app, and says so."""
+    s = start_sandbox(tmp_path, env={"SLACK_COMMAND_PREFIX": "pb-"})
+    try:
+        assert "SLACK_COMMAND_PREFIX=pb- is for a real workspace" in s.output()
+        incidents = channel_id(s, INCIDENTS)
+        run(s, YOU, incidents, "/registry help")
+        helped = wait_for(s, YOU, lambda ms: one(ms, says="Playbook commands", ephemeral=True))
+        assert "`/rollback <model>" in json.dumps(helped) and "/pb-" not in json.dumps(helped)
+        prod = production(s, "triage")
+        run(s, YOU, incidents, "/rollback triage because the prefix test")
+        until(lambda: production(s, "triage") != prod, "the rollback")
+        refused = s.http.post("/sandbox/command", json={"user": YOU, "channel": incidents,
+                                                        "text": "/pb-rollback triage"})
+        assert refused.status_code == 400 and "/rollback" in refused.text, refused.text
+    finally:
+        s.stop()
+
+
 def test_the_sandbox_does_not_mix_with_the_real_slack_modes(tmp_path: Path) -> None:
     base = [*playbook_command(), "--home", str(tmp_path / "home"), "--config",
             str(EXAMPLE_CONFIG), "serve", "--port", "1"]

@@ -1,4 +1,5 @@
-"""The `slack` fixture: a fresh registry, the Web API stand-in and the served ASGI app."""
+"""The `slack` fixture: a fresh registry, the Web API stand-in and the served ASGI app, its
+commands named with `command_prefix` ("" unless a test parametrizes it: SLACK_COMMAND_PREFIX)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,20 @@ from bot.settings import Settings
 
 
 @pytest.fixture
-def slack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
+def command_prefix() -> str:
+    """SLACK_COMMAND_PREFIX for the `slack` fixture's app; a test that wants one says
+    @pytest.mark.parametrize("command_prefix", ["pb-"])."""
+    return ""
+
+
+@pytest.fixture
+def slack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command_prefix: str
+          ) -> Iterator[Harness]:
     fake = workspace_fake(start=False)
+    if command_prefix:
+        monkeypatch.setenv("SLACK_COMMAND_PREFIX", command_prefix)
+    else:  # none from the shell running the tests either
+        monkeypatch.delenv("SLACK_COMMAND_PREFIX", raising=False)
     monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
     monkeypatch.setenv("SLACK_API_URL", fake.api_url)
@@ -65,6 +78,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PLAYBOOK_CONFIG", str(config))
     monkeypatch.setenv("PLAYBOOK_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("PLAYBOOK_USER", "UANA")
-    for name in ("SLACK_BOT_TOKEN", "SLACK_API_URL", "SLACK_SIGNING_SECRET", "DATABASE_URL"):
+    for name in ("SLACK_BOT_TOKEN", "SLACK_API_URL", "SLACK_SIGNING_SECRET", "DATABASE_URL",
+                 "SLACK_COMMAND_PREFIX"):
         monkeypatch.delenv(name, raising=False)
     return config

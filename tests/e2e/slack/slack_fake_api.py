@@ -232,6 +232,13 @@ class FakeSlack:
                 return {"ok": False, "error": "channel_not_found"}
             page, cursor = self._page(members, p)
             return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
+        if method == "conversations.info":
+            channel = str(p.get("channel"))
+            private = not channel.startswith("C")
+            if channel in self.bot_left and private:
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "channel": {"id": channel, "is_private": private,
+                                            "is_member": channel not in self.bot_left}}
         if method == "conversations.list":
             page, cursor = self._page([{"id": i, "name": n} for n, i in self.channels.items()],
                                       p)

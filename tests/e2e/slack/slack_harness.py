@@ -77,6 +77,10 @@ CONFIG = textwrap.dedent(f"""
     release_channel = "CREL"
     approval_ttl_hours = 1
 
+    [models.adhoc]  # no channels: rolled back wherever it is asked for
+    stakes = "low"
+    owner = "UANA"
+
     [models.slow]
     stakes = "low"
     evaluator = {{ command = "{sys.executable} eval.py --gate", timeout_s = 600 }}

@@ -47,3 +47,29 @@ def test_audit_in_a_private_channel_without_the_bot_answers_through_the_command(
     assert summary["response_type"] == "in_channel" and version in json.dumps(summary)
     assert invite["response_type"] == "ephemeral" and "`/invite @Playbook`" in invite["text"]
     assert not slack.fake.called("files.completeUploadExternal")
+
+
+def test_a_rollback_in_a_private_channel_without_the_bot_still_shows_its_record_there(
+        slack: Harness) -> None:
+    good, bad = slack.regressed("adhoc")  # a model with no incident channel of its own
+    slack.fake.bot_left = {"GOPS"}
+    sent = slack.command("/rollback", "adhoc because empty answers", channel="GOPS",
+                         channel_name="privategroup")
+    slack.idle()
+    assert slack.production("adhoc") == good.id
+    record, confirmed, answer = slack.fake.responses(sent.trigger)
+    assert record["response_type"] == "in_channel" and "Rolled back adhoc" in record["text"]
+    assert bad.short in json.dumps(record["blocks"])
+    assert confirmed["response_type"] == "in_channel" and "passed" in confirmed["text"]
+    assert answer["response_type"] == "ephemeral" and "`/invite @Playbook`" in answer["text"]
+
+
+def test_a_rollback_where_the_bot_can_post_leaves_the_record_to_the_notifier(
+        slack: Harness) -> None:
+    slack.regressed()
+    sent = slack.command("/rollback", "chat", channel="CINC", channel_name="incidents")
+    slack.idle()
+    [answer] = slack.fake.responses(sent.trigger)
+    assert answer["response_type"] == "ephemeral" and "/invite" not in answer["text"]
+    record = slack.fake.called("chat.postMessage", channel="CINC")[0]
+    assert "Rolled back chat" in record.params["text"]

@@ -12,18 +12,18 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.slack import parse
+from bot.slack import names, parse
 from bot.slack.blocks.common import esc, message, section
 from bot.slack.blocks.registry import audit_summary
 from bot.slack.errors import SlackCallFailed, reports_errors
 from bot.slack.runtime import SlackRuntime
 from core.plays import audit
 
-COMMAND = "/audit"
+COMMAND = "audit"
 
 
 def register(app: App, rt: SlackRuntime) -> None:
-    @app.command(COMMAND)
+    @app.command(names.command(COMMAND))
     @reports_errors
     def audit_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()
@@ -54,5 +54,5 @@ NOT_A_MEMBER = {"not_in_channel", "channel_not_found"}
 
 def _invite(request_id: str, where: str) -> str:
     return (f"The full audit bundle could not be attached: Playbook is not a member of {where}. "
-            "Invite it with `/invite @Playbook` and run `/audit` again, or get the bundle "
-            f"with `playbook audit {esc(request_id)} --json`.")
+            f"Invite it with `/invite @Playbook` and run `{names.command(COMMAND)}` again, or "
+            f"get the bundle with `playbook audit {esc(request_id)} --json`.")

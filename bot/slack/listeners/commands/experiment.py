@@ -9,14 +9,14 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.slack import parse
+from bot.slack import names, parse
 from bot.slack.blocks.registry import experiment_started
 from bot.slack.errors import reports_errors
 from bot.slack.runtime import SlackRuntime
 from core.commands import StartExperiment
 from core.plays import start_experiment
 
-COMMAND = "/experiment"
+COMMAND = "experiment"
 
 
 def _start(rt: SlackRuntime, order: parse.ExperimentOrder, actor: str,
@@ -34,7 +34,7 @@ def _start(rt: SlackRuntime, order: parse.ExperimentOrder, actor: str,
 
 
 def register(app: App, rt: SlackRuntime) -> None:
-    @app.command(COMMAND)
+    @app.command(names.command(COMMAND))
     @reports_errors
     def experiment_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()

@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.slack import parse
+from bot.slack import names, parse
 from bot.slack.blocks.investigation import investigation_report
 from bot.slack.errors import reports_errors
 from bot.slack.runtime import SlackRuntime
@@ -16,7 +16,7 @@ from core.commands import Investigate
 from core.domain import PRODUCTION
 from core.plays import investigate
 
-COMMAND = "/investigate"
+COMMAND = "investigate"
 
 
 def _investigate(rt: SlackRuntime, order: Investigate, respond: Respond) -> None:
@@ -27,7 +27,7 @@ def _investigate(rt: SlackRuntime, order: Investigate, respond: Respond) -> None
 
 
 def register(app: App, rt: SlackRuntime) -> None:
-    @app.command(COMMAND)
+    @app.command(names.command(COMMAND))
     @reports_errors
     def investigate_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()

@@ -8,17 +8,17 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.slack import parse
+from bot.slack import names, parse
 from bot.slack.blocks.common import channel as channel_text
 from bot.slack.errors import reports_errors
 from bot.slack.runtime import SlackRuntime
 from core.plays import promote
 
-COMMAND = "/promote"
+COMMAND = "promote"
 
 
 def register(app: App, rt: SlackRuntime) -> None:
-    @app.command(COMMAND)
+    @app.command(names.command(COMMAND))
     @reports_errors
     def promote_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()

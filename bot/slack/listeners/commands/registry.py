@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.slack import parse
+from bot.slack import names, parse
 from bot.slack.blocks.common import Message
 from bot.slack.blocks.common import channel as channel_text
 from bot.slack.blocks.registry import (
@@ -26,7 +26,7 @@ from core import queries
 from core.commands import CollectGarbage
 from core.plays import collect_garbage
 
-COMMAND = "/registry"
+COMMAND = "registry"
 
 
 def answer(rt: SlackRuntime, q: parse.RegistryQuery) -> Message:
@@ -66,7 +66,7 @@ def digest_here(rt: SlackRuntime, channel_id: str | None,
 
 
 def register(app: App, rt: SlackRuntime) -> None:
-    @app.command(COMMAND)
+    @app.command(names.command(COMMAND))
     @reports_errors
     def registry_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()

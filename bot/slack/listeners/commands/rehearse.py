@@ -7,16 +7,16 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.slack import parse
+from bot.slack import names, parse
 from bot.slack.errors import reports_errors
 from bot.slack.rehearsals import rehearse_here
 from bot.slack.runtime import SlackRuntime
 
-COMMAND = "/rehearse"
+COMMAND = "rehearse"
 
 
 def register(app: App, rt: SlackRuntime) -> None:
-    @app.command(COMMAND)
+    @app.command(names.command(COMMAND))
     @reports_errors
     def rehearse_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()
