@@ -31,7 +31,7 @@ from bot.settings import Settings
 from bot.shared.slack_ids import as_slack_sends
 from bot.slack.runtime import SlackRuntime
 from core.commands import Approve, Promote, Register
-from core.domain import PRODUCTION, Version
+from core.domain import PRODUCTION, ApprovalRequest, Version
 from core.plays import approve, promote, register
 
 SECRET = "test-signing-secret-0123456789abcdef"
@@ -244,6 +244,26 @@ class Harness:
                                  scopes=["admin"], created_by="test", now=self.clock.now(),
                                  make_id=self.playbook.ctx.make_id)
         return {"Authorization": f"Bearer {secret}"}
+
+    def chain(self, model: str = "chat") -> tuple[Version, Version]:
+        """Two versions promoted in turn, the second scoring 0.9: a production history."""
+        v1 = self.register(model, "x" * 40)
+        self.promote_now(model, v1)
+        v2 = self.register(model, "x" * 60, v1, score=0.9)
+        self.promote_now(model, v2)
+        return v1, v2
+
+    def requested(self, model: str = "risky") -> tuple[Version, Version, ApprovalRequest]:
+        """A high-stakes model with production, and a pending request (its card posted) to
+        promote a better candidate: (production, candidate, request)."""
+        old = self.register(model, "p" * 40)
+        self.promote_approved(model, old, "UBEN")
+        candidate = self.register(model, "p" * 55, old)
+        request = promote(Promote.parse(model=model, version=candidate.short, actor="UANA"),
+                          self.playbook.ctx).request
+        assert request is not None
+        self.idle()  # the card is posted
+        return old, candidate, request
 
     def regressed(self, model: str = "chat") -> tuple[Version, Version]:
         """A good version, then a worse one whose CI scores hid it, both promoted in turn."""

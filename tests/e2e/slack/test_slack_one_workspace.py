@@ -25,9 +25,6 @@ from bot.settings import Settings
 from bot.slack.blocks.approval import APPROVE
 from bot.slack.link import Workspace
 from bot.slack.workspace_rule import ELSEWHERE, NOT_YET, refusal
-from core.commands import Promote
-from core.domain import Version
-from core.plays import promote
 
 Serve = Callable[[Callable[[FakeSlack], None]], Harness]
 
@@ -118,14 +115,6 @@ def _home_opened(slack: Harness, *, team: str) -> httpx.Response:
     return slack.post(body, "application/json", sign(body))
 
 
-def _chain(slack: Harness) -> tuple[Version, Version]:
-    v1 = slack.register("chat", "x" * 40)
-    slack.promote_now("chat", v1)
-    v2 = slack.register("chat", "x" * 60, v1, score=0.9)
-    slack.promote_now("chat", v2)
-    return v1, v2
-
-
 def _refused_line(log: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in log.records if r.getMessage().startswith("refused Slack")]
 
@@ -134,7 +123,7 @@ def _refused_line(log: pytest.LogCaptureFixture) -> list[str]:
 
 def test_a_command_from_another_team_is_refused_and_changes_nothing(
         slack: Harness, log: pytest.LogCaptureFixture) -> None:
-    v1, v2 = _chain(slack)
+    v1, v2 = slack.chain()
     calls = len(slack.fake.calls)
     answer = _command(slack, "/rollback", "chat", "t-other", team="T2")
     slack.idle()
@@ -154,13 +143,7 @@ def test_a_command_from_another_team_is_refused_and_changes_nothing(
 
 def test_a_click_from_another_team_is_refused_and_changes_nothing(
         slack: Harness, log: pytest.LogCaptureFixture) -> None:
-    old = slack.register("risky", "p" * 40)
-    slack.promote_approved("risky", old, "UBEN")
-    candidate = slack.register("risky", "p" * 55, old)
-    request = promote(Promote.parse(model="risky", version=candidate.short, actor="UANA"),
-                      slack.playbook.ctx).request
-    assert request is not None
-    slack.idle()  # the card is posted
+    old, candidate, request = slack.requested()
     calls = len(slack.fake.calls)
     answer = _click(slack, APPROVE, request.id, "c-other", team="T2", user="UBEN")
     slack.idle()
@@ -192,7 +175,7 @@ def test_an_org_wide_install_serves_its_org_and_no_other(
     """Enterprise Grid, installed org-wide: any workspace of org E1, nothing from org E2."""
     slack = serve(lambda fake: fake.identity.update(
         {"team_id": "E1", "enterprise_id": "E1", "is_enterprise_install": True}))
-    _, v2 = _chain(slack)
+    _, v2 = slack.chain()
     answer = _command(slack, "/rollback", "chat", "t-e2", team="T7", enterprise="E2",
                       org_wide=True)
     slack.idle()
@@ -215,7 +198,7 @@ def test_before_slack_answers_auth_test_every_request_is_refused_saying_so(
     request is accepted (not even one from the right team) until auth.test answers."""
     slack = serve(lambda fake: fake.outage("auth.test", times=10_000))
     assert slack.rt.link is not None and not slack.rt.link.up
-    _, v2 = _chain(slack)
+    _, v2 = slack.chain()
     answer = _command(slack, "/rollback", "chat", "t-early", team="T1")
     slack.idle()
     assert answer.status_code == 200 and answer.text == NOT_YET

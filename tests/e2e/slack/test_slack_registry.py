@@ -6,16 +6,7 @@ import json
 
 from slack_harness import Harness
 
-from core.domain import Version
 from core.plays.attribute import attribute
-
-
-def _chain(slack: Harness) -> tuple[Version, Version]:
-    v1 = slack.register("chat", "x" * 40)
-    slack.promote_now("chat", v1)
-    v2 = slack.register("chat", "x" * 60, v1, score=0.9)
-    slack.promote_now("chat", v2)
-    return v1, v2
 
 
 def _ask(slack: Harness, text: str) -> dict[str, object]:
@@ -23,7 +14,7 @@ def _ask(slack: Harness, text: str) -> dict[str, object]:
 
 
 def test_registry_reads_answer_only_the_asker(slack: Harness) -> None:
-    v1, v2 = _chain(slack)
+    v1, v2 = slack.chain()
     versions = _ask(slack, "versions chat limit 5")
     assert versions["response_type"] == "ephemeral"
     text = json.dumps(versions["blocks"])
@@ -48,7 +39,7 @@ def test_registry_reads_answer_only_the_asker(slack: Harness) -> None:
 
 
 def test_registry_gc_runs_play_6(slack: Harness) -> None:
-    _chain(slack)
+    slack.chain()
     dry = _ask(slack, "gc chat dry-run")
     assert dry["response_type"] == "ephemeral" and "dry run" in str(dry["text"])
     real = _ask(slack, "gc")
@@ -56,7 +47,7 @@ def test_registry_gc_runs_play_6(slack: Harness) -> None:
 
 
 def test_audit_posts_a_summary_and_the_bundle_as_a_file_in_its_thread(slack: Harness) -> None:
-    _, v2 = _chain(slack)
+    _, v2 = slack.chain()
     attribute([{"request_id": "req-42", "model": "chat", "version": v2.short}],
               slack.playbook.ctx)
     slack.command("/audit", "req-42", channel="CGEN", channel_name="general")
@@ -88,7 +79,7 @@ def test_audit_posts_a_summary_and_the_bundle_as_a_file_in_its_thread(slack: Har
 
 
 def test_experiment_branches_from_the_parent_with_its_changes(slack: Harness) -> None:
-    v1, _ = _chain(slack)
+    v1, _ = slack.chain()
     sent = slack.command("/experiment", f'chat terse from {v1.short} prompt “Answer briefly, '
                                         'in plain words please.” config temperature=0.2 '
                                         'tools.search=true because shorter answers')

@@ -19,9 +19,6 @@ from slack_harness import Harness
 
 from bot.slack.app import RATE_LIMIT_RETRIES
 from bot.slack.blocks.approval import APPROVE
-from core.commands import Promote
-from core.domain import Version
-from core.plays import promote
 from core.plays.attribute import attribute
 
 RETRY_AFTER = 2  # seconds, as Slack says it; only the client's own waits take this long
@@ -41,17 +38,9 @@ def _acked_within_the_window(slack: Harness, answer: Any) -> None:
     assert _given_up(slack.fake) == [], "the ack waited until a Web API call gave up"
 
 
-def _chain(slack: Harness) -> tuple[Version, Version]:
-    v1 = slack.register("chat", "x" * 40)
-    slack.promote_now("chat", v1)
-    v2 = slack.register("chat", "x" * 60, v1, score=0.9)
-    slack.promote_now("chat", v2)
-    return v1, v2
-
-
 def test_a_command_is_acked_while_slack_rate_limits_every_method(slack: Harness) -> None:
     """/audit posts its summary from the listener itself, right after the ack."""
-    _, v2 = _chain(slack)
+    _, v2 = slack.chain()
     attribute([{"request_id": "req-7", "model": "chat", "version": v2.short}],
               slack.playbook.ctx)
     slack.fake.limit(RETRY_AFTER)  # every Web API method, auth.test too
@@ -71,13 +60,7 @@ def test_a_command_is_acked_while_slack_rate_limits_every_method(slack: Harness)
 
 def test_a_button_click_is_acked_while_slack_rate_limits_every_method(slack: Harness) -> None:
     """Approve asks Slack who may approve (conversations.members) after the ack."""
-    old = slack.register("risky", "p" * 40)
-    slack.promote_approved("risky", old, "UBEN")
-    candidate = slack.register("risky", "p" * 55, old)
-    request = promote(Promote.parse(model="risky", version=candidate.short, actor="UANA"),
-                      slack.playbook.ctx).request
-    assert request is not None
-    slack.idle()  # the card is posted
+    _, candidate, request = slack.requested()
     slack.fake.limit(RETRY_AFTER)
     sent = slack.click(APPROVE, request.id, user="UBEN")
     _acked_within_the_window(slack, sent.response)
@@ -104,7 +87,7 @@ def test_a_server_error_on_a_post_is_retried_and_the_post_lands_once(slack: Harn
                                                                      status: int) -> None:
     """The incident record meets one 500/503 and is posted by the client's own retry: the
     outbox's clock (5 s to its first retry) never moves here, and nothing is left in it."""
-    v1, _ = _chain(slack)
+    v1, _ = slack.chain()
     slack.fake.outage("chat.postMessage", times=1, status=status)
     slack.command("/rollback", "chat")
     slack.idle()
