@@ -50,6 +50,10 @@ class VersionRepository(Protocol):
         """Versions that still hold artifacts (candidates for garbage collection)."""
         ...
     def mark_artifacts_collected(self, model: str, version_id: str, at: datetime) -> None: ...
+    def lineage(self, model: str, version_id: str, limit: int) -> builtins.list[Version]:
+        """The version and its ancestors, nearest first, at most `limit` of them; empty when
+        the version is not registered. One query, whatever the depth."""
+        ...
 
 
 class TagRepository(Protocol):

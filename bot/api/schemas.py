@@ -200,6 +200,8 @@ class AuditOut(Out):
     attribution: AttributionOut
     version: VersionOut
     lineage: list[LineageOut]
+    lineage_truncated: bool = Field(
+        False, description="true when the chain goes on beyond the ancestors listed (10,000)")
     eval: EvalOut
     tag_events: list[EventOut]
     approvals: list[ApprovalOut]

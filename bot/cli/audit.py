@@ -40,7 +40,9 @@ def cmd_audit(args: argparse.Namespace, app: App) -> Out:
     found = audit(Audit.parse(request_id=args.request_id, actor=app.settings.actor), app.ctx)
     data: dict[str, Any] = found.to_json()
     v = data["version"]
-    lineage = " <- ".join(x["version"] for x in data["lineage"])
+    lineage = " <- ".join(x["version"] for x in data["lineage"]) + (
+        f" <- ... (the first {len(data['lineage'])} only: the chain goes on)"
+        if data["lineage_truncated"] else "")
     events = table(["at", "tag", "from", "to", "play", "actor", "approvers"],
                    [[when(e["at"]), e["tag"], (e["from"] or "-")[:12], e["to"][:12], e["play"],
                      e["actor"], ",".join(e["approvers"]) or "-"] for e in data["tag_events"]])

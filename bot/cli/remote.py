@@ -201,7 +201,8 @@ def audit(args: argparse.Namespace, remote: Remote) -> Out:
         ("request", d["request_id"]), ("served at", when(d["attribution"]["served_at"])),
         ("version", f"{v['short']} (owner {v['owner']})"), ("reason", v["reason"]),
         ("components", v["components"]), ("scores", scores(v["scores"])),
-        ("lineage", " <- ".join(x["version"] for x in d["lineage"])),
+        ("lineage", " <- ".join(x["version"] for x in d["lineage"]) + (
+            " <- ... (the chain goes on)" if d.get("lineage_truncated") else "")),
         ("tag events", len(d["tag_events"])),
         ("incidents", incident_roles(d["incidents"], v["id"]))]))
 

@@ -16,25 +16,29 @@ from core.ports import UnitOfWork
 MAX_LINEAGE = 10_000
 
 
-def lineage(uow: UnitOfWork, version: Version) -> list[Version]:
-    """The version, its parent, and so on up to the root."""
-    chain = [version]
-    seen = {version.id}
-    while chain[-1].parent_id and len(chain) < MAX_LINEAGE:
-        parent = uow.versions.get(version.model, chain[-1].parent_id)
-        if parent is None or parent.id in seen:
-            break
-        chain.append(parent)
-        seen.add(parent.id)
-    return chain
+def lineage(uow: UnitOfWork, version: Version) -> tuple[list[Version], bool]:
+    """The version, its parent, and so on up to the root, read in one query: (the chain,
+    whether it goes on beyond MAX_LINEAGE, which the answer then says; never a silent cut).
+    A parent that is not registered ends the chain, and so does one already in it."""
+    found = uow.versions.lineage(version.model, version.id, MAX_LINEAGE + 1) or [version]
+    chain: list[Version] = []
+    seen: set[str] = set()
+    for v in found:
+        if v.id in seen:
+            return chain, False
+        chain.append(v)
+        seen.add(v.id)
+    return chain[:MAX_LINEAGE], len(chain) > MAX_LINEAGE
 
 
 def bundle(uow: UnitOfWork, version: Version) -> dict[str, Any]:
     """The full record of one version: enough to explain and reproduce what it did."""
+    chain, truncated = lineage(uow, version)
     return {
         "version": serialize.version(version),
         "lineage": [{"version": v.short, "id": v.id, "owner": v.owner, "reason": v.reason,
-                     "created_at": serialize.ts(v.created_at)} for v in lineage(uow, version)],
+                     "created_at": serialize.ts(v.created_at)} for v in chain],
+        "lineage_truncated": truncated,
         "eval": {"scores": version.scores, "source": version.eval_source},
         "tag_events": [serialize.event(e) for e in uow.events.touching(version.model,
                                                                        version.id)],

@@ -6,8 +6,9 @@ import builtins
 import re
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from core.domain import Version
 from core.errors import AlreadyExists, NotFound
@@ -66,6 +67,26 @@ class SqlVersionRepository(SqlRepository):
         if model is not None:
             stmt = stmt.where(VersionRow.model == model)
         stmt = stmt.order_by(VersionRow.created_at, VersionRow.model, VersionRow.id)
+        return [row.to_domain() for row in self._rows(stmt)]
+
+    @translated("reading a version's lineage")
+    def lineage(self, model: str, version_id: str, limit: int) -> builtins.list[Version]:
+        """A recursive CTE walks parent ids from the version up, at most `limit` rows (the
+        depth bound ends the recursion too), then the rows come back nearest first."""
+        if limit <= 0:
+            return []
+        start = (select(VersionRow.model, VersionRow.id, VersionRow.parent_id,
+                        literal(0).label("depth"))
+                 .where(VersionRow.model == model, VersionRow.id == version_id)
+                 .cte("lineage", recursive=True))
+        parent = aliased(VersionRow)
+        chain = start.union_all(
+            select(parent.model, parent.id, parent.parent_id, start.c.depth + 1)
+            .where(parent.model == start.c.model, parent.id == start.c.parent_id,
+                   start.c.depth < limit - 1))
+        stmt = (select(VersionRow)
+                .join(chain, and_(VersionRow.model == chain.c.model, VersionRow.id == chain.c.id))
+                .order_by(chain.c.depth).limit(limit))
         return [row.to_domain() for row in self._rows(stmt)]
 
     @translated("marking artifacts collected")

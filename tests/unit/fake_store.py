@@ -77,6 +77,14 @@ class FakeVersionRepository(FakeRepo, ports.VersionRepository):
                 if (model is None or v.model == model) and v.artifacts
                 and v.artifacts_collected_at is None]
 
+    def lineage(self, model: str, version_id: str, limit: int) -> builtins.list[Version]:
+        chain: builtins.list[Version] = []
+        found = self._s.versions.get((model, version_id))
+        while found is not None and len(chain) < limit:
+            chain.append(found)
+            found = self._s.versions.get((model, found.parent_id)) if found.parent_id else None
+        return chain
+
     def mark_artifacts_collected(self, model: str, version_id: str, at: datetime) -> None:
         key = (model, version_id)
 

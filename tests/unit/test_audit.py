@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timedelta
 
 import pytest
@@ -106,6 +107,24 @@ def test_lineage_stops_at_a_missing_parent_or_a_cycle(world: tuple[PlayContext, 
     lineage_y = audit(Audit.parse(request_id="r-y", actor="a"), ctx).record["lineage"]
     assert [v["id"] for v in lineage_b] == [b.id, a.id]
     assert [v["id"] for v in lineage_y] == [y.id, x.id]
+
+
+def test_a_lineage_beyond_the_bound_says_it_goes_on(world: tuple[PlayContext, Fakes],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx, fakes = world
+    monkeypatch.setattr(sys.modules["core.plays.audit"], "MAX_LINEAGE", 5)
+    chain = [fakes.add_version("chat", "v0", {"accuracy": 1})]
+    for n in range(1, 8):
+        chain.append(fakes.add_version("chat", f"v{n}", {"accuracy": 1}, parent=chain[-1].id))
+    with fakes.uow() as uow:
+        uow.attributions.add_many([Attribution("deep", "chat", chain[-1].id, T0),
+                                   Attribution("short", "chat", chain[3].id, T0)])
+        uow.commit()
+    deep = audit(Audit.parse(request_id="deep", actor="a"), ctx).record
+    assert [v["id"] for v in deep["lineage"]] == [v.id for v in chain[:-6:-1]]
+    assert deep["lineage_truncated"] is True  # never a silent cut
+    short = audit(Audit.parse(request_id="short", actor="a"), ctx).record
+    assert len(short["lineage"]) == 4 and short["lineage_truncated"] is False
 
 
 @pytest.fixture

@@ -118,7 +118,9 @@ def audit_summary(found: AuditBundle) -> Message:
     v = data["version"]
     lineage = " ← ".join(f"`{x['version']}`" for x in data["lineage"][:6])
     if len(data["lineage"]) > 6:
-        lineage += f" ← … ({len(data['lineage']) - 6} more)"
+        more = len(data["lineage"]) - 6
+        lineage += (f" ← … ({more} more, and the chain goes on)" if data["lineage_truncated"]
+                    else f" ← … ({more} more)")
     approvals = [a for a in data["approvals"] if a["status"] == "approved"]
     text = f"Audit of request {esc(found.request_id)}: served by {v['short']}"
     return message(text, [
