@@ -60,6 +60,11 @@ def seed_registry(db: Database, n_versions: int, *, spare: int) -> SeededRegistr
     started = time.perf_counter()
     now = datetime.now(UTC)
     base = now - timedelta(days=400)
+    # Versions in the first half of the 400 days, their production history in the second,
+    # ending an hour ago: whatever the count, every time is in the past (at ten minutes a
+    # version, as before, 57,600 versions reached today and more went into the future).
+    half = (now - timedelta(hours=1) - base) / 2
+    version_step = half / n_versions
     promotable = n_versions - spare
     ids: list[str] = []
     passing: dict[str, bool] = {}
@@ -77,13 +82,12 @@ def seed_registry(db: Database, n_versions: int, *, spare: int) -> SeededRegistr
             model=MODEL, id=vid, components=components, owner="seed",
             parent_id=ids[-1] if ids else None, reason=f"seeded change {k}",
             scores={METRIC: score}, eval_source="supplied",
-            created_at=base + timedelta(minutes=10 * k))))
+            created_at=base + version_step * k)))
         ids.append(vid)
 
     events = _history(ids[:promotable], passing)
-    span = (now - timedelta(hours=1)) - (base + timedelta(minutes=10 * n_versions))
-    step = span / max(1, len(events))
-    first_at = base + timedelta(minutes=10 * n_versions)
+    step = half / max(1, len(events))
+    first_at = base + half
     event_rows = [TagEventRow.values(TagMoved(
         model=MODEL, tag=PRODUCTION, from_version=src, to_version=dst, revision=i + 1,
         actor="seed", approvers=(), play=play, reason="seeded history",
