@@ -1,30 +1,32 @@
 """The sandbox as the page drives it, over HTTP against `playbook serve --sandbox --seed` in a
 real process: the same signed /slack/events requests Slack sends, the same Slack app, and the
-registry checked with the plain CLI afterwards."""
+registry checked with the plain CLI afterwards. (The server's life, restarts, modes and
+Ctrl-C, is test_sandbox_lifecycle.py's.)"""
 
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
 
 import httpx
 import pytest
-from sandbox_process import (
-    EXAMPLE_CONFIG,
-    SandboxServer,
-    clean_env,
-    playbook_command,
-    start_sandbox,
+from sandbox_drive import (
+    ANA,
+    BEN,
+    INCIDENTS,
+    OLLY,
+    RELEASES,
+    YOU,
+    channel_id,
+    click,
+    one,
+    production,
+    run,
+    seeded,
+    wait_for,
 )
+from sandbox_process import SandboxServer, start_sandbox
 from testkit.waiting import until
-
-YOU, ANA, BEN, OLLY = "U0YOU", "U0ANA", "U0BEN", "U0OUT"
-RELEASES, INCIDENTS = "#releases", "#incidents"
-Msg = dict[str, Any]
 
 
 @pytest.fixture(scope="module")
@@ -35,64 +37,6 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
         yield server
     finally:
         server.stop()
-
-
-def channel_id(s: SandboxServer, name: str) -> str:
-    found = [c["id"] for c in s.state(YOU)["channels"] if c["name"] == name.lstrip("#")]
-    assert found, f"no channel {name}"
-    return str(found[0])
-
-
-def run(s: SandboxServer, user: str, channel: str, text: str) -> dict[str, Any]:
-    answer = s.http.post("/sandbox/command", json={"user": user, "channel": channel,
-                                                   "text": text})
-    assert answer.status_code == 200, answer.text
-    body: dict[str, Any] = answer.json()
-    assert body["ok"] and body["status"] == 200, body
-    return body
-
-
-def click(s: SandboxServer, user: str, msg: Msg, action_id: str) -> httpx.Response:
-    for block in msg["blocks"] or []:
-        for element in block.get("elements", []) if block["type"] == "actions" else []:
-            if element["action_id"] == action_id:
-                return s.http.post("/sandbox/action", json={
-                    "user": user, "channel": msg["channel"], "message_ts": msg["ts"],
-                    "action_id": action_id, "block_id": block.get("block_id", ""),
-                    "value": element.get("value", "")})
-    raise AssertionError(f"no {action_id} button in {msg['text']!r}")
-
-
-def wait_for(s: SandboxServer, user: str, found: Callable[[list[Msg]], Any]) -> Any:
-    """Wait until `found(messages)` is truthy in the user's view; answers it."""
-    seen: list[Msg] = []
-
-    def check() -> Any:
-        seen[:] = s.state(user)["messages"]
-        return found(seen)
-
-    return until(check, lambda: "it in these messages: " + json.dumps(
-        [(m["user"], m["ephemeral"], m["text"][:80]) for m in seen], indent=1))
-
-
-def one(messages: list[Msg], *, says: str, ephemeral: bool | None = None,
-        user: str = "UBOT") -> Msg | None:
-    hits = [m for m in messages if says in m["text"] and m["user"] == user
-            and (ephemeral is None or m["ephemeral"] == ephemeral)]
-    return hits[-1] if hits else None
-
-
-def seeded(s: SandboxServer, model: str) -> list[str]:
-    """Short ids of the seeded versions, newest first, from the plain CLI."""
-    done = s.playbook("--json", "versions", model)
-    assert done.returncode == 0, done.stderr
-    return [v["short"] for v in json.loads(done.stdout)]
-
-
-def production(s: SandboxServer, model: str) -> str:
-    done = s.playbook("--json", "tags", model)
-    assert done.returncode == 0, done.stderr
-    return str(next(t["version"] for t in json.loads(done.stdout) if t["tag"] == "production"))
 
 
 def test_promote_approve_and_roll_back_as_a_newcomer_would(sandbox_server: SandboxServer
@@ -293,83 +237,6 @@ def test_the_page_and_its_files_are_served(shared: SandboxServer) -> None:
     assert shared.http.get("/sandbox/static/..%2Fworkspace.py").status_code == 404
 
 
-def test_a_restart_keeps_the_registry_and_the_workspace_and_seeds_nothing_new(
-        tmp_path: Path) -> None:
-    first = start_sandbox(tmp_path)
-    try:
-        before = seeded(first, "triage"), production(first, "triage")
-        run(first, YOU, channel_id(first, RELEASES), f"/promote triage {before[0][0]}")
-        card = wait_for(first, YOU, lambda ms: one(ms, says="Promotion request"))
-    finally:
-        first.stop()
-    again = start_sandbox(tmp_path)
-    try:
-        assert (seeded(again, "triage"), production(again, "triage")) == before
-        assert "seeding refused" not in again.output()
-        assert "kept from the last run" in again.output()
-        kept = one(again.state(BEN)["messages"], says="Promotion request")
-        assert kept is not None and kept["ts"] == card["ts"]
-        assert click(again, BEN, kept, "approval_approve").json()["ok"]
-        wait_for(again, BEN, lambda ms: [m for m in ms if m["ts"] == card["ts"]
-                                         and "Approved by" in m["text"]])
-    finally:
-        again.stop()
-
-
-def test_without_secrets_serve_is_the_sandbox_and_never_beyond_this_machine(
-        tmp_path: Path) -> None:
-    s = start_sandbox(tmp_path, flag=False)
-    try:
-        assert s.http.get("/sandbox/state", params={"user": YOU}).status_code == 200
-        assert "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set, so this is the local " \
-               "sandbox" in s.output()
-    finally:
-        s.stop()
-    home = tmp_path / "exposed"
-    for flag in ([], ["--sandbox"]):
-        done = subprocess.run(
-            [*playbook_command(), "--home", str(home), "--config", str(EXAMPLE_CONFIG),
-             "serve", *flag, "--host", "0.0.0.0", "--port", "1"],
-            env=clean_env(home), capture_output=True, text=True, timeout=60)
-        assert done.returncode == 1, done.stderr
-        assert "the sandbox listens on this machine only, not on 0.0.0.0" in done.stderr
-        assert "--host 127.0.0.1" in done.stderr and "--http-only" in done.stderr
-        assert "Traceback" not in done.stderr
-
-
-def test_a_command_prefix_for_the_real_workspace_leaves_the_sandbox_unprefixed(
-        tmp_path: Path) -> None:
-    """The page, its tips and the relay know the manifest's plain commands; the sandbox
-    clears SLACK_COMMAND_PREFIX for its app, and says so."""
-    s = start_sandbox(tmp_path, env={"SLACK_COMMAND_PREFIX": "pb-"})
-    try:
-        assert "SLACK_COMMAND_PREFIX=pb- is for a real workspace" in s.output()
-        incidents = channel_id(s, INCIDENTS)
-        run(s, YOU, incidents, "/registry help")
-        helped = wait_for(s, YOU, lambda ms: one(ms, says="Playbook commands", ephemeral=True))
-        assert "`/rollback <model>" in json.dumps(helped) and "/pb-" not in json.dumps(helped)
-        prod = production(s, "triage")
-        run(s, YOU, incidents, "/rollback triage because the prefix test")
-        until(lambda: production(s, "triage") != prod, "the rollback")
-        refused = s.http.post("/sandbox/command", json={"user": YOU, "channel": incidents,
-                                                        "text": "/pb-rollback triage"})
-        assert refused.status_code == 400 and "/rollback" in refused.text, refused.text
-    finally:
-        s.stop()
-
-
-def test_the_sandbox_does_not_mix_with_the_real_slack_modes(tmp_path: Path) -> None:
-    base = [*playbook_command(), "--home", str(tmp_path / "home"), "--config",
-            str(EXAMPLE_CONFIG), "serve", "--port", "1"]
-    env = {**clean_env(tmp_path), "SLACK_BOT_TOKEN": "xoxb-real", "SLACK_SIGNING_SECRET": "s"}
-    mixed = subprocess.run([*base, "--sandbox", "--http-only"], capture_output=True,
-                           text=True, env=env, timeout=60, check=False)
-    assert mixed.returncode == 2 and "not allowed with argument" in mixed.stderr
-    seed = subprocess.run([*base, "--seed"], capture_output=True, text=True, env=env,
-                          timeout=60, check=False)
-    assert seed.returncode == 1 and "--seed" in seed.stderr and "add --sandbox" in seed.stderr
-
-
 def test_the_page_is_told_what_to_try_in_each_channel(shared: SandboxServer) -> None:
     state = shared.http.get("/sandbox/state", params={"user": YOU}).json()
     by_name = {c["name"]: c["id"] for c in state["channels"]}
@@ -377,43 +244,3 @@ def test_the_page_is_told_what_to_try_in_each_channel(shared: SandboxServer) -> 
     assert any(t.startswith("/promote triage triage@") for t in tips[by_name["releases"]])
     assert any(t.startswith("/rollback triage") for t in tips[by_name["incidents"]])
     assert tips[by_name["ml-digest"]] == ["/registry digest"]
-
-
-def tips_of(s: SandboxServer, channel: str) -> list[str]:
-    lines: list[str] = s.state(YOU)["tips"].get(channel_id(s, channel), [])
-    return lines
-
-
-def test_the_tips_follow_the_registry_through_promotions_rollbacks_and_restarts(
-        tmp_path: Path) -> None:
-    s = start_sandbox(tmp_path)
-    try:
-        [suggested] = [t for t in tips_of(s, RELEASES) if t.startswith("/promote support ")]
-        newest = suggested.split()[2]
-        assert "/rollback support because answers got worse" in tips_of(s, INCIDENTS)
-        run(s, YOU, channel_id(s, RELEASES), suggested)  # low stakes: production moves now
-        wait_for(s, YOU, lambda ms: one(ms, says=f"Promoted {newest}"))
-        # What is production now is not suggested again; nothing newer is promotable.
-        assert not [t for t in tips_of(s, RELEASES) if t.startswith("/promote support ")]
-        run(s, YOU, channel_id(s, INCIDENTS), "/rollback support because answers got worse")
-        wait_for(s, YOU, lambda ms: one(ms, says=f"Rolled back {newest}"))
-        # The version an incident rolled back from is never offered for /promote again.
-        assert not [t for t in tips_of(s, RELEASES) if newest in t]
-        before = {name: tips_of(s, name) for name in (RELEASES, INCIDENTS)}
-    finally:
-        s.stop()
-    again = start_sandbox(tmp_path)  # a restart re-seeds nothing, and the tips stay true
-    try:
-        assert {name: tips_of(again, name) for name in (RELEASES, INCIDENTS)} == before
-        assert not [t for t in tips_of(again, RELEASES) if newest in t]
-    finally:
-        again.stop()
-
-
-def test_ctrl_c_stops_the_sandbox_without_a_traceback(tmp_path: Path) -> None:
-    s = start_sandbox(tmp_path)
-    s.http.close()
-    s.process.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal sends
-    assert s.process.wait(60) == 0
-    said = s.output()
-    assert "Traceback" not in said and said.rstrip().endswith("playbook: stopped"), said
