@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from core import queries
 from core.config import ModelPolicy
-from core.domain import PRODUCTION
+from core.domain import Tag
 from core.engine import PlayContext
 from core.errors import PlaybookError
 from core.plays.common import gate
@@ -18,9 +18,8 @@ from core.plays.common import gate
 RECENT = 20  # versions looked at per model
 
 
-def promotable(ctx: PlayContext, policy: ModelPolicy) -> str | None:
+def promotable(ctx: PlayContext, policy: ModelPolicy, production: Tag | None) -> str | None:
     """The newest registered version play 2 would accept now, as `model@hex`."""
-    production = queries.tag(ctx, policy.name, PRODUCTION)
     current = queries.by_ids(ctx, policy.name, [production.version_id])[0] \
         if production else None
     rolled_back = {i.bad_version for i in queries.incidents(ctx, policy.name)
@@ -47,7 +46,7 @@ def tips_for(ctx: PlayContext) -> dict[str, list[str]]:
 
     for model in queries.overviews(ctx):
         policy = ctx.config.model(model.model)
-        candidate = promotable(ctx, policy)
+        candidate = promotable(ctx, policy, model.production)
         if candidate:
             add(policy.release_channel, f"/promote {model.model} {candidate}")
         if model.production is not None and model.last_known_good:

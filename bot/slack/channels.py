@@ -40,10 +40,11 @@ class ChannelDirectory:
 
     def matches(self, ref: str, channel_id: str | None, channel_name: str | None = None) -> bool:
         """Whether the channel a request came from (its id) is the one playbook.toml names
-        (`ref`), by id. The cached id of a name is trusted only while the request does not
-        say otherwise (its own name, where Slack gives a real one, is that name); a miss or
-        a contradiction lists the channels again, so a channel renamed or re-created since
-        is judged as it is now."""
+        (`ref`), by id. The cache answers unless the request contradicts it: the cached
+        channel now goes by another name (renamed away), or a channel with the wanted name,
+        or a private one whose name Slack hides, has another id (re-created). Only then,
+        or when the name is not cached yet, are the channels listed again; a request from
+        any other channel costs no call."""
         want = bare(ref)
         if not channel_id:
             return False
@@ -54,6 +55,9 @@ class ChannelDirectory:
         said = (channel_name or "").lower()
         if cached == channel_id and said in ("", "privategroup", want.lower()):
             return True
+        if cached is not None and cached != channel_id \
+                and said not in ("privategroup", want.lower()):
+            return False  # another channel: the cache is not contradicted
         found = self._listed().get(want.lower())
         if found is None:
             raise SlackCallFailed(f"finding channel #{want}", "channel_not_found")

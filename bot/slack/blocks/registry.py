@@ -37,15 +37,16 @@ def listed(title: str, lines: list[str], more: str) -> Message:
     cut off), several sections, and a note when the rest did not fit."""
     blocks = [section(f"*{title}*")]
     chunk: list[str] = []
-    used = 0
+    in_chunk = used = 0
     for n, line in enumerate(lines):
         if used + len(line) > LIST_TEXT_LIMIT:
             chunk.append(f"_… {len(lines) - n} more not shown: {more}_")
             break
-        if sum(len(x) + 1 for x in chunk) + len(line) > SECTION_LIMIT - 100:
+        if in_chunk + len(line) > SECTION_LIMIT - 100:
             blocks.append(section("\n".join(chunk)))
-            chunk = []
+            chunk, in_chunk = [], 0
         chunk.append(line)
+        in_chunk += len(line) + 1
         used += len(line)
     if chunk:
         blocks.append(section("\n".join(chunk)))

@@ -83,3 +83,16 @@ def fail_on_page_errors(page: Page) -> list[str]:
     page.on("console", lambda msg: errors.append(f"console.error: {msg.text}")
             if msg.type == "error" and "Failed to load resource" not in msg.text else None)
     return errors
+
+
+@contextmanager
+def clean_page(browser: Browser, viewport: ViewportSize = VIEWPORT) -> Iterator[Page]:
+    """A page in a fresh context, patient on a loaded machine; on leaving it, the page must
+    have met no error of its own (uncaught exceptions, console errors)."""
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.set_default_timeout(LIMIT_S * 1000)  # a loaded machine is slow, not wrong
+    errors = fail_on_page_errors(page)
+    yield page
+    context.close()
+    assert errors == [], errors

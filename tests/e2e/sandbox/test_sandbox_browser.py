@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from browser_support import VIEWPORT, chromium, fail_on_page_errors, screenshot
+from browser_support import VIEWPORT, chromium, clean_page, fail_on_page_errors, screenshot
 from testkit.waiting import LIMIT_S
 
 if TYPE_CHECKING:
@@ -37,13 +37,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    page.set_default_timeout(LIMIT_S * 1000)  # a loaded machine is slow, not wrong
-    errors = fail_on_page_errors(page)
-    yield page
-    context.close()
-    assert errors == [], errors
+    with clean_page(browser, VIEWPORT) as page:
+        yield page
 
 
 def candidate(server: SandboxServer, model: str) -> str:

@@ -19,9 +19,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from browser_support import chromium, fail_on_page_errors, screenshot
+from browser_support import chromium, clean_page, screenshot
 from sandbox_process import SandboxServer
-from testkit.waiting import LIMIT_S
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page, ViewportSize
@@ -55,13 +54,8 @@ def viewport(request: pytest.FixtureRequest) -> ViewportSize:
 
 @pytest.fixture
 def page(browser: Browser, viewport: ViewportSize) -> Iterator[Page]:
-    context = browser.new_context(viewport=viewport)
-    page = context.new_page()
-    page.set_default_timeout(LIMIT_S * 1000)  # a loaded machine is slow, not wrong
-    errors = fail_on_page_errors(page)
-    yield page
-    context.close()
-    assert errors == [], errors
+    with clean_page(browser, viewport) as page:
+        yield page
 
 
 def on_a_phone(page: Page) -> bool:

@@ -39,6 +39,9 @@ def test_a_renamed_channel_is_judged_as_it_is_now(slack: Harness) -> None:
     refused = rollback_from(slack, "CGEN", "general")
     assert "rollbacks of risky run only in #incidents" in refused
     assert slack.production("risky") == bad
+    listed = len(slack.fake.called("conversations.list"))
+    assert "run only in" in rollback_from(slack, "CGEN", "general")
+    assert len(slack.fake.called("conversations.list")) == listed  # another channel: cached
     # #incidents is archived and renamed; a new channel takes the name: the cached id is
     # stale, so the name is listed again, and only the new channel is the incident channel.
     slack.fake.channels = {"incidents-2025": "CINC", "incidents": "CNEW", "general": "CGEN"}
