@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from bot.shared.slack_ids import SLACK_CHANNEL, SLACK_USER
+from core.timetext import stamp
 
 Block = dict[str, Any]
 SECTION_LIMIT = 2900  # Slack refuses section text over 3000 characters
@@ -110,7 +111,7 @@ def at(value: datetime | None) -> str:
     """A time each reader sees in their own zone, with a UTC fallback."""
     if value is None:
         return "-"
-    fallback = value.strftime("%Y-%m-%d %H:%M UTC")
+    fallback = stamp(value)
     return f"<!date^{int(value.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
