@@ -64,6 +64,14 @@ class Cli:
         assert err.startswith("playbook: ") and err.count("\n") == 1, err
         return err.strip()
 
+    def text(self, *argv: str, user: str = "ana") -> str:
+        """What a person reads (no --json)."""
+        code = main(["--config", str(self.root / "playbook.toml"), "--home",
+                     str(self.root / "home"), "--database", self.database, "--as", user, *argv])
+        out, err = self.capsys.readouterr()
+        assert code == 0, err
+        return out
+
     def state(self, model: str) -> dict[str, Any]:
         """Everything a refusal must leave untouched."""
         return {"versions": [v["id"] for v in self(*["versions", "--limit", "1000"], model)],
@@ -107,6 +115,7 @@ def test_walk_all_seven_plays(cli: Cli, tmp_path: Path) -> None:
     exp = cli("experiment", "chat", "long", "--parent", v2["short"], "--owner", "ana",
               "--reason", "longer", "--prompt", "y" * 70, "--artifact", str(weights))
     assert exp["tag"] == "experiment/long" and exp["kind"] == "experiment"
+    assert exp["unpromotable"] is None  # it beats production: the answer says promote it
     # What it does not change is the parent's: here the weights, and one config key set.
     assert exp["components"]["weights"] == v2["components"]["weights"]
     warm = cli("experiment", "chat", "warm", "--parent", v2["short"], "--owner", "ana",
@@ -144,6 +153,8 @@ def test_walk_all_seven_plays(cli: Cli, tmp_path: Path) -> None:
     assert [x["id"] for x in bundle["lineage"]] == [v3["id"], v2["id"], v1["id"]]
     assert {e["play"] for e in bundle["tag_events"]} == {"promote", "rollback"}
     assert bundle["incidents"][0]["id"] == rolled["id"]
+    assert bundle["lineage_truncated"] is False
+    assert f"incident {rolled['id']}: rolled back from this version" in cli.text("audit", "r2")
     then = cli("audit", "--model", "chat", "--at", "now")
     assert then["version"]["id"] == v2["id"]
 
