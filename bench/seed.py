@@ -6,8 +6,9 @@ comes from `storage.orm.*Row.values(<domain object>)` (versions, tag events, att
 so column mapping and the UTC datetime type are storage's own. Versions and tag events go in
 one transaction per table as one executemany; the production tag row is written last at the
 revision the event chain reached. Attributions go in with one executemany per 50,000 rows on
-SQLite and with COPY on PostgreSQL. PostgreSQL then gets ANALYZE, which autovacuum would do
-on its own after a load this size; SQLite gets nothing, as Playbook never runs ANALYZE there.
+SQLite and with COPY on PostgreSQL. Each load ends with `storage.database.refresh_statistics`,
+which a Playbook server runs at start and every hour (on PostgreSQL autovacuum would do the
+same on its own after a load this size).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy import Table, insert
 from bench.harness import METRIC, MIN_SCORE, MODEL, Database
 from core.domain import PRODUCTION, Attribution, TagMoved, Version
 from core.identity import Components, version_id
+from storage.database import refresh_statistics
 from storage.orm import AttributionRow, TagEventRow, TagRow, VersionRow
 
 VERSIONS: Table = VersionRow.__table__  # type: ignore[assignment]
@@ -82,7 +84,7 @@ def seed_registry(db: Database, n_versions: int, *, spare: int) -> SeededRegistr
             model=MODEL, id=vid, components=components, owner="seed",
             parent_id=ids[-1] if ids else None, reason=f"seeded change {k}",
             scores={METRIC: score}, eval_source="supplied",
-            created_at=base + version_step * k)))
+            created_at=base + version_step * k), depth=k, root_id=ids[0] if ids else vid))
         ids.append(vid)
 
     events = _history(ids[:promotable], passing)
@@ -101,7 +103,7 @@ def seed_registry(db: Database, n_versions: int, *, spare: int) -> SeededRegistr
         conn.execute(insert(TAGS), [{"model": MODEL, "name": PRODUCTION,
                                      "version_id": production, "revision": len(events),
                                      "moved_at": first_at + step * (len(events) - 1)}])
-    _analyze(db, "versions", "tag_events", "tags")
+    refresh_statistics(db.engine)  # as a server starting on this database would
     return SeededRegistry(
         versions=n_versions, production_events=len(events),
         rollback_events=sum(1 for e in events if e[0] == "rollback"), production=production,
@@ -196,7 +198,7 @@ def seed_attributions(db: Database, total: int, version_ids: list[str], *,
                 for start in range(0, total, SQLITE_CHUNK):
                     for row in batch(start, min(total, start + SQLITE_CHUNK)):
                         copy.write_row([row[c] for c in columns])
-        _analyze(db, "attributions")
+        refresh_statistics(db.engine)
     else:
         method = (f"executemany of INSERT, {SQLITE_CHUNK:,} rows per call, one transaction")
         with db.engine.begin() as conn:
@@ -212,11 +214,3 @@ def served_by(version_ids: list[str], i: int) -> str:
     if i % 10 or len(version_ids) == 1:
         return version_ids[0]
     return version_ids[1 + (i // 10) % (len(version_ids) - 1)]
-
-
-def _analyze(db: Database, *tables: str) -> None:
-    if db.backend != "postgresql":
-        return
-    with db.engine.begin() as conn:
-        for table in tables:
-            conn.exec_driver_sql(f"ANALYZE {table}")

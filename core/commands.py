@@ -18,6 +18,7 @@ from pydantic import (
     field_validator,
 )
 
+from core.domain import LINEAGE_SHOWN
 from core.errors import InvalidInput
 from core.identity import ArtifactRef, Components
 
@@ -207,6 +208,8 @@ class Rehearse(Command):
 class Audit(Command):
     request_id: str = NonEmpty
     actor: str = NonEmpty
+    # How many of the version's lineage to list, nearest first (None: the whole chain).
+    lineage: int | None = Field(default=LINEAGE_SHOWN, ge=1)
 
 
 class ProductionAt(Command):

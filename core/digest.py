@@ -112,7 +112,7 @@ def build_digest(ctx: PlayContext, models: Sequence[str],
     """The digest of `models` as of now; `fingerprint(model)` reads its deploy path."""
     now = ctx.clock.now()
     digest = Digest(at=now)
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         for model in models:
             digest.models.append(model_digest(uow, ctx, model, now, fingerprint(model)))
         for run in uow.runs.list(play="gc", limit=20):

@@ -50,6 +50,50 @@ class Version:
         return sum(a.size for a in self.artifacts)
 
 
+LINEAGE_SHOWN = 20  # the nearest ancestors an audit answer lists unless asked for more
+
+# Upper bounds (seconds) of the time-to-rollback histogram that /metrics shows; the registry
+# keeps a count per bucket as incidents are opened (storage/repositories/counters.py).
+TIME_TO_ROLLBACK_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
+
+
+@dataclass(frozen=True)
+class RollbackSeconds:
+    """A model's real (not rehearsed) times to rollback, as a histogram: how many fell in each
+    of TIME_TO_ROLLBACK_BUCKETS (not cumulative) and above the last, their sum and count."""
+
+    per_bucket: tuple[int, ...]  # len(TIME_TO_ROLLBACK_BUCKETS) + 1: the last is above all
+    total_s: float
+
+    @property
+    def count(self) -> int:
+        return sum(self.per_bucket)
+
+    @staticmethod
+    def bucket_of(seconds: float) -> int:
+        return next((i for i, bound in enumerate(TIME_TO_ROLLBACK_BUCKETS) if seconds <= bound),
+                    len(TIME_TO_ROLLBACK_BUCKETS))
+
+
+@dataclass(frozen=True)
+class Ancestor:
+    """A version as its lineage shows it: who made it, why and when, how deep it sits and
+    which version its chain starts from. Read without its components, so a chain of 10,000
+    costs little."""
+
+    model: str
+    id: str
+    owner: str
+    reason: str
+    created_at: datetime
+    depth: int  # how many ancestors it has: 0 for the first version of a chain
+    root_id: str  # the first version of its chain (itself when depth is 0)
+
+    @property
+    def short(self) -> str:
+        return short(self.model, self.id)
+
+
 @dataclass(frozen=True)
 class Tag:
     model: str

@@ -5,7 +5,7 @@ here too so `core.ports` stays the one place to import a port from."""
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Literal, Protocol, Self
 from core.access import ApiToken, StoredResponse
 from core.canary import ArmSample, CanaryState
 from core.domain import (
+    Ancestor,
     ApprovalRequest,
     Attribution,
     Incident,
     PlayRun,
+    RollbackSeconds,
     Tag,
     TagMoved,
     Version,
@@ -50,9 +52,12 @@ class VersionRepository(Protocol):
         """Versions that still hold artifacts (candidates for garbage collection)."""
         ...
     def mark_artifacts_collected(self, model: str, version_id: str, at: datetime) -> None: ...
-    def lineage(self, model: str, version_id: str, limit: int) -> builtins.list[Version]:
-        """The version and its ancestors, nearest first, at most `limit` of them; empty when
-        the version is not registered. One query, whatever the depth."""
+    def ancestry(self, model: str, version_id: str,
+                 limit: int | None = None) -> builtins.list[Ancestor]:
+        """The version and its ancestors, nearest first, at most `limit` of them (all when
+        None); empty when the version is not registered. One query, whatever the depth: the
+        first answer's depth and root say how long the whole chain is and where it starts.
+        A parent that is not registered ends the chain."""
         ...
 
 
@@ -74,7 +79,9 @@ class EventLog(Protocol):
                 until: datetime | None = None, before_seq: int | None = None,
                 play: str | None = None, limit: int | None = None,
                 newest_first: bool = False) -> builtins.list[TagMoved]:
-        """Events of a model (optionally one tag / one play), by seq; `until` is inclusive."""
+        """Events of a model (optionally one tag / one play), by seq; `until` is inclusive.
+        With a time bound and a `limit`, the events kept are those nearest the bound by time
+        (then seq): `until=T, limit=1, newest_first=True` is the last move at or before T."""
         ...
     def touching(self, model: str, version_id: str) -> builtins.list[TagMoved]:
         """Every event whose from or to is this version, oldest first."""
@@ -236,13 +243,15 @@ class IdempotencyRepository(Protocol):
 
 
 class StatsQueries(Protocol):
-    """Registry-wide figures for /metrics, counted at scrape time."""
+    """Registry-wide figures for /metrics: totals kept as the history is written, so a
+    scrape costs the same at any size of history."""
 
     def tag_moves(self) -> builtins.list[tuple[str, str, str, int]]:
         """(model, tag, play, moves)."""
         ...
-    def rollback_times(self) -> builtins.list[tuple[str, float]]:
-        """(model, time to rollback) of every real (not rehearsed) incident."""
+    def rollback_seconds(self) -> dict[str, RollbackSeconds]:
+        """Per model, the histogram of its real (not rehearsed) incidents' time to
+        rollback."""
         ...
     def ping(self) -> None:
         """Raises StorageError when the database does not answer."""
@@ -343,7 +352,13 @@ class UnitOfWork(Protocol):
     def rollback(self) -> None: ...
 
 
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+class UnitOfWorkFactory(Protocol):
+    """Opens units of work. A `read_only` one only reads: on SQLite it starts a deferred
+    transaction, so it never queues behind a writer (WAL gives it a snapshot), and it refuses
+    to write or commit a change. Every other one may write; on SQLite it takes the write lock
+    when it begins, so a read that turns into a write never fails half-way."""
+
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
 
 
 # The ports to the world beyond the records (core/surfaces.py), importable from here as before.

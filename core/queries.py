@@ -93,7 +93,7 @@ def versions(ctx: PlayContext, model: str, *, limit: int = 50,
              kind: str | None = None) -> list[VersionView]:
     """Newest first, each with the tags on it."""
     ctx.config.model(model)
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         found = uow.versions.list(model, limit=limit, kind=kind)
         tags = _tags_by_version(uow.tags.list(model))
     return [VersionView(v, tags.get(v.id, ())) for v in found]
@@ -103,7 +103,7 @@ def version(ctx: PlayContext, ref: str, model: str | None = None) -> VersionView
     """`MODEL@HEX` (or a unique hex prefix of `model`'s) with the tags on it."""
     model, _ = parse_version_ref(ref, model)
     ctx.config.model(model)
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         found = resolve(uow, model, ref)
         tags = _tags_by_version(uow.tags.list(model))
     return VersionView(found, tags.get(found.id, ()))
@@ -111,34 +111,34 @@ def version(ctx: PlayContext, ref: str, model: str | None = None) -> VersionView
 
 def by_ids(ctx: PlayContext, model: str, ids: Sequence[str | None]) -> list[Version | None]:
     """The versions of full ids (None for an id that is None or gone), in one read."""
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         return [uow.versions.get(model, i) if i else None for i in ids]
 
 
 def diff(ctx: PlayContext, old: str, new: str) -> dict[str, Any]:
     model, _ = parse_version_ref(old)
     ctx.config.model(model)
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         a, b = resolve(uow, model, old), resolve(uow, model, new)
     return diff_versions(a, b)
 
 
 def tags(ctx: PlayContext, model: str) -> list[Tag]:
     ctx.config.model(model)
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         return uow.tags.list(model)
 
 
 def tag(ctx: PlayContext, model: str, name: str = PRODUCTION) -> Tag | None:
     ctx.config.model(model)
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         return uow.tags.get(model, name)
 
 
 def pointed(ctx: PlayContext, model: str, name: str) -> Pointed:
     """What tag `name` points at; NotFound when it was never set."""
     ctx.config.model(model)
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         found = uow.tags.get(model, name)
         target = uow.versions.get(model, found.version_id) if found else None
     if found is None or target is None:
@@ -150,7 +150,7 @@ def pointed(ctx: PlayContext, model: str, name: str) -> Pointed:
 
 def route(ctx: PlayContext, model: str) -> Route:
     ctx.config.model(model)
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         production = uow.tags.get(model, PRODUCTION)
         canary = uow.tags.get(model, CANARY)
         state: CanaryState | None = uow.canaries.get(model)
@@ -170,7 +170,7 @@ def history(ctx: PlayContext, model: str, tag: str | None = None, *,
             limit: int = 50) -> list[TagMoved]:
     """Tag moves, newest first."""
     ctx.config.model(model)
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         return uow.events.history(model, tag, limit=limit, newest_first=True)
 
 
@@ -181,37 +181,37 @@ def approvals(ctx: PlayContext, model: str | None = None) -> list[ApprovalReques
     """Pending requests (of one model, or all)."""
     if model:
         ctx.config.model(model)
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         return uow.approvals.pending(model)
 
 
 def approval(ctx: PlayContext, request_id: str) -> ApprovalRequest:
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         return request_of(uow, request_id)
 
 
 def outbox_counts(ctx: PlayContext) -> dict[tuple[str, str], int]:
     """(handler, state) -> deliveries: the webhooks' delivery log in figures."""
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         return uow.outbox.counts()
 
 
 def route_watermark(ctx: PlayContext) -> str:
     """Changes whenever any model's route may have (StatsQueries.route_watermark)."""
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         return uow.stats.route_watermark()
 
 
 def served_by(ctx: PlayContext, request_id: str) -> str | None:
     """The model that answered a request (None: no attribution of it)."""
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         record = uow.attributions.get(request_id)
     return record.model if record is not None else None
 
 
 def approval_view(ctx: PlayContext, request_id: str) -> ApprovalView:
     """A request with the candidate and what production was when it was asked for."""
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         request = request_of(uow, request_id)
         candidate = uow.versions.get(request.model, request.version_id)
         production = uow.versions.get(request.model, request.production_at_request) \
@@ -225,12 +225,12 @@ def incidents(ctx: PlayContext, model: str | None = None, *, limit: int = 50) ->
     """Newest first."""
     if model:
         ctx.config.model(model)
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         return uow.incidents.list(model, limit=limit)
 
 
 def incident(ctx: PlayContext, incident_id: str) -> Incident:
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         found = uow.incidents.get(incident_id)
     if found is None:
         raise NotFound(f"no incident {incident_id!r}",
@@ -239,12 +239,12 @@ def incident(ctx: PlayContext, incident_id: str) -> Incident:
 
 
 def runs(ctx: PlayContext, *, play: str | None = None, limit: int = 20) -> list[PlayRun]:
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         return uow.runs.list(play=play, limit=limit)
 
 
 def run(ctx: PlayContext, run_id: str) -> PlayRun:
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         found = uow.runs.get(run_id)
     if found is None:
         raise NotFound(f"no run {run_id!r}", hint="list runs with `playbook runs`")
@@ -258,7 +258,7 @@ def overviews(ctx: PlayContext) -> list[ModelOverview]:
     """Every configured model at a glance (Slack's App Home), in one read."""
     now = ctx.clock.now()
     found = []
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         for name, policy in sorted(ctx.config.models.items()):
             production = uow.tags.get(name, PRODUCTION)
             good = None
@@ -279,12 +279,12 @@ def overviews(ctx: PlayContext) -> list[ModelOverview]:
 def rehearsal(ctx: PlayContext, model: str, fingerprint: str | None) -> RehearsalStatus:
     """Whether the model is due a rehearsal, and why (`fingerprint`: its deploy path now)."""
     policy = ctx.config.model(model)
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         return rehearsal_status(uow, policy, ctx.clock.now(), fingerprint)
 
 
 def expiring(ctx: PlayContext, model: str) -> list[tuple[str, Version]]:
     """Experiment tags of `model` whose version expires soon: (tag, version)."""
     ctx.config.model(model)
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         return expiring_experiments(uow, model, ctx.clock.now())

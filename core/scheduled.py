@@ -84,11 +84,11 @@ class Once:
             uow.commit()
 
     def get(self, job: str, at: datetime) -> JobClaim | None:
-        with self.uow() as uow:
+        with self.uow(read_only=True) as uow:
             return uow.claims.get(job, at)
 
     def stale(self) -> list[JobClaim]:
-        with self.uow() as uow:
+        with self.uow(read_only=True) as uow:
             return uow.claims.stale(self.clock.now(), self.timeout)
 
     def run(self, job: str, at: datetime, work: Callable[[], str]) -> str | None:

@@ -1,10 +1,12 @@
 """Engines and schema upgrades: the only place that knows SQLite and PostgreSQL differ.
 
 SQLite is tuned so two processes can write to one file without "database is locked": WAL lets
-readers run beside a writer, and every transaction starts with BEGIN IMMEDIATE so a writer
-takes the lock up front (waiting up to busy_timeout) instead of failing when a read turns
-into a write half-way. pysqlite's own transaction handling is switched off for that, as the
-SQLAlchemy SQLite docs describe.
+readers run beside a writer, and every transaction that may write starts with BEGIN IMMEDIATE
+so a writer takes the lock up front (waiting up to busy_timeout) instead of failing when a
+read turns into a write half-way. A read-only unit of work (connections carrying the
+READ_ONLY execution option) starts with a deferred BEGIN instead: it reads a snapshot and
+never waits for a writer. pysqlite's own transaction handling is switched off for that, as
+the SQLAlchemy SQLite docs describe.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # pg_advisory_xact_lock key shared by every Playbook process migrating the same database.
 MIGRATION_LOCK = zlib.crc32(b"playbook:migrate")
+# Execution option of the engine a read-only unit of work binds to (storage/uow.py).
+READ_ONLY = "playbook_read_only"
 
 
 def default_url(home: Path | str) -> str:
@@ -53,15 +57,16 @@ def make_engine(url: str | URL, *, pool_size: int | None = None,
                 max_overflow: int | None = None, **kwargs: Any) -> Engine:
     """An engine for `url` (sqlite:///path or postgresql://...), ready for concurrent writers.
     `pool_size` and `max_overflow` bound PostgreSQL connections per process (SQLAlchemy's
-    defaults, 5 and 10, when None); SQLite's one file lock makes them moot there."""
+    defaults, 5 and 10, when None); on SQLite they bound the connections readers share (one
+    writer at a time holds the file's lock whatever the pool)."""
     parsed = _normalized(url)
+    if pool_size is not None:
+        kwargs["pool_size"] = pool_size
+    if max_overflow is not None:
+        kwargs["max_overflow"] = max_overflow
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "postgresql":
-        if pool_size is not None:
-            kwargs["pool_size"] = pool_size
-        if max_overflow is not None:
-            kwargs["max_overflow"] = max_overflow
         return create_engine(parsed, json_serializer=dumps, pool_pre_ping=True, **kwargs)
     raise StorageError(f"unsupported database {parsed.get_backend_name()!r}",
                        hint="use sqlite:///PATH or postgresql://USER@HOST/DB")
@@ -86,10 +91,27 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
             cursor.close()
 
     @event.listens_for(engine, "begin")
-    def on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    def on_begin(conn: Connection) -> None:
+        reads = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if reads else "BEGIN IMMEDIATE")
 
     return engine
+
+
+ANALYSIS_LIMIT = 1000  # rows SQLite's ANALYZE reads per index: approximate, and fast at any size
+
+
+@translated("refreshing the query planner's statistics")
+def refresh_statistics(engine: Engine) -> None:
+    """Give the query planner fresh statistics, so it picks the right index for the history
+    reads at any size. SQLite never gathers any on its own (without them it may scan a whole
+    table where an index answers); its ANALYZE is bounded by `analysis_limit`, a few
+    milliseconds on any size of database. On PostgreSQL autovacuum keeps them fresh, and a
+    run here (sampling, no lock that stops readers or writers) only makes sure of it."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
+        conn.exec_driver_sql("ANALYZE")
 
 
 def alembic_config(engine: Engine | None = None) -> Config:

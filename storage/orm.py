@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -78,11 +79,18 @@ class VersionRow(Base):
     # Kept beside the JSON list so "versions still holding artifacts" is a plain indexed query.
     artifact_count: Mapped[int] = mapped_column(Integer)
     artifacts_collected_at: Mapped[datetime | None]
+    # Where it sits in its lineage, fixed when it is registered (its parent is registered
+    # first and never changes): how many ancestors it has, and the first of them. Always
+    # written; the defaults only let 0011_read_paths add them to SQLite tables in place.
+    depth: Mapped[int] = mapped_column(Integer, server_default="0")
+    root_id: Mapped[str] = mapped_column(server_default=text("''"))
 
     __table_args__ = (Index("ix_versions_model_created_at", "model", "created_at"),)
 
     @staticmethod
-    def values(v: Version) -> dict[str, Any]:
+    def values(v: Version, *, depth: int = 0, root_id: str | None = None) -> dict[str, Any]:
+        """The row of `v`; `depth` and `root_id` (default: a first version, its own root)
+        come from its parent's row."""
         return {"model": v.model, "id": v.id, "components": v.components.to_json(),
                 "owner": v.owner, "parent_id": v.parent_id, "reason": v.reason,
                 "scores": dict(v.scores), "eval_source": v.eval_source,
@@ -91,7 +99,8 @@ class VersionRow(Base):
                 "artifacts": [{"name": a.name, "sha256": a.sha256, "size": a.size}
                               for a in v.artifacts],
                 "artifact_count": len(v.artifacts),
-                "artifacts_collected_at": v.artifacts_collected_at}
+                "artifacts_collected_at": v.artifacts_collected_at,
+                "depth": depth, "root_id": root_id or v.id}
 
     def to_domain(self) -> Version:
         return Version(
@@ -142,6 +151,9 @@ class TagEventRow(Base):
         Index("ix_tag_events_model_tag_seq", "model", "tag", "seq"),
         Index("ix_tag_events_model_to_version", "model", "to_version"),
         Index("ix_tag_events_model_from_version", "model", "from_version"),
+        # History by time: since a day ago, and what a tag pointed at when.
+        Index("ix_tag_events_model_tag_at", "model", "tag", "at", "seq"),
+        Index("ix_tag_events_model_at", "model", "at"),
         _versions_fk("model", "to_version"),
         _versions_fk("model", "from_version"),
     )
@@ -327,6 +339,7 @@ class PlayRunRow(Base):
 
 
 # The Slack app's, the HTTP API's and the scheduler's tables join Base.metadata.
+import storage.orm_counters  # noqa: E402
 import storage.orm_outbox  # noqa: E402
 import storage.orm_scheduler  # noqa: E402
 import storage.orm_schema  # noqa: E402

@@ -1,14 +1,16 @@
 """The SQL unit of work: one session, one transaction, all repositories sharing it.
 
 A play's state change and its event commit together or not at all; leaving the `with` block
-without `commit()` (an exception, or a read-only use) rolls back.
+without `commit()` (an exception, or a read-only use) rolls back. A unit of work opened with
+`read_only=True` binds to the engine with storage.database.READ_ONLY set (a deferred BEGIN on
+SQLite) and refuses writes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -32,8 +34,10 @@ from core.ports import (
     TagRepository,
     TokenRepository,
     UnitOfWork,
+    UnitOfWorkFactory,
     VersionRepository,
 )
+from storage.database import READ_ONLY
 from storage.errors import storage_error
 from storage.repositories import (
     SqlApprovalRepository,
@@ -75,8 +79,9 @@ class SqlUnitOfWork:
 
     def __init__(self, sessions: sessionmaker[Session],
                  on_events: Callable[[], None] | None = None,
-                 subscribed: Subscribers = subscribers) -> None:
+                 subscribed: Subscribers = subscribers, *, read_only: bool = False) -> None:
         self._sessions = sessions
+        self.read_only = read_only
         self._subscribed = subscribed
         self._session: Session | None = None
         self._on_events = on_events
@@ -86,6 +91,7 @@ class SqlUnitOfWork:
             raise StorageError("a unit of work cannot be entered twice",
                                hint="ask the factory for a new one")
         session = self._session = self._sessions()
+        session.info[READ_ONLY] = self.read_only
         self.versions = SqlVersionRepository(session)
         self.tags = SqlTagRepository(session)
         self.events = SqlEventLog(session)
@@ -114,6 +120,9 @@ class SqlUnitOfWork:
             session.close()
 
     def commit(self) -> None:
+        if self.read_only:
+            raise StorageError("a read-only unit of work cannot commit",
+                               hint="open it with read_only=False to change anything")
         key = REQUEST_KEY.get()
         if key is not None and self._outbox.written():
             # The request's first change, remembered in its own transaction: if the answer
@@ -145,13 +154,25 @@ class SqlUnitOfWork:
 
 
 def uow_factory(engine: Engine, on_events: Callable[[], None] | None = None,
-                subscribed: Subscribers = subscribers) -> Callable[[], SqlUnitOfWork]:
+                subscribed: Subscribers = subscribers) -> SqlUnitOfWorkFactory:
     """What the composition root hands to the play engine as its UnitOfWorkFactory.
     `on_events` is called after a commit that wrote events (to wake the dispatcher);
     `subscribed` names the handlers of each event written (the config's webhooks too)."""
     sessions = sessionmaker(engine, autoflush=False, expire_on_commit=False)
-    return lambda: SqlUnitOfWork(sessions, on_events, subscribed)
+    reads = sessionmaker(engine.execution_options(**{READ_ONLY: True}), autoflush=False,
+                         expire_on_commit=False)
+
+    def open_unit(*, read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(reads if read_only else sessions, on_events, subscribed,
+                             read_only=read_only)
+
+    return open_unit
+
+
+class SqlUnitOfWorkFactory(Protocol):
+    def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork: ...
 
 
 if TYPE_CHECKING:  # mypy proves the SQL unit of work implements the port
     _implements: type[UnitOfWork] = SqlUnitOfWork
+    _factory: UnitOfWorkFactory = uow_factory(None)  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ import os
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,25 +62,38 @@ def postgres_server_url() -> str:
     return url
 
 
-@pytest.fixture
-def postgres_url(postgres_server_url: str) -> Iterator[str]:
+@contextmanager
+def fresh_schema(server_url: str) -> Iterator[str]:
     """A URL whose connections see only a fresh schema of their own (via search_path), so
     tests, and processes they start, never collide; the schema is dropped afterwards."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     schema = f"pbtest_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_server_url)
+    admin = create_engine(server_url)
     try:
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = make_url(postgres_server_url).update_query_dict(
-            {"options": f"-csearch_path={schema}"})
+        url = make_url(server_url).update_query_dict({"options": f"-csearch_path={schema}"})
         yield url.render_as_string(hide_password=False)
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     finally:
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """A fresh schema of the test's own (fresh_schema)."""
+    with fresh_schema(postgres_server_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """A fresh schema shared by one module's tests (for data that is slow to build)."""
+    with fresh_schema(postgres_server_url) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -72,17 +72,18 @@ class TokenCache:
         """Read the token from the database (blocking; call it off the event loop), and
         remember its use to the minute (at most one write per token and minute)."""
         now = self._now()
-        with self._uow() as u:
+        with self._uow(read_only=True) as u:  # never queues behind a writer on SQLite
             token = u.tokens.by_hash(token_hash)
-            principal = None
-            if token is not None and token.revoked_at is None:  # an expired one: live() says
-                principal = Principal(
-                    token.id, token.name, frozenset(token.scopes), token.actor,
-                    frozenset(token.models) if token.models is not None else None,
-                    token.expires_at)
-                minute = now.replace(second=0, microsecond=0)
-                if not token.expired(now) and (token.last_used_at is None
-                                               or token.last_used_at < minute):
+        principal = None
+        if token is not None and token.revoked_at is None:  # an expired one: live() says
+            principal = Principal(
+                token.id, token.name, frozenset(token.scopes), token.actor,
+                frozenset(token.models) if token.models is not None else None,
+                token.expires_at)
+            minute = now.replace(second=0, microsecond=0)
+            if not token.expired(now) and (token.last_used_at is None
+                                           or token.last_used_at < minute):
+                with self._uow() as u:
                     u.tokens.touch(token.id, minute)
                     u.commit()
         with self._lock:

@@ -9,8 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime
 
+from bot.shared.render import lineage_limit
 from core import queries, serialize
 from core.commands import Audit, ProductionAt
+from core.domain import LINEAGE_SHOWN
 from core.plays import audit, production_at
 
 from .access import Principal
@@ -23,15 +25,20 @@ def router(api: ApiContext) -> APIRouter:
     ctx = api.app.ctx
 
     @r.get("/audit/{request_id:path}", response_model=AuditOut)
-    def audit_bundle(request_id: str,
-                     who: Annotated[Principal, Depends(api.require("audit"))]
-                     ) -> dict[str, Any]:
-        """The audit bundle: the attribution, the version in full, its lineage to the root,
+    def audit_bundle(
+            request_id: str, who: Annotated[Principal, Depends(api.require("audit"))],
+            lineage: Annotated[str, Query(
+                description=f"how many of the version's ancestors to list, nearest first: a "
+                            f"count, or `all` for the whole chain (default {LINEAGE_SHOWN})"
+            )] = str(LINEAGE_SHOWN)) -> dict[str, Any]:
+        """The audit bundle: the attribution, the version in full, its nearest ancestors
+        with the depth and root of its whole lineage (`?lineage=all` lists every ancestor),
         eval, every tag event and approval touching it, and its incidents."""
+        limit = lineage_limit(lineage)
         served = queries.served_by(ctx, request_id)
         if served is not None:
             who.cover(served)
-        found = audit(Audit.parse(request_id=request_id, actor=who.actor), ctx)
+        found = audit(Audit.parse(request_id=request_id, actor=who.actor, lineage=limit), ctx)
         return found.to_json()
 
     @r.get("/models/{model}/at", response_model=ProductionAtOut)

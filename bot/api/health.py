@@ -8,18 +8,33 @@ says it can serve: the database answers and its schema is the one this Playbook 
 # No `from __future__ import annotations`: FastAPI reads the dependencies in the route
 # signatures at runtime, and they close over `api`, which string annotations cannot see.
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
+from core.domain import RollbackSeconds
 from core.errors import StorageError
+from core.ports import UnitOfWorkFactory
 
 from .context import ApiContext
 from .schemas import ErrorOut, HealthOut, LiveOut
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+
+
+Figures = tuple[list[tuple[str, str, str, int]], dict[str, RollbackSeconds],
+                dict[tuple[str, str], int]]
+
+
+def registry_figures(uow: UnitOfWorkFactory) -> Figures:
+    """What a scrape reads from the registry: tag moves, times to rollback, deliveries; a
+    few rows of running totals and the outbox's backlog, whatever the size of the history,
+    in a read-only transaction (never waiting for a writer)."""
+    with uow(read_only=True) as u:
+        return u.stats.tag_moves(), u.stats.rollback_seconds(), u.outbox.counts()
 
 
 def router(api: ApiContext) -> APIRouter:
@@ -31,7 +46,7 @@ def router(api: ApiContext) -> APIRouter:
         return {"status": "ok"}
 
     def ready() -> dict[str, Any]:
-        with api.uow() as uow:
+        with api.uow(read_only=True) as uow:
             uow.stats.ping()
         api.app.check_schema()
         return {"status": "ok", "database": api.app.engine.dialect.name,
@@ -47,11 +62,6 @@ def router(api: ApiContext) -> APIRouter:
     r.add_api_route("/healthz", ready, methods=["GET"], response_model=HealthOut,
                     responses=unready, summary="Readiness (alias of /readyz)")
 
-    def registry_figures() -> tuple[list[tuple[str, str, str, int]], list[tuple[str, float]],
-                                    dict[tuple[str, str], int]]:
-        with api.uow() as uow:
-            return uow.stats.tag_moves(), uow.stats.rollback_times(), uow.outbox.counts()
-
     @r.get("/metrics", response_class=PlainTextResponse)
     async def metrics() -> PlainTextResponse:
         """Prometheus text format: requests, latencies, attribution ingest, tag moves,
@@ -59,10 +69,11 @@ def router(api: ApiContext) -> APIRouter:
         `pending` that keeps growing); `playbook_database_up` is 0 when the registry cannot
         be read."""
         try:
-            moves, rollbacks, deliveries = await run_in_threadpool(registry_figures)
+            figures = partial(registry_figures, api.uow)
+            moves, rollbacks, deliveries = await run_in_threadpool(figures)
             up = 1
         except StorageError:
-            moves, rollbacks, deliveries, up = [], [], {}, 0
+            moves, rollbacks, deliveries, up = [], {}, {}, 0
         text = api.metrics.render(moves, rollbacks, deliveries)
         text += ("# HELP playbook_database_up Whether the registry database answered.\n"
                  f"# TYPE playbook_database_up gauge\nplaybook_database_up {up}\n")

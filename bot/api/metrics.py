@@ -2,8 +2,10 @@
 prometheus_client would be a dependency for three counters and two histograms.
 
 Request counts, latencies and attribution ingest are this process's own (scrape every replica
-and sum). Tag moves and times-to-rollback are read from the database at scrape time, so every
-replica reports the same registry-wide numbers (aggregate them with max, not sum).
+and sum). Tag moves, times-to-rollback and deliveries are read from the database at scrape
+time, from running totals the registry keeps as it writes (storage/repositories/counters.py),
+so a scrape costs the same at any size of history, and every replica reports the same
+registry-wide numbers (aggregate them with max, not sum).
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
+
+from core.domain import TIME_TO_ROLLBACK_BUCKETS, RollbackSeconds
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-ROLLBACK_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
 
 
 def _escape(value: str) -> str:
@@ -87,7 +91,7 @@ class Metrics:
             self._attributions["duplicates"] += received - stored
 
     def render(self, tag_moves: Iterable[tuple[str, str, str, int]],
-               rollbacks: Iterable[tuple[str, float]],
+               rollbacks: Mapping[str, RollbackSeconds],
                deliveries: Mapping[tuple[str, str], int] | None = None) -> str:
         with self._lock:
             lines = header("playbook_http_requests_total", "counter",
@@ -112,10 +116,10 @@ class Metrics:
                   for m, t, p, n in sorted(tag_moves)]
         lines += header("playbook_time_to_rollback_seconds", "histogram",
                         "Time from opening an emergency rollback to the tag having moved.")
-        by_model: dict[str, Histogram] = {}
-        for model, seconds in rollbacks:
-            by_model.setdefault(model, Histogram(ROLLBACK_BUCKETS)).observe(seconds)
-        for model, hist in sorted(by_model.items()):
+        for model, seconds in sorted(rollbacks.items()):
+            hist = Histogram(TIME_TO_ROLLBACK_BUCKETS)
+            hist.counts = list(accumulate(seconds.per_bucket[:-1]))
+            hist.total, hist.n = seconds.total_s, seconds.count
             lines += hist.lines("playbook_time_to_rollback_seconds", model=model)
         lines += header("playbook_outbox_deliveries", "gauge",
                         "Consequences of plays (Slack posts, ...) by handler and state: "

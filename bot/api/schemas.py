@@ -190,6 +190,11 @@ class LineageOut(Out):
     created_at: str
 
 
+class LineageRootOut(Out):
+    version: str
+    id: str
+
+
 class EvalOut(Out):
     scores: dict[str, float]
     source: str
@@ -199,9 +204,13 @@ class AuditOut(Out):
     request_id: str
     attribution: AttributionOut
     version: VersionOut
-    lineage: list[LineageOut]
+    lineage: list[LineageOut] = Field(
+        description="the version and its nearest ancestors, nearest first (`?lineage=`)")
+    lineage_depth: int = Field(description="how many ancestors the version has in all")
+    lineage_root: LineageRootOut = Field(description="the first version of its lineage")
     lineage_truncated: bool = Field(
-        False, description="true when the chain goes on beyond the ancestors listed (10,000)")
+        False, description="true when the chain goes on beyond the ancestors listed; "
+                           "`?lineage=all` lists all of them")
     eval: EvalOut
     tag_events: list[EventOut]
     approvals: list[ApprovalOut]

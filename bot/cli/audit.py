@@ -10,7 +10,16 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.bootstrap import App
-from bot.shared.render import Out, block, incident_roles, scores, table, when
+from bot.shared.render import (
+    Out,
+    block,
+    incident_roles,
+    lineage_limit,
+    lineage_line,
+    scores,
+    table,
+    when,
+)
 from bot.shared.timeparse import parse_time
 from core import queries, serialize
 from core.commands import Audit, CollectGarbage, ProductionAt
@@ -37,12 +46,10 @@ def cmd_audit(args: argparse.Namespace, app: App) -> Out:
         return Out(then_data, text)
     if not args.request_id:
         raise InvalidInput("request_id", "give a request id, or --model M --at TIME")
-    found = audit(Audit.parse(request_id=args.request_id, actor=app.settings.actor), app.ctx)
+    found = audit(Audit.parse(request_id=args.request_id, actor=app.settings.actor,
+                              lineage=lineage_limit(args.lineage)), app.ctx)
     data: dict[str, Any] = found.to_json()
     v = data["version"]
-    lineage = " <- ".join(x["version"] for x in data["lineage"]) + (
-        f" <- ... (the first {len(data['lineage'])} only: the chain goes on)"
-        if data["lineage_truncated"] else "")
     events = table(["at", "tag", "from", "to", "play", "actor", "approvers"],
                    [[when(e["at"]), e["tag"], (e["from"] or "-")[:12], e["to"][:12], e["play"],
                      e["actor"], ",".join(e["approvers"]) or "-"] for e in data["tag_events"]])
@@ -50,7 +57,8 @@ def cmd_audit(args: argparse.Namespace, app: App) -> Out:
         ("request", found.request_id), ("served at", when(data["attribution"]["served_at"])),
         ("version", f"{v['short']} (owner {v['owner']})"), ("reason", v["reason"]),
         ("components", v["components"]), ("scores", scores(v["scores"])),
-        ("lineage", lineage), ("incidents", incident_roles(data["incidents"], v["id"]))]) \
+        ("lineage", lineage_line(data)),
+        ("incidents", incident_roles(data["incidents"], v["id"]))]) \
         + f"\ntag events:\n{events}"
     return Out(data, text)
 

@@ -32,7 +32,7 @@ def _row(d: Delivery) -> dict[str, Any]:
 def cmd_list(args: argparse.Namespace, app: App) -> Out:
     states: tuple[DeliveryState, ...] = ("pending", "dead", "done", "skipped") if args.all \
         else ("pending", "dead")
-    with app.ctx.uow() as uow:
+    with app.ctx.uow(read_only=True) as uow:
         found = uow.outbox.list(states=states, limit=args.limit)
         counts = uow.outbox.counts()
     data = {"deliveries": [_row(d) for d in found],
@@ -57,7 +57,7 @@ def cmd_deliver(args: argparse.Namespace, app: App) -> Out:
             if report.handled == 0:
                 break
     pending: tuple[DeliveryState, ...] = ("pending",)
-    with app.ctx.uow() as uow:
+    with app.ctx.uow(read_only=True) as uow:
         left = [d for d in uow.outbox.list(states=pending, limit=10_000)
                 if d.handler not in dispatcher.handlers]
     data = {"delivered": done, "retrying": retrying, "dead": dead,
@@ -80,7 +80,7 @@ def cmd_retry(args: argparse.Namespace, app: App) -> Out:
 def cmd_events(args: argparse.Namespace, app: App) -> Out:
     """What the plays said happened (overrides of a worse canary, approvals, moves, ...),
     delivered or not, newest last."""
-    with app.ctx.uow() as uow:
+    with app.ctx.uow(read_only=True) as uow:
         found = uow.outbox.events(model=args.model, name=args.name, limit=100_000)
     found = found[-args.limit:]
     data = [{"seq": seq, "name": type(e).__name__, **to_json(e)} for seq, e in found]

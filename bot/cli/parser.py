@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.shared.scopes import DEFAULT_LIFETIME, SCOPE_HELP, SCOPES
+from core.domain import LINEAGE_SHOWN
 
 # The commands `--server URL` runs over HTTP (bot/cli/remote.py: HANDLERS has these).
 REMOTE = frozenset({"register", "promote", "approve", "reject", "rollback", "audit",
@@ -190,6 +191,9 @@ def _audit(sub: Any) -> None:
     p.add_argument("request_id", nargs="?")
     p.add_argument("--model", help="with --at: what production was then")
     p.add_argument("--at", metavar="TIME", help="ISO 8601, `now` or `2h ago`")
+    p.add_argument("--lineage", metavar="N|all", default=str(LINEAGE_SHOWN),
+                   help=f"how many of the version's ancestors to list, nearest first "
+                        f"(default {LINEAGE_SHOWN}; `all`: the whole chain)")
     p.set_defaults(handler="audit:cmd_audit")
 
     p = sub.add_parser("attribute", help="record which version served requests (JSON lines)")

@@ -24,7 +24,7 @@ from bot.cli import audit as local_audit
 from bot.cli.canary import canary_text, fraction, gate_out, promote_text
 from bot.cli.registry import _version_text, registration_fields
 from bot.settings import Environment
-from bot.shared.render import Out, block, incident_roles, scores, when
+from bot.shared.render import Out, block, incident_roles, lineage_limit, lineage_line, scores, when
 from bot.shared.timeparse import parse_time
 from core.errors import InvalidInput, PlaybookError
 
@@ -195,14 +195,15 @@ def audit(args: argparse.Namespace, remote: Remote) -> Out:
                       + (v["short"] if v else "nothing (no production yet)"))
     if not args.request_id:
         raise InvalidInput("request_id", "give a request id, or --model M --at TIME")
-    d = remote.call("GET", f"/v1/audit/{quote(args.request_id, safe='')}")
+    limit = lineage_limit(args.lineage)
+    d = remote.call("GET", f"/v1/audit/{quote(args.request_id, safe='')}",
+                    params={"lineage": "all" if limit is None else str(limit)})
     v = d["version"]
     return Out(d, block([
         ("request", d["request_id"]), ("served at", when(d["attribution"]["served_at"])),
         ("version", f"{v['short']} (owner {v['owner']})"), ("reason", v["reason"]),
         ("components", v["components"]), ("scores", scores(v["scores"])),
-        ("lineage", " <- ".join(x["version"] for x in d["lineage"]) + (
-            " <- ... (the chain goes on)" if d.get("lineage_truncated") else "")),
+        ("lineage", lineage_line(d)),
         ("tag events", len(d["tag_events"])),
         ("incidents", incident_roles(d["incidents"], v["id"]))]))
 

@@ -27,7 +27,7 @@ from core.plays.rehearse import RehearsalResult, rehearse
 def cmd_jobs(args: argparse.Namespace, app: App) -> Out:
     now = app.ctx.clock.now()
     rows, data = [], []
-    with app.ctx.uow() as uow:
+    with app.ctx.uow(read_only=True) as uow:
         last_done = {job.id: uow.claims.last_done(job.id)
                      for job in job_triggers(app.config.schedule) if job.daily}
     for job in job_triggers(app.config.schedule):
@@ -80,7 +80,7 @@ def cmd_digest(args: argparse.Namespace, app: App) -> Out:
             data.append({"channel": ch, "text": parts[0]["text"], "blocks": parts[0]["blocks"],
                          "parts": [{"text": p["text"], "blocks": p["blocks"]} for p in parts]})
         return Out(data, "\n\n".join(texts))
-    with app.ctx.uow() as uow:
+    with app.ctx.uow(read_only=True) as uow:
         before = uow.outbox.last_seq()
     now = app.ctx.clock.now()
     for ch in channels:
@@ -93,7 +93,7 @@ def cmd_digest(args: argparse.Namespace, app: App) -> Out:
     with consequences.for_this_process(app) as dispatcher:
         while dispatcher.deliver().handled:
             pass
-    with app.ctx.uow() as uow:
+    with app.ctx.uow(read_only=True) as uow:
         failed = {d.event.channel: d.last_error for d in uow.outbox.list(limit=10_000)
                   if d.event_seq > before and isinstance(d.event, DigestDue)}
     if failed:
@@ -111,7 +111,7 @@ def cmd_rehearse(args: argparse.Namespace, app: App) -> Out:
     Slack altogether."""
     policy = app.config.model(args.model)
     channel = policy.incident_channel or policy.release_channel
-    with app.ctx.uow() as uow:
+    with app.ctx.uow(read_only=True) as uow:
         before = uow.outbox.last_seq()
     result = rehearse(Rehearse.parse(model=args.model, actor=app.settings.actor,
                                      deploy_fingerprint=fingerprint_for(app, args.model)),

@@ -63,7 +63,7 @@ def cmd_token(args: argparse.Namespace, app: App) -> Out:
         return Out([_json(t) for t in revoked],
                    "revoked " + ", ".join(f"{t.id} ({t.name})" for t in revoked)
                    + "; servers stop accepting it within their token cache time (5 s)")
-    with uow() as u:
+    with uow(read_only=True) as u:
         tokens = u.tokens.list(include_revoked=args.all)
     rows = [[t.id, t.name, t.actor, ",".join(t.scopes),
              ",".join(t.models) if t.models is not None else "all", when(t.created_at),

@@ -66,7 +66,7 @@ def seed(ctx: PlayContext, ws: Workspace) -> Seeded:
     """Register and promote the example versions of every model; report what refused."""
     ctx = replace(ctx, approvers=WorkspaceApprovers(ws))
     done = Seeded()
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         before = uow.outbox.last_seq()
     for name, policy in sorted(ctx.config.models.items()):
         try:

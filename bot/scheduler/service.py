@@ -28,10 +28,12 @@ from bot.scheduler import tasks
 from bot.shared.jobs import JobTrigger, job_triggers
 from core.plays import leftovers
 from core.scheduled import Once
+from storage.database import refresh_statistics
 
 log = logging.getLogger("playbook.scheduler")
 LOOKBACK = timedelta(days=1, hours=2)  # a daily trigger's previous fire is within this
 RECLAIM = "reclaim"
+STATISTICS = "statistics"  # the query planner's, at start and every hour
 MISSED_AFTER = timedelta(minutes=1)  # a fire not claimed a minute on never ran
 
 
@@ -169,6 +171,9 @@ class Scheduler:
             retried.append(job)
         return retried
 
+    def refresh_statistics(self, _job: str = STATISTICS) -> None:
+        refresh_statistics(self.app.engine)
+
     def _minutely(self) -> None:
         self.reclaim()
         self.retry_missed()
@@ -190,6 +195,12 @@ class Scheduler:
         aps.add_job(self._safely, "date", run_date=datetime.now(UTC),
                     args=[lambda _: self.catch_up(), "catch-up"], id="catch-up",
                     name="post what was missed while down")
+        # SQLite gathers no statistics of its own; without them its planner may scan the
+        # history where an index answers (storage.database.refresh_statistics).
+        for trigger in (CronTrigger(minute=7, timezone=UTC), "date"):
+            aps.add_job(self._safely, trigger, args=[self.refresh_statistics, STATISTICS],
+                        id=f"{STATISTICS}-{'hourly' if trigger != 'date' else 'at-start'}",
+                        name="refresh the query planner's statistics")
         aps.start()
         self._aps = aps
 

@@ -4,11 +4,12 @@ The CLI prints it; Slack wraps it in code blocks. --json bypasses all of this.""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core.errors import InvalidInput
 from core.timetext import stamp
 
 
@@ -83,6 +84,31 @@ def incident_role(incident: dict[str, Any], version_id: str) -> str:
     if incident.get("restored_version") == version_id:
         return f"{kind} {incident['id']}: rolled back to this version"
     return f"{kind} {incident['id']}"
+
+
+def lineage_limit(given: str) -> int | None:
+    """`--lineage N|all` (the HTTP API's `?lineage=`): how many ancestors to list."""
+    if given.strip().lower() == "all":
+        return None
+    try:
+        n = int(given)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise InvalidInput("lineage", f"{given!r} is not a count",
+                           hint="give a number of ancestors to list (1 or more), or `all`")
+    return n
+
+
+def lineage_line(data: Mapping[str, Any]) -> str:
+    """An audit bundle's lineage: the versions listed, nearest first, and how far the whole
+    chain goes when they are not all of it."""
+    listed = " <- ".join(x["version"] for x in data["lineage"])
+    if not data.get("lineage_truncated"):
+        return listed
+    total = data["lineage_depth"] + 1
+    return (f"{listed} <- ... ({len(data['lineage'])} of {total:,} listed; the chain starts "
+            f"at {data['lineage_root']['version']}; `--lineage all` lists all of it)")
 
 
 def incident_roles(incidents: Sequence[dict[str, Any]], version_id: str) -> str:

@@ -197,7 +197,7 @@ class Inbox:
 
     def resume(self, bolt: App) -> int:
         """Re-dispatch requests whose replica stopped before handling them."""
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             waiting = uow.chat.unhandled(self._clock.now())
         for key, payload in waiting:
             # Socket-mode requests carry no HTTP signature: this one was verified when it

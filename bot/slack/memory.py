@@ -29,5 +29,5 @@ class SlackMemory:
 
     def message(self, kind: str, key: str) -> tuple[str, str] | None:
         """(channel, ts) of the message posted about `key`, if any."""
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             return uow.chat.message(kind, key)

@@ -74,7 +74,7 @@ def approve(cmd: Approve, ctx: PlayContext) -> Decision:
             allowed, why = ctx.approvers.may_approve(policy, cmd.approver)
             if not allowed:
                 raise Refused(why, people=(cmd.approver, *policy.approvers))
-        with run.step("re-check gate") as checked, ctx.uow() as uow:
+        with run.step("re-check gate") as checked, ctx.uow(read_only=True) as uow:
             candidate = uow.versions.get(request.model, request.version_id)
             production, revision = current(uow, request.model, request.tag)
             if candidate is None:

@@ -42,7 +42,7 @@ def start(ctx: PlayContext, *, model: str, version: str, fraction: float, actor:
         if not 0 < fraction < 1:
             raise InvalidInput("canary", f"{fraction} is not a share between 0 and 1",
                                hint="e.g. --canary 5%")
-        with run.step("resolve candidate") as out, ctx.uow() as u:
+        with run.step("resolve candidate") as out, ctx.uow(read_only=True) as u:
             candidate = resolve(u, model, version)
             production, revision = current(u, model)
             check_expected(model, PRODUCTION, expected_revision, revision)

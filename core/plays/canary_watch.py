@@ -52,7 +52,7 @@ def view(ctx: PlayContext, model: str) -> CanaryView:
     """The model's latest canary and, unless its version is production now, how it compares
     with production since it started (running or ended)."""
     thresholds = ctx.config.model(model).canary.thresholds()
-    with ctx.uow() as u:
+    with ctx.uow(read_only=True) as u:
         state = u.canaries.get(model)
         if state is None:
             raise NotFound(f"{model} has never had a canary",
@@ -71,7 +71,7 @@ def view(ctx: PlayContext, model: str) -> CanaryView:
 def evidence_for(ctx: PlayContext, model: str, version_id: str) -> CanaryView | None:
     """The view of the model's latest canary if it was this version (running or ended) and
     can be compared with production, else None."""
-    with ctx.uow() as u:
+    with ctx.uow(read_only=True) as u:
         state = u.canaries.get(model)
     if state is None or state.version_id != version_id:
         return None

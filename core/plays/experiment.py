@@ -43,7 +43,7 @@ def start_experiment(cmd: StartExperiment, ctx: PlayContext) -> ExperimentStarte
                                  play="experiment", reason=cmd.reason, at=ctx.clock.now())
                 uow.commit()
             out.update(tag=tag, moved=event is not None)
-        with ctx.uow() as uow:
+        with ctx.uow(read_only=True) as uow:
             production, _ = current(uow, cmd.model, PRODUCTION)
         try:
             gate(ctx.config.model(cmd.model), version, production)

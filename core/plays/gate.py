@@ -23,7 +23,7 @@ def deploy_gate(ctx: PlayContext, model: str, version: str) -> dict[str, Any]:
     answer: dict[str, Any] = {"model": model, "version": version, "id": None,
                               "short": None, "registered": False, "allowed": False,
                               "reasons": [], "checks": {}, "tags": []}
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         try:
             candidate = resolve(uow, model, version)
         except NotFound as exc:

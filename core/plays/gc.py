@@ -36,7 +36,7 @@ def collect_garbage(cmd: CollectGarbage, ctx: PlayContext) -> GcReport:
     with ctx.run("gc", cmd.actor, cmd.inputs()) as run:
         if cmd.model is not None:
             ctx.config.model(cmd.model)
-        with run.step("find collectable") as out, ctx.uow() as uow:
+        with run.step("find collectable") as out, ctx.uow(read_only=True) as uow:
             now = ctx.clock.now()
             # An experiment tag protects nothing: the experiment's retention window does.
             tagged = {(t.model, t.version_id) for t in uow.tags.list(cmd.model)

@@ -39,13 +39,13 @@ def investigate(cmd: Investigate, ctx: PlayContext) -> Investigation:
     window = timedelta(hours=cmd.window_hours)
     with ctx.run("investigate", cmd.actor, cmd.inputs()) as run:
         policy = ctx.config.model(cmd.model)
-        with run.step("production history") as out, ctx.uow() as uow:
+        with run.step("production history") as out, ctx.uow(read_only=True) as uow:
             events = uow.events.history(cmd.model, PRODUCTION, since=onset - window,
                                         until=onset + window)
             history = [serialize.event(e) for e in events]
             out.update(events=len(history), since=(onset - window).isoformat(),
                        until=(onset + window).isoformat())
-        with run.step("find suspect") as out, ctx.uow() as uow:
+        with run.step("find suspect") as out, ctx.uow(read_only=True) as uow:
             if cmd.suspect:
                 suspect = resolve(uow, cmd.model, cmd.suspect)
                 made = [e for e in uow.events.touching(cmd.model, suspect.id)

@@ -21,7 +21,7 @@ def unconfirmed_leftovers(ctx: PlayContext) -> list[Incident]:
     """Incidents whose confirming eval should have reported by now (the model's evaluator
     deadline and a grace period have passed since the tag moved)."""
     now = ctx.clock.now()
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         waiting = uow.incidents.unconfirmed(now - CONFIRM_GRACE)
     found = []
     for incident in waiting:
@@ -37,7 +37,7 @@ def unconfirmed_leftovers(ctx: PlayContext) -> list[Incident]:
 def confirm_leftover(ctx: PlayContext, incident_id: str) -> str:
     """The sweep's part: confirm an incident whose play stopped before its confirming eval
     reported (its process died). Answers what it did."""
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         incident = uow.incidents.get(incident_id)
         restored = uow.versions.get(incident.model, incident.restored_version) \
             if incident else None

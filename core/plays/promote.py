@@ -27,7 +27,7 @@ def promote(cmd: Promote, ctx: PlayContext) -> PromoteResult:
     with ctx.run("promote", cmd.actor, cmd.inputs()) as run:
         policy = ctx.config.model(cmd.model)
         with run.step("resolve candidate") as out:
-            with ctx.uow() as uow:
+            with ctx.uow(read_only=True) as uow:
                 candidate = resolve(uow, cmd.model, cmd.version)
                 production, revision = current(uow, cmd.model)
             check_expected(cmd.model, PRODUCTION, cmd.expected_revision, revision)

@@ -67,7 +67,7 @@ def register_steps(cmd: Register, ctx: PlayContext, run: RunRecorder, *,
                           hint=f"pin it: give its sha256 (--{name}-sha256) or a reference to "
                                "an immutable revision (a commit hash, a version number)")
         out["moving_references"] = [ref for _, ref, _ in unpinned]
-        with ctx.uow() as uow:
+        with ctx.uow(read_only=True) as uow:
             existing = uow.versions.get(cmd.model, vid)
         out["already_registered"] = existing is not None
     if existing is not None:
@@ -115,7 +115,7 @@ def register_steps(cmd: Register, ctx: PlayContext, run: RunRecorder, *,
                 uow.commit()
         except AlreadyExists:
             # Someone registered the same content a moment ago: same id, same version.
-            with ctx.uow() as uow:
+            with ctx.uow(read_only=True) as uow:
                 again = uow.versions.get(cmd.model, vid)
             if again is None:
                 raise
@@ -134,7 +134,7 @@ def _inherited(cmd: StartExperiment, ctx: PlayContext, out: dict[str, Any]) -> C
     mentioned = any(v is not None for v in (given.weights, given.prompt, given.config,
                                              given.index))
     try:
-        with ctx.uow() as uow:
+        with ctx.uow(read_only=True) as uow:
             parent = resolve(uow, cmd.model, cmd.parent)
     except PlaybookError:
         if mentioned:  # "check lineage" says what is wrong with the parent
@@ -181,7 +181,7 @@ def _parent(cmd: Register, ctx: PlayContext) -> str | None:
         raise InvalidInput("parent", "is required",
                            hint="name the version this one changes (MODEL@<hex>), or pass "
                                 "--root for a model's first version")
-    with ctx.uow() as uow:
+    with ctx.uow(read_only=True) as uow:
         return resolve(uow, cmd.model, cmd.parent).id
 
 

@@ -88,13 +88,13 @@ def rollback(cmd: Rollback, ctx: PlayContext) -> RollbackResult:
     opened_at = ctx.clock.now()
     with ctx.run("rollback", cmd.actor, cmd.inputs()) as run:
         policy = ctx.config.model(cmd.model)
-        with run.step("find current") as out, ctx.uow() as uow:
+        with run.step("find current") as out, ctx.uow(read_only=True) as uow:
             bad, revision = current(uow, cmd.model, cmd.tag)
             if bad is None:
                 raise InvalidState(f"{cmd.model} has no {cmd.tag} version to roll back from")
             check_expected(cmd.model, cmd.tag, cmd.expected_revision, revision)
             out.update(current=bad.short, revision=revision)
-        with run.step("find target") as out, ctx.uow() as uow:
+        with run.step("find target") as out, ctx.uow(read_only=True) as uow:
             if cmd.to:
                 target = resolve(uow, cmd.model, cmd.to)
                 if target.id == bad.id:

@@ -15,11 +15,13 @@ from sqlalchemy.exc import IntegrityError
 
 from core.access import ApiToken, StoredResponse
 from core.canary import ArmSample, CanaryState
+from core.domain import RollbackSeconds
 from core.errors import AlreadyExists, NotFound
 from core.identity import short
 from storage.errors import translated
-from storage.orm import AttributionRow, IncidentRow, TagEventRow
+from storage.orm import AttributionRow, TagEventRow
 from storage.orm_api import ApiTokenRow, CanaryRow, IdempotencyRow
+from storage.repositories import counters
 from storage.repositories.base import SqlRepository
 
 
@@ -175,21 +177,16 @@ class SqlCanaryRepository(SqlRepository):
 
 
 class SqlStatsRepository(SqlRepository):
-    """Registry-wide figures for /metrics, counted by the database at scrape time."""
+    """Registry-wide figures for /metrics, from the totals kept as history is written."""
 
     @translated("counting tag moves")
     def tag_moves(self) -> list[tuple[str, str, str, int]]:
-        e = TagEventRow
-        rows = self._session.execute(select(e.model, e.tag, e.play, func.count())
-                                     .group_by(e.model, e.tag, e.play)).all()
-        return [(m, t, p, int(n)) for m, t, p, n in rows]
+        found = counters.totals(self._session, counters.TAG_MOVES)
+        return sorted((m, t, p, int(n)) for (m, t, p), n in found.items())
 
     @translated("reading times to rollback")
-    def rollback_times(self) -> list[tuple[str, float]]:
-        i = IncidentRow
-        rows = self._session.execute(select(i.model, i.time_to_rollback_s)
-                                     .where(i.rehearsal.is_(False))).all()
-        return [(m, float(s)) for m, s in rows]
+    def rollback_seconds(self) -> dict[str, RollbackSeconds]:
+        return counters.rollback_seconds(self._session)
 
     @translated("checking the database")
     def ping(self) -> None:

@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, CursorResult, Executable, Select, select
 from sqlalchemy.orm import Session
 
+from core.errors import StorageError
+from storage.database import READ_ONLY
 from storage.orm import VersionRow
 
 T = TypeVar("T")
@@ -39,7 +41,15 @@ class SqlRepository:
         return self._session.get(row_type, key, populate_existing=True)
 
     def _write(self, stmt: Executable) -> CursorResult[Any]:
+        self._writable()
         return self._conn.execute(stmt)
+
+    def _writable(self) -> None:
+        """Refuse a write in a read-only unit of work (on SQLite its deferred transaction
+        would take the write lock midway, and could fail on a snapshot gone stale)."""
+        if self._session.info.get(READ_ONLY):
+            raise StorageError("a read-only unit of work cannot write",
+                               hint="open it with read_only=False to change anything")
 
     @contextmanager
     def _savepoint(self) -> Iterator[None]:

@@ -20,6 +20,7 @@ from core.effects import REQUEST_ID
 from core.handlers import Subscribers, subscribers
 from core.outbox import Delivery, DeliveryState
 from storage.orm_outbox import OutboxDeliveryRow, OutboxEventRow
+from storage.repositories import counters
 from storage.repositories.base import SqlRepository
 
 ERROR_CHARS = 2000
@@ -41,6 +42,7 @@ class SqlOutbox(SqlRepository):
         return [events.describe(e) for e in self._added]
 
     def add(self, event: events.Event) -> None:
+        self._writable()
         name = events.name_of(event)
         row = OutboxEventRow(name=name, model=event.model, payload=events.to_json(event),
                              created_at=event.at, request_id=REQUEST_ID.get())
@@ -81,7 +83,8 @@ class SqlOutbox(SqlRepository):
         return [_delivery(row, ev) for row, ev in self._session.execute(claimed)]
 
     def done(self, event_seq: int, handler: str, owner: str, at: datetime) -> None:
-        self._finish(event_seq, handler, owner, state="done", done_at=at, last_error=None)
+        if self._finish(event_seq, handler, owner, state="done", done_at=at, last_error=None):
+            counters.bump(self._session, counters.DELIVERIES, (handler, "done"))
 
     def failed(self, event_seq: int, handler: str, owner: str, error: str,
                retry_at: datetime | None, at: datetime) -> None:
@@ -92,13 +95,14 @@ class SqlOutbox(SqlRepository):
             self._finish(event_seq, handler, owner, state="pending", next_attempt_at=retry_at,
                          last_error=error[:ERROR_CHARS])
 
-    def _finish(self, event_seq: int, handler: str, owner: str, **values: object) -> None:
+    def _finish(self, event_seq: int, handler: str, owner: str, **values: object) -> bool:
         """Only while the lease is still ours: a delivery taken over by another replica (our
-        lease ran out) is theirs to record."""
+        lease ran out) is theirs to record. True when it was ours."""
         d = OutboxDeliveryRow
-        self._write(update(d).where(d.event_seq == event_seq, d.handler == handler,
-                                    d.lease_owner == owner, d.state == "pending")
-                    .values(lease_owner=None, lease_until=None, **values))
+        result = self._write(update(d).where(d.event_seq == event_seq, d.handler == handler,
+                                             d.lease_owner == owner, d.state == "pending")
+                             .values(lease_owner=None, lease_until=None, **values))
+        return bool(result.rowcount)
 
     def renew(self, event_seq: int, handler: str, owner: str, lease_until: datetime) -> bool:
         d = OutboxDeliveryRow
@@ -117,8 +121,14 @@ class SqlOutbox(SqlRepository):
                              .values(state="skipped", done_at=at, lease_owner=None,
                                      lease_until=None,
                                      last_error="skipped: this deployment does not run "
-                                                "this handler"))
-        return int(result.rowcount or 0)
+                                                "this handler")
+                             .returning(d.handler))
+        skipped: dict[str, int] = {}
+        for (handler,) in result:
+            skipped[handler] = skipped.get(handler, 0) + 1
+        for handler, n in sorted(skipped.items()):
+            counters.bump(self._session, counters.DELIVERIES, (handler, "skipped"), n)
+        return sum(skipped.values())
 
     def retry(self, event_seq: int | None, at: datetime) -> int:
         d = OutboxDeliveryRow
@@ -137,9 +147,15 @@ class SqlOutbox(SqlRepository):
         return [_delivery(row, ev) for row, ev in self._session.execute(stmt)]
 
     def counts(self) -> dict[tuple[str, str], int]:
+        """Pending and dead ones are counted (along the state index: as many rows as the
+        backlog), done and skipped ones are running totals (the history can be any size)."""
         d = OutboxDeliveryRow
-        stmt = select(d.handler, d.state, func.count()).group_by(d.handler, d.state)
-        return {(h, s): int(n) for h, s, n in self._session.execute(stmt)}
+        stmt = (select(d.handler, d.state, func.count())
+                .where(d.state.in_(["pending", "dead"])).group_by(d.handler, d.state))
+        found = {(h, s): int(n) for h, s, n in self._session.execute(stmt)}
+        found.update({(h, s): int(n) for (h, s), n in
+                      counters.totals(self._session, counters.DELIVERIES).items() if n})
+        return found
 
     def last_seq(self) -> int:
         return int(self._session.execute(select(func.max(OutboxEventRow.seq))).scalar() or 0)

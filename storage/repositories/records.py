@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Table, func, insert, or_, select, text, update
+from sqlalchemy import Insert, Table, func, insert, select, text, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -20,6 +20,7 @@ from core.domain import Attribution, Incident, PlayRun
 from core.errors import AlreadyExists, NotFound, StorageError
 from storage.errors import storage_error, translated
 from storage.orm import AttributionRow, IncidentRow, PlayRunRow
+from storage.repositories import counters
 from storage.repositories.base import SqlRepository
 
 ATTRIBUTIONS: Table = AttributionRow.__table__  # type: ignore[assignment]
@@ -48,6 +49,7 @@ class SqlIncidentRepository(SqlRepository):
                 raise AlreadyExists(f"incident {incident.id} already exists") from exc
             raise storage_error(f"adding incident {incident.id} (are both versions "
                                 "registered?)", exc) from exc
+        counters.incident_opened(self._session, incident)
 
     @translated("reading an incident")
     def get(self, incident_id: str) -> Incident | None:
@@ -76,11 +78,11 @@ class SqlIncidentRepository(SqlRepository):
 
     @translated("listing incidents")
     def for_version(self, model: str, version_id: str) -> builtins.list[Incident]:
-        stmt = (select(IncidentRow)
-                .where(IncidentRow.model == model,
-                       or_(IncidentRow.bad_version == version_id,
-                           IncidentRow.restored_version == version_id))
-                .order_by(IncidentRow.opened_at, IncidentRow.id))
+        i = IncidentRow  # one index search per side (see SqlEventLog.touching)
+        ids = union(select(i.id).where(i.model == model, i.bad_version == version_id),
+                    select(i.id).where(i.model == model, i.restored_version == version_id))
+        stmt = (select(i).where(i.id.in_(select(ids.subquery().c.id)))
+                .order_by(i.opened_at, i.id))
         return [row.to_domain() for row in self._rows(stmt)]
 
     @translated("listing unconfirmed incidents")
@@ -98,6 +100,7 @@ class SqlAttributionRepository(SqlRepository):
         unique: dict[str, dict[str, Any]] = {}
         for record in records:  # the first record of a request id wins, as in the table
             unique.setdefault(record.request_id, AttributionRow.values(record))
+        self._writable()
         if not unique:
             return 0
         rows = list(unique.values())

@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Insert, Update, exists, insert, or_, select, update
+from sqlalchemy import ColumnElement, Insert, Update, insert, select, union, update
 from sqlalchemy.exc import IntegrityError
 
 from core.domain import Tag, TagMoved
@@ -21,6 +21,7 @@ from core.errors import InvalidInput, NotFound, TagMovedMeanwhile
 from core.identity import short
 from storage.errors import translated
 from storage.orm import TagEventRow, TagRow
+from storage.repositories import counters
 from storage.repositories.base import SqlRepository
 
 
@@ -78,6 +79,7 @@ class SqlEventLog(SqlRepository):
                     raise NotFound(f"no version {short(event.model, vid or '')} is registered"
                                    ) from exc
             raise TagMovedMeanwhile(event.model, event.tag, event.revision - 1) from exc
+        counters.bump(self._session, counters.TAG_MOVES, (event.model, event.tag, event.play))
         seq = result.inserted_primary_key[0] if result.inserted_primary_key else None
         return replace(event, seq=int(seq) if seq is not None else None,
                        at=event.at.astimezone(UTC))
@@ -98,19 +100,29 @@ class SqlEventLog(SqlRepository):
             conditions.append(TagEventRow.seq < before_seq)
         if play is not None:
             conditions.append(TagEventRow.play == play)
-        order = TagEventRow.seq.desc() if newest_first else TagEventRow.seq.asc()
-        stmt = select(TagEventRow).where(*conditions).order_by(order)
+        e = TagEventRow
+        # A time bound reads along the (model, tag, at, seq) or (model, at) index, in its
+        # order, so the LIMIT stops early and nothing is sorted; the answer is then put in
+        # seq order. Without one, the (model, tag, seq) index gives seq order directly.
+        timed = since is not None or until is not None
+        order = ((e.at.desc(), e.seq.desc()) if newest_first else (e.at, e.seq)) if timed \
+            else ((e.seq.desc(),) if newest_first else (e.seq,))
+        stmt = select(TagEventRow).where(*conditions).order_by(*order)
         if limit is not None:
             stmt = stmt.limit(limit)
-        return [row.to_domain() for row in self._rows(stmt)]
+        found = [row.to_domain() for row in self._rows(stmt)]
+        if timed:
+            found.sort(key=lambda moved: moved.seq or 0, reverse=newest_first)
+        return found
 
     @translated("reading tag history")
     def touching(self, model: str, version_id: str) -> list[TagMoved]:
-        stmt = (select(TagEventRow)
-                .where(TagEventRow.model == model,
-                       or_(TagEventRow.from_version == version_id,
-                           TagEventRow.to_version == version_id))
-                .order_by(TagEventRow.seq))
+        # One index search per side, whatever the planner knows (an OR of the two can make
+        # SQLite without statistics read every event of the model instead).
+        e = TagEventRow
+        seqs = union(select(e.seq).where(e.model == model, e.from_version == version_id),
+                     select(e.seq).where(e.model == model, e.to_version == version_id))
+        stmt = select(e).where(e.seq.in_(select(seqs.subquery().c.seq))).order_by(e.seq)
         return [row.to_domain() for row in self._rows(stmt)]
 
     @translated("reading tag history")
@@ -118,14 +130,17 @@ class SqlEventLog(SqlRepository):
                          version_ids: Collection[str]) -> set[str]:
         if not version_ids:
             return set()
-        stmt = (select(TagEventRow.from_version).distinct()
-                .where(TagEventRow.model == model, TagEventRow.tag == tag,
-                       TagEventRow.play == "rollback",
-                       TagEventRow.from_version.in_(list(version_ids))))
-        return {v for v in self._session.scalars(stmt) if v is not None}
+        # Searched on (model, from_version) alone, the index that narrows it to these
+        # versions' few moves; tag and play are checked on those.
+        e = TagEventRow
+        stmt = (select(e.from_version, e.tag, e.play)
+                .where(e.model == model, e.from_version.in_(list(version_ids))))
+        return {v for v, t, p in self._session.execute(stmt)
+                if v is not None and t == tag and p == "rollback"}
 
     @translated("reading tag history")
     def ever_pointed(self, model: str, tag: str, version_id: str) -> bool:
-        stmt = select(exists().where(TagEventRow.model == model, TagEventRow.tag == tag,
-                                     TagEventRow.to_version == version_id))
-        return bool(self._session.scalar(stmt))
+        # Searched on (model, to_version), the version's few moves, then the tag among them.
+        stmt = select(TagEventRow.tag).where(TagEventRow.model == model,
+                                             TagEventRow.to_version == version_id)
+        return tag in set(self._session.scalars(stmt))

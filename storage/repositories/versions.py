@@ -6,11 +6,11 @@ import builtins
 import re
 from datetime import datetime
 
-from sqlalchemy import and_, insert, literal, select, update
+from sqlalchemy import insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from core.domain import Version
+from core.domain import Ancestor, Version
 from core.errors import AlreadyExists, NotFound
 from core.identity import short
 from storage.errors import storage_error, translated
@@ -23,9 +23,18 @@ HEX_PREFIX = re.compile(r"^[0-9a-f]+$")
 class SqlVersionRepository(SqlRepository):
     @translated("adding a version")
     def add(self, version: Version) -> None:
+        depth, root_id = 0, version.id
+        if version.parent_id is not None:
+            parent = self._session.execute(
+                select(VersionRow.depth, VersionRow.root_id)
+                .where(VersionRow.model == version.model, VersionRow.id == version.parent_id)
+            ).first()
+            if parent is not None:  # an unregistered parent ends the chain, as in ancestry
+                depth, root_id = parent.depth + 1, parent.root_id
         try:
             with self._savepoint():
-                self._write(insert(VersionRow).values(VersionRow.values(version)))
+                self._write(insert(VersionRow).values(
+                    VersionRow.values(version, depth=depth, root_id=root_id)))
         except IntegrityError as exc:
             if self._version_exists(version.model, version.id):
                 raise AlreadyExists(f"version {version.short} is already registered",
@@ -70,24 +79,30 @@ class SqlVersionRepository(SqlRepository):
         return [row.to_domain() for row in self._rows(stmt)]
 
     @translated("reading a version's lineage")
-    def lineage(self, model: str, version_id: str, limit: int) -> builtins.list[Version]:
-        """A recursive CTE walks parent ids from the version up, at most `limit` rows (the
-        depth bound ends the recursion too), then the rows come back nearest first."""
-        if limit <= 0:
+    def ancestry(self, model: str, version_id: str,
+                 limit: int | None = None) -> builtins.list[Ancestor]:
+        """A recursive CTE walks parent ids from the version up, reading only the columns a
+        lineage shows. Each step must reach a smaller stored depth, which ends the walk even
+        on a cycle a hand-edited database could hold; `limit` ends it sooner."""
+        if limit is not None and limit <= 0:
             return []
-        start = (select(VersionRow.model, VersionRow.id, VersionRow.parent_id,
-                        literal(0).label("depth"))
-                 .where(VersionRow.model == model, VersionRow.id == version_id)
+        v = VersionRow
+        columns = (v.model, v.id, v.parent_id, v.owner, v.reason, v.created_at, v.depth,
+                   v.root_id)
+        start = (select(*columns, literal(0).label("n"))
+                 .where(v.model == model, v.id == version_id)
                  .cte("lineage", recursive=True))
-        parent = aliased(VersionRow)
-        chain = start.union_all(
-            select(parent.model, parent.id, parent.parent_id, start.c.depth + 1)
-            .where(parent.model == start.c.model, parent.id == start.c.parent_id,
-                   start.c.depth < limit - 1))
-        stmt = (select(VersionRow)
-                .join(chain, and_(VersionRow.model == chain.c.model, VersionRow.id == chain.c.id))
-                .order_by(chain.c.depth).limit(limit))
-        return [row.to_domain() for row in self._rows(stmt)]
+        up = aliased(VersionRow)
+        step = (select(up.model, up.id, up.parent_id, up.owner, up.reason, up.created_at,
+                       up.depth, up.root_id, start.c.n + 1)
+                .where(up.model == start.c.model, up.id == start.c.parent_id,
+                       up.depth < start.c.depth))
+        if limit is not None:
+            step = step.where(start.c.n < limit - 1)
+        chain = start.union_all(step)
+        stmt = select(chain.c.model, chain.c.id, chain.c.owner, chain.c.reason,
+                      chain.c.created_at, chain.c.depth, chain.c.root_id).order_by(chain.c.n)
+        return [Ancestor(*row) for row in self._session.execute(stmt)]
 
     @translated("marking artifacts collected")
     def mark_artifacts_collected(self, model: str, version_id: str, at: datetime) -> None:

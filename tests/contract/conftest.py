@@ -3,17 +3,17 @@ on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fake_store import FakeStore, FakeUnitOfWorkFactory
 
-from core.ports import UnitOfWork
+from core.ports import UnitOfWorkFactory
 from storage.database import make_engine, migrate
 from storage.uow import uow_factory
 
-Factory = Callable[[], UnitOfWork]
+Factory = UnitOfWorkFactory
 
 
 @pytest.fixture(params=["fake", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

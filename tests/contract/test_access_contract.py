@@ -75,7 +75,7 @@ def test_an_idempotency_key_is_claimed_once_completed_taken_over_and_purged(
 def test_the_database_answers_the_ping_and_empty_figures(uow: Factory) -> None:
     with uow() as u:
         u.stats.ping()
-        assert u.stats.tag_moves() == [] and u.stats.rollback_times() == []
+        assert u.stats.tag_moves() == [] and u.stats.rollback_seconds() == {}
 
 
 def test_a_keys_first_effect_is_kept_and_read_back(uow: Factory) -> None:

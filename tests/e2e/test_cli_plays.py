@@ -153,7 +153,15 @@ def test_walk_all_seven_plays(cli: Cli, tmp_path: Path) -> None:
     assert [x["id"] for x in bundle["lineage"]] == [v3["id"], v2["id"], v1["id"]]
     assert {e["play"] for e in bundle["tag_events"]} == {"promote", "rollback"}
     assert bundle["incidents"][0]["id"] == rolled["id"]
-    assert bundle["lineage_truncated"] is False
+    assert bundle["lineage_truncated"] is False and bundle["lineage_depth"] == 2
+    nearest = cli("audit", "r2", "--lineage", "1")  # the nearest only, and how far it goes
+    assert [x["id"] for x in nearest["lineage"]] == [v3["id"]]
+    assert nearest["lineage_truncated"] is True and nearest["lineage_depth"] == 2
+    assert nearest["lineage_root"]["id"] == v1["id"]
+    assert (f"lineage     {nearest['version']['short']} <- ... (1 of 3 listed; the chain starts "
+            f"at {nearest['lineage_root']['version']}; `--lineage all` lists all of it)"
+            in cli.text("audit", "r2", "--lineage", "1"))
+    assert len(cli("audit", "r2", "--lineage", "all")["lineage"]) == 3
     assert f"incident {rolled['id']}: rolled back from this version" in cli.text("audit", "r2")
     then = cli("audit", "--model", "chat", "--at", "now")
     assert then["version"]["id"] == v2["id"]

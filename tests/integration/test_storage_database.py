@@ -18,7 +18,8 @@ TABLES = {"versions", "tags", "tag_events", "approval_requests", "incidents", "a
           "api_tokens", "api_idempotency", "canaries",  # 0002_api
           "job_claims",  # 0003_scheduler
           "outbox_events", "outbox_deliveries",  # 0004_outbox
-          "schema_releases"}  # 0009_schema_releases
+          "schema_releases",  # 0009_schema_releases
+          "registry_counters"}  # 0011_read_paths
 
 
 def test_postgres_urls_use_psycopg_3() -> None:

@@ -11,6 +11,7 @@ from fake_state import FakeRepo, State
 
 from core import ports
 from core.access import ApiToken, StoredResponse
+from core.domain import TIME_TO_ROLLBACK_BUCKETS, RollbackSeconds
 from core.errors import AlreadyExists, NotFound
 
 
@@ -130,9 +131,15 @@ class FakeStats(FakeRepo, ports.StatsQueries):
             counts[(e.model, e.tag, e.play)] = counts.get((e.model, e.tag, e.play), 0) + 1
         return [(m, t, p, n) for (m, t, p), n in sorted(counts.items())]
 
-    def rollback_times(self) -> builtins.list[tuple[str, float]]:
-        return [(i.model, i.time_to_rollback_s) for i in self._s.incidents.values()
-                if not i.rehearsal]
+    def rollback_seconds(self) -> dict[str, RollbackSeconds]:
+        per: dict[str, tuple[list[int], float]] = {}
+        for i in self._s.incidents.values():
+            if not i.rehearsal:
+                counts, total = per.setdefault(
+                    i.model, ([0] * (len(TIME_TO_ROLLBACK_BUCKETS) + 1), 0.0))
+                counts[RollbackSeconds.bucket_of(i.time_to_rollback_s)] += 1
+                per[i.model] = (counts, total + i.time_to_rollback_s)
+        return {m: RollbackSeconds(tuple(c), t) for m, (c, t) in sorted(per.items())}
 
     def ping(self) -> None:
         return None

@@ -35,8 +35,8 @@ from fake_state import T0, FakeRepo, FakeStore, Op, State
 from fake_surfaces import FakeChatRecords, FakeJobClaims
 
 from core import ports
-from core.domain import Tag, TagMoved, Version
-from core.errors import AlreadyExists, Conflict, NotFound, TagMovedMeanwhile
+from core.domain import Ancestor, Tag, TagMoved, Version
+from core.errors import AlreadyExists, Conflict, NotFound, StorageError, TagMovedMeanwhile
 
 __all__ = ["T0", "FakeApprovalRepository", "FakeAttributionRepository", "FakeEventLog",
            "FakeIncidentRepository", "FakeRunRepository", "FakeStore", "FakeTagRepository",
@@ -77,13 +77,16 @@ class FakeVersionRepository(FakeRepo, ports.VersionRepository):
                 if (model is None or v.model == model) and v.artifacts
                 and v.artifacts_collected_at is None]
 
-    def lineage(self, model: str, version_id: str, limit: int) -> builtins.list[Version]:
+    def ancestry(self, model: str, version_id: str,
+                 limit: int | None = None) -> builtins.list[Ancestor]:
         chain: builtins.list[Version] = []
         found = self._s.versions.get((model, version_id))
-        while found is not None and len(chain) < limit:
+        while found is not None and found not in chain:
             chain.append(found)
             found = self._s.versions.get((model, found.parent_id)) if found.parent_id else None
-        return chain
+        root, depth = chain[-1].id if chain else "", len(chain) - 1
+        return [Ancestor(v.model, v.id, v.owner, v.reason, v.created_at, depth - n, root)
+                for n, v in enumerate(chain)][:limit]
 
     def mark_artifacts_collected(self, model: str, version_id: str, at: datetime) -> None:
         key = (model, version_id)
@@ -141,9 +144,12 @@ class FakeEventLog(FakeRepo, ports.EventLog):
                  and (since is None or e.at >= since) and (until is None or e.at <= until)
                  and (before_seq is None or (e.seq or 0) < before_seq)
                  and (play is None or e.play == play)]
+        if since is not None or until is not None:  # nearest the bound by time, as SQL
+            found.sort(key=lambda e: (e.at, e.seq or 0))
         if newest_first:
             found.reverse()
-        return found if limit is None else found[:limit]
+        found = found if limit is None else found[:limit]
+        return sorted(found, key=lambda e: e.seq or 0, reverse=newest_first)
 
     def touching(self, model: str, version_id: str) -> builtins.list[TagMoved]:
         return [e for _, e in sorted(self._s.events.items()) if e.model == model
@@ -164,9 +170,11 @@ class FakeEventLog(FakeRepo, ports.EventLog):
 
 
 class FakeUnitOfWork(ports.UnitOfWork):
-    def __init__(self, store: FakeStore, factory: FakeUnitOfWorkFactory | None = None) -> None:
+    def __init__(self, store: FakeStore, factory: FakeUnitOfWorkFactory | None = None, *,
+                 read_only: bool = False) -> None:
         self.store = store
         self.factory = factory
+        self.read_only = read_only
         self.committed = 0  # how many times commit() succeeded
         self.rolled_back = 0
         self._staged: State | None = None
@@ -207,11 +215,17 @@ class FakeUnitOfWork(ports.UnitOfWork):
         return self._staged
 
     def do(self, op: Op) -> None:
+        if self.read_only:  # as the SQL unit of work refuses it
+            raise StorageError("a read-only unit of work cannot write",
+                               hint="open it with read_only=False to change anything")
         op(self.staged())  # raises here what the statement would raise
         self._log.append(op)
 
     def commit(self) -> None:
         self.staged()
+        if self.read_only:
+            raise StorageError("a read-only unit of work cannot commit",
+                               hint="open it with read_only=False to change anything")
         fresh = self.store.state.copy()
         try:
             for op in self._log:  # re-check against what others committed meanwhile
@@ -240,7 +254,7 @@ class FakeUnitOfWorkFactory:
         self.opened: list[FakeUnitOfWork] = []
         self.commits = 0
 
-    def __call__(self) -> FakeUnitOfWork:
-        uow = FakeUnitOfWork(self.store, self)
+    def __call__(self, *, read_only: bool = False) -> FakeUnitOfWork:
+        uow = FakeUnitOfWork(self.store, self, read_only=read_only)
         self.opened.append(uow)
         return uow

@@ -63,9 +63,9 @@ class SlowDatabase(FakeUnitOfWorkFactory):
         self.fakes = fakes
         self.delay = delay
 
-    def __call__(self) -> FakeUnitOfWork:
+    def __call__(self, *, read_only: bool = False) -> FakeUnitOfWork:
         self.fakes.clock.advance(self.delay)
-        return super().__call__()
+        return super().__call__(read_only=read_only)
 
 
 def slow_rollback(ctx: PlayContext, fakes: Fakes, delay: timedelta = timedelta(minutes=2)

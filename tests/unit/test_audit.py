@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime, timedelta
 
 import pytest
@@ -109,10 +108,9 @@ def test_lineage_stops_at_a_missing_parent_or_a_cycle(world: tuple[PlayContext, 
     assert [v["id"] for v in lineage_y] == [y.id, x.id]
 
 
-def test_a_lineage_beyond_the_bound_says_it_goes_on(world: tuple[PlayContext, Fakes],
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_answer_lists_the_nearest_ancestors_and_says_how_far_the_chain_goes(
+        world: tuple[PlayContext, Fakes]) -> None:
     ctx, fakes = world
-    monkeypatch.setattr(sys.modules["core.plays.audit"], "MAX_LINEAGE", 5)
     chain = [fakes.add_version("chat", "v0", {"accuracy": 1})]
     for n in range(1, 8):
         chain.append(fakes.add_version("chat", f"v{n}", {"accuracy": 1}, parent=chain[-1].id))
@@ -120,11 +118,23 @@ def test_a_lineage_beyond_the_bound_says_it_goes_on(world: tuple[PlayContext, Fa
         uow.attributions.add_many([Attribution("deep", "chat", chain[-1].id, T0),
                                    Attribution("short", "chat", chain[3].id, T0)])
         uow.commit()
-    deep = audit(Audit.parse(request_id="deep", actor="a"), ctx).record
+    deep = audit(Audit.parse(request_id="deep", actor="a", lineage=5), ctx).record
     assert [v["id"] for v in deep["lineage"]] == [v.id for v in chain[:-6:-1]]
-    assert deep["lineage_truncated"] is True  # never a silent cut
-    short = audit(Audit.parse(request_id="short", actor="a"), ctx).record
+    assert deep["lineage_truncated"] is True  # never a silent cut: it says how far it goes
+    assert deep["lineage_depth"] == 7
+    assert deep["lineage_root"] == {"version": chain[0].short, "id": chain[0].id}
+    whole = audit(Audit.parse(request_id="deep", actor="a", lineage=None), ctx).record
+    assert [v["id"] for v in whole["lineage"]] == [v.id for v in chain[::-1]]
+    assert whole["lineage_truncated"] is False and whole["lineage_depth"] == 7
+    short = audit(Audit.parse(request_id="short", actor="a"), ctx).record  # default: 20
     assert len(short["lineage"]) == 4 and short["lineage_truncated"] is False
+    assert short["lineage_depth"] == 3 and short["lineage_root"]["id"] == chain[0].id
+
+
+def test_a_lineage_count_below_one_is_refused(world: tuple[PlayContext, Fakes]) -> None:
+    with pytest.raises(InvalidInput) as err:
+        Audit.parse(request_id="deep", actor="a", lineage=0)
+    assert err.value.field == "lineage"
 
 
 @pytest.fixture

@@ -117,11 +117,11 @@ def gc_message(report: GcReport, actor: str) -> Message:
 def audit_summary(found: AuditBundle) -> Message:
     data = found.to_json()
     v = data["version"]
-    lineage = " ← ".join(f"`{x['version']}`" for x in data["lineage"][:6])
-    if len(data["lineage"]) > 6:
-        more = len(data["lineage"]) - 6
-        lineage += (f" ← … ({more} more, and the chain goes on)" if data["lineage_truncated"]
-                    else f" ← … ({more} more)")
+    shown = data["lineage"][:6]
+    lineage = " ← ".join(f"`{x['version']}`" for x in shown)
+    more = data["lineage_depth"] + 1 - len(shown)
+    if more > 0:
+        lineage += f" ← … ({more:,} more, back to `{data['lineage_root']['version']}`)"
     approvals = [a for a in data["approvals"] if a["status"] == "approved"]
     text = f"Audit of request {esc(found.request_id)}: served by {v['short']}"
     return message(text, [
@@ -135,8 +135,9 @@ def audit_summary(found: AuditBundle) -> Message:
                  or "-"),
                 ("Incidents", incident_roles(data["incidents"], v["id"])),
                 ("Lineage", lineage)]),
-        context("The full bundle (components, lineage, eval, approvals, incidents) is the "
-                "file in this thread."),
+        context("The bundle (components, nearest lineage, eval, approvals, incidents) is the "
+                "file in this thread; `playbook audit REQUEST --lineage all` lists the whole "
+                "lineage."),
     ])
 
 

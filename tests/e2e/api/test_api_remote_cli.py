@@ -79,7 +79,11 @@ def test_ci_and_on_call_drive_the_plays_remotely(pb: Playbook, tmp_path: Path) -
         "received": 3, "stored": 3, "duplicates": 0}
     assert pb.remote("attribute", str(served), token="serving")["duplicates"] == 3
     bundle = pb.remote("audit", "r1", token="auditor")
-    assert bundle["version"]["id"] == v2["id"]
+    assert bundle["version"]["id"] == v2["id"] and len(bundle["lineage"]) == 2
+    nearest = pb.remote("audit", "r1", "--lineage", "1", token="auditor")
+    assert [x["id"] for x in nearest["lineage"]] == [v2["id"]] and nearest["lineage_truncated"]
+    assert nearest["lineage_root"]["id"] == v1["id"]
+    assert "`all`" in pb.remote("audit", "r1", "--lineage", "none", token="auditor", ok=False)
     assert pb.remote("audit", "--model", "chat", "--at", "now", token="auditor")[
         "version"]["id"] == v2["id"]
     assert "lacks the scope" in pb.remote("audit", "r1", ok=False)

@@ -122,6 +122,16 @@ def test_audit_bundle_and_production_at_a_time(api: Api) -> None:
     bundle = AuditOut.model_validate(found.json())
     assert bundle.version.id == v2["id"] and bundle.attribution.latency_ms == 7
     assert [x.id for x in bundle.lineage] == [v2["id"], v1["id"]]
+    assert bundle.lineage_depth == 1 and bundle.lineage_root.id == v1["id"]
+    nearest = AuditOut.model_validate(
+        api.call("auditor").get("/v1/audit/req/42", params={"lineage": "1"}).json())
+    assert [x.id for x in nearest.lineage] == [v2["id"]] and nearest.lineage_truncated
+    whole = api.call("auditor").get("/v1/audit/req/42", params={"lineage": "all"}).json()
+    assert len(whole["lineage"]) == 2 and whole["lineage_truncated"] is False
+    for bad in ("0", "some"):
+        refused = error(api.call("auditor").get("/v1/audit/req/42", params={"lineage": bad}),
+                        422, "INVALID_INPUT")
+        assert refused["field"] == "lineage" and "`all`" in refused["hint"]
     assert [e.to for e in bundle.tag_events] == [v2["id"]]
     assert found.json()["tag_events"][0]["from"] == v1["id"]
     error(api.call("auditor").get("/v1/audit/unknown"), 404, "RESOURCE_DOES_NOT_EXIST")
