@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import builtins
+import functools
 import re
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import insert, literal, select, update
+from sqlalchemy import Select, bindparam, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -81,28 +83,11 @@ class SqlVersionRepository(SqlRepository):
     @translated("reading a version's lineage")
     def ancestry(self, model: str, version_id: str,
                  limit: int | None = None) -> builtins.list[Ancestor]:
-        """A recursive CTE walks parent ids from the version up, reading only the columns a
-        lineage shows. Each step must reach a smaller stored depth, which ends the walk even
-        on a cycle a hand-edited database could hold; `limit` ends it sooner."""
         if limit is not None and limit <= 0:
             return []
-        v = VersionRow
-        columns = (v.model, v.id, v.parent_id, v.owner, v.reason, v.created_at, v.depth,
-                   v.root_id)
-        start = (select(*columns, literal(0).label("n"))
-                 .where(v.model == model, v.id == version_id)
-                 .cte("lineage", recursive=True))
-        up = aliased(VersionRow)
-        step = (select(up.model, up.id, up.parent_id, up.owner, up.reason, up.created_at,
-                       up.depth, up.root_id, start.c.n + 1)
-                .where(up.model == start.c.model, up.id == start.c.parent_id,
-                       up.depth < start.c.depth))
-        if limit is not None:
-            step = step.where(start.c.n < limit - 1)
-        chain = start.union_all(step)
-        stmt = select(chain.c.model, chain.c.id, chain.c.owner, chain.c.reason,
-                      chain.c.created_at, chain.c.depth, chain.c.root_id).order_by(chain.c.n)
-        return [Ancestor(*row) for row in self._session.execute(stmt)]
+        rows = self._session.execute(_ancestry_statement(), {
+            "model": model, "version_id": version_id, "limit": limit or UNBOUNDED})
+        return [Ancestor(*row) for row in rows]
 
     @translated("marking artifacts collected")
     def mark_artifacts_collected(self, model: str, version_id: str, at: datetime) -> None:
@@ -114,3 +99,27 @@ class SqlVersionRepository(SqlRepository):
             raise NotFound(f"no version {short(model, version_id)} is registered")
 
 
+
+
+UNBOUNDED = 2**31 - 1  # `limit` when the whole chain is asked for
+
+
+@functools.cache
+def _ancestry_statement() -> Select[Any]:
+    """A recursive CTE walks parent ids from the version up, reading only the columns a
+    lineage shows. Each step must reach a smaller stored depth, which ends the walk even on
+    a cycle a hand-edited database could hold; the `limit` parameter ends it sooner. Built
+    once (building it costs more than running it) and bound per call."""
+    v = VersionRow
+    start = (select(v.model, v.id, v.parent_id, v.owner, v.reason, v.created_at, v.depth,
+                    v.root_id, literal(0).label("n"))
+             .where(v.model == bindparam("model"), v.id == bindparam("version_id"))
+             .cte("lineage", recursive=True))
+    up = aliased(VersionRow)
+    step = (select(up.model, up.id, up.parent_id, up.owner, up.reason, up.created_at,
+                   up.depth, up.root_id, start.c.n + 1)
+            .where(up.model == start.c.model, up.id == start.c.parent_id,
+                   up.depth < start.c.depth, start.c.n < bindparam("limit") - 1))
+    chain = start.union_all(step)
+    return select(chain.c.model, chain.c.id, chain.c.owner, chain.c.reason,
+                  chain.c.created_at, chain.c.depth, chain.c.root_id).order_by(chain.c.n)
