@@ -44,7 +44,10 @@ def cmd_investigate(args: argparse.Namespace, app: App) -> Out:
     data = {"model": result.model, "suspect": serialize.version(result.suspect),
             "previous": serialize.version(result.previous), "history": result.history,
             "diff": result.diff, "scores": result.scores, "regression": result.regression,
-            "verdict": result.verdict, "run": result.run_id}
+            "verdict": result.verdict, "run": result.run_id,
+            "suspect_serving": result.suspect_serving,
+            "serving": serialize.version(result.serving) if result.serving else None,
+            "moved_on": serialize.event(result.moved_on) if result.moved_on else None}
     hist = table(["at", "from", "to", "play", "actor"],
                  [[when(e["at"]), (e["from"] or "-")[:12], e["to"][:12], e["play"], e["actor"]]
                   for e in result.history])
@@ -55,5 +58,6 @@ def cmd_investigate(args: argparse.Namespace, app: App) -> Out:
         f"eval ({result.scores['source']}): suspect {scores(result.scores['suspect'])}; "
         f"previous {scores(result.scores['previous'])}",
         f"verdict: {result.verdict}" + (
-            f" (`playbook rollback {result.model}`)" if result.regression else "")])
+            f" (`playbook rollback {result.model}`)"
+            if result.regression and result.suspect_serving else "")])
     return Out(data, text)

@@ -3,6 +3,11 @@
 Finds the version that was production at the onset (the suspect) and the one before it, diffs
 the whole composite, re-runs the eval suite on both, and gives a verdict with the numbers. The
 outcome is either a rollback (play 3) or a wider search.
+
+It knows what happened since: when production has moved away from the suspect (a rollback, a
+newer promotion) the report says so and what serves now, and offers no rollback, which would
+move production off the version that was restored. Asked with no onset right after a
+rollback, the suspect is the version rolled back from, not the one restored.
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ from typing import Any
 from core import serialize
 from core.commands import Investigate
 from core.diff import diff_versions
-from core.domain import PRODUCTION, Version
+from core.domain import PRODUCTION, TagMoved, Version
 from core.engine import PlayContext
 from core.errors import InvalidState, NotFound, PlaybookError
+from core.identity import short
 from core.plays.common import resolve, run_eval
 from core.timetext import stamp
 
@@ -32,6 +38,13 @@ class Investigation:
     regression: bool
     verdict: str
     run_id: str
+    serving: Version | None = None  # production now
+    moved_on: TagMoved | None = None  # how production moved away from the suspect, if it did
+
+    @property
+    def suspect_serving(self) -> bool:
+        """The suspect is still production: a rollback would move production off it."""
+        return self.moved_on is None
 
 
 def investigate(cmd: Investigate, ctx: PlayContext) -> Investigation:
@@ -46,31 +59,49 @@ def investigate(cmd: Investigate, ctx: PlayContext) -> Investigation:
             out.update(events=len(history), since=(onset - window).isoformat(),
                        until=(onset + window).isoformat())
         with run.step("find suspect") as out, ctx.uow(read_only=True) as uow:
+            now_tag = uow.tags.get(cmd.model, PRODUCTION)
             if cmd.suspect:
                 suspect = resolve(uow, cmd.model, cmd.suspect)
-                made = [e for e in uow.events.touching(cmd.model, suspect.id)
-                        if e.tag == PRODUCTION and e.to_version == suspect.id]
-                if not made:
-                    raise InvalidState(f"{suspect.short} never served production")
-                event = made[-1]
             else:
                 last = uow.events.history(cmd.model, PRODUCTION, until=onset, limit=1,
                                           newest_first=True)
                 if not last:
                     raise NotFound(f"{cmd.model} had no production version at "
                                    f"{stamp(onset, seconds=True)}")
-                event = last[0]
-                found = uow.versions.get(cmd.model, event.to_version)
+                chosen = last[0]
+                if cmd.onset is None and chosen.play == "rollback" and chosen.from_version:
+                    # Asked "now" right after a rollback: the regression is the version
+                    # rolled back from; the one restored is what serves while it is fixed.
+                    chosen_id = chosen.from_version
+                    out["rolled_back_from"] = short(cmd.model, chosen_id)
+                else:
+                    chosen_id = chosen.to_version
+                found = uow.versions.get(cmd.model, chosen_id)
                 assert found is not None
                 suspect = found
+            moves = [e for e in uow.events.touching(cmd.model, suspect.id)
+                     if e.tag == PRODUCTION]
+            made = [e for e in moves if e.to_version == suspect.id and e.play != "rollback"] \
+                or [e for e in moves if e.to_version == suspect.id]
+            if not made:
+                raise InvalidState(f"{suspect.short} never served production")
+            event = made[-1]
             if event.from_version is None:
                 raise InvalidState(f"{suspect.short} was {cmd.model}'s first production "
                                    "version; there is nothing earlier to compare with")
             prev = uow.versions.get(cmd.model, event.from_version)
             assert prev is not None
             previous = prev
+            moved_on = None
+            if now_tag is None or now_tag.version_id != suspect.id:
+                moved_on = next((e for e in moves if e.from_version == suspect.id
+                                 and (e.seq or 0) > (event.seq or 0)), None)
+            serving = uow.versions.get(cmd.model, now_tag.version_id) if now_tag else None
             out.update(suspect=suspect.short, previous=previous.short,
-                       promoted_at=serialize.ts(event.at))
+                       promoted_at=serialize.ts(event.at),
+                       serving=serving.short if serving else None,
+                       moved_on=f"{moved_on.play} at {serialize.ts(moved_on.at)}"
+                       if moved_on else None)
         with run.step("diff") as out:
             diff = diff_versions(previous, suspect)
             out.update(changed=diff["changed_components"])
@@ -95,12 +126,20 @@ def investigate(cmd: Investigate, ctx: PlayContext) -> Investigation:
                 regression = worse_by > policy.regression_tolerance
                 verdict = (
                     f"regression confirmed: {policy.metric} {p:g} -> {s:g} "
-                    f"({suspect.short} vs {previous.short}); roll back to {previous.short}"
+                    f"({suspect.short} vs {previous.short}); "
+                    + (f"roll back to {previous.short}" if moved_on is None else
+                       "nothing to roll back")
                     if regression else
                     f"no regression in eval: {policy.metric} {p:g} -> {s:g}; widen the search "
                     "(traffic, upstream data, other services)")
+            if moved_on is not None:
+                verdict += (f". Production already moved away from {suspect.short}: "
+                            f"{moved_on.play} to {short(cmd.model, moved_on.to_version)} at "
+                            f"{stamp(moved_on.at)}"
+                            + (f"; {serving.short} serves now" if serving else ""))
             out.update(regression=regression, verdict=verdict)
         run.run.result = {"suspect": suspect.short, "previous": previous.short,
-                          "regression": regression, "verdict": verdict}
+                          "regression": regression, "verdict": verdict,
+                          "suspect_serving": moved_on is None}
         return Investigation(cmd.model, suspect, previous, history, diff, fresh, regression,
-                             verdict, run.id)
+                             verdict, run.id, serving, moved_on)

@@ -146,6 +146,11 @@ def test_walk_all_seven_plays(cli: Cli, tmp_path: Path) -> None:
     assert rolled["confirmation"] == "passed" and rolled["time_to_rollback_s"] >= 0
     assert cli("tags", "chat")[-1]["version"] == v2["id"] or any(
         t["tag"] == "production" and t["version"] == v2["id"] for t in cli("tags", "chat"))
+    # Investigating again now: still about v3, which no longer serves; no rollback offered.
+    again = cli("investigate", "chat")
+    assert again["suspect"]["id"] == v3["id"] and again["suspect_serving"] is False
+    assert again["serving"]["id"] == v2["id"] and again["moved_on"]["play"] == "rollback"
+    assert "playbook rollback" not in cli.text("investigate", "chat")
 
     # Play 5: the audit bundle names the version that served r2, with lineage and events.
     bundle = cli("audit", "r2")

@@ -9,12 +9,13 @@ import pytest
 from fakes import T0, Fakes, make_ctx
 from given import BASE, failed_step, promoted, registered, steps
 
-from core.commands import Investigate, Register
+from core.commands import Investigate, Register, Rollback
 from core.domain import RunStatus, StepStatus, Version
 from core.engine import PlayContext
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.plays.investigate import Investigation, investigate
 from core.plays.register import register
+from core.plays.rollback import rollback
 
 TOLERANT = BASE.replace('owner = "alice"', 'owner = "alice"\nregression_tolerance = 0.02')
 ONSET = T0 + timedelta(hours=3)
@@ -182,3 +183,43 @@ def test_the_onset_needs_a_time_zone_and_the_window_must_be_positive() -> None:
     with pytest.raises(InvalidInput) as err:
         Investigate.parse(model="chat", actor="a", window_hours=0)
     assert err.value.field == "window_hours"
+
+
+def rolled_back_scene() -> tuple[PlayContext, Fakes, Version, Version]:
+    """v2 went bad after its promotion; the on-call rolled production back to v1."""
+    ctx, fakes, v1, v2 = scene()
+    fakes.evaluator.set(v1.id, accuracy=0.80)
+    fakes.evaluator.set(v2.id, accuracy=0.61)
+    rollback(Rollback.parse(model="chat", actor="oncall", symptom="gibberish"), ctx)
+    fakes.clock.set(T0 + timedelta(hours=6))
+    return ctx, fakes, v1, v2
+
+
+def test_right_after_a_rollback_the_suspect_is_the_version_rolled_back_from() -> None:
+    ctx, fakes, v1, v2 = rolled_back_scene()
+    before = fakes.snapshot()
+    result = investigate(Investigate.parse(model="chat", actor="oncall"), ctx)  # no onset
+    assert (result.suspect, result.previous, result.serving) == (v2, v1, v1)
+    assert result.regression is True and result.suspect_serving is False
+    assert result.moved_on is not None and result.moved_on.play == "rollback"
+    assert "nothing to roll back" in result.verdict and "roll back to" not in result.verdict
+    assert (f"Production already moved away from {v2.short}: rollback to {v1.short}"
+            in result.verdict and f"{v1.short} serves now" in result.verdict)
+    assert fakes.snapshot() == before
+    assert fakes.last_run().result["suspect_serving"] is False
+
+
+def test_an_onset_before_the_rollback_names_what_serves_now() -> None:
+    ctx, _, v1, v2 = rolled_back_scene()
+    result = run(ctx)  # onset at +3h: v2 was production then
+    assert (result.suspect, result.previous, result.serving) == (v2, v1, v1)
+    assert result.suspect_serving is False and "nothing to roll back" in result.verdict
+
+
+def test_a_suspect_that_still_serves_is_offered_its_rollback() -> None:
+    ctx, fakes, v1, v2 = scene()
+    fakes.evaluator.set(v1.id, accuracy=0.80)
+    fakes.evaluator.set(v2.id, accuracy=0.61)
+    result = run(ctx)
+    assert result.suspect_serving is True and result.serving == v2 and result.moved_on is None
+    assert f"roll back to {v1.short}" in result.verdict

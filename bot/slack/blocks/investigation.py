@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from bot.shared.render import scores
 from bot.slack.blocks.common import (
@@ -39,16 +40,29 @@ def investigation_report(found: Investigation, revision: int) -> Message:
                        f"({e['play']} by {user(str(e['actor']))})"
                        for e in found.history[-8:]) or "none"
     text = f"Investigation of {found.model}: {found.verdict}"
+    serving = [("Serving now", f"`{found.serving.short}`" if found.serving else "nothing")] \
+        if not found.suspect_serving else []
     return message(text, [
         header(f"Investigation: {found.model}"),
         section(verdict),
         fields([("Suspect", f"`{found.suspect.short}`"),
-                ("Previous", f"`{found.previous.short}`"),
+                ("Previous", f"`{found.previous.short}`"), *serving,
                 ("Changed", ", ".join(found.diff["changed_components"]) or "nothing"),
                 ("Eval", esc(str(found.scores["source"]))),
                 ("Suspect scores", scores(found.scores["suspect"])),
                 ("Previous scores", scores(found.scores["previous"]))]),
         section(f"*Production history around the onset*\n{events}"),
+        *rollback_offer(found, revision),
+    ])
+
+
+def rollback_offer(found: Investigation, revision: int) -> list[dict[str, Any]]:
+    """The Roll back button, only while the suspect still serves: once production has
+    moved away from it, rolling back would move production off what was restored."""
+    if not found.suspect_serving:
+        return [context(f"Production no longer runs `{found.suspect.short}`, so this report "
+                        "offers no rollback · run " f"`{found.run_id}`")]
+    return [
         actions("investigation", button(
             "Roll back", ROLLBACK, rollback_value(found.model, revision),
             style="danger" if found.regression else None,
@@ -58,8 +72,7 @@ def investigation_report(found: Investigation, revision: int) -> Message:
         context((f"Roll back with the button, or `{command('rollback')} {found.model}`, in the "
                  "model's incident channel" if found.regression else
                  "The button rolls back anyway, in the model's incident channel")
-                + f" · run `{found.run_id}`"),
-    ])
+                + f" · run `{found.run_id}`")]
 
 
 def at_(event: dict[str, object]) -> str:

@@ -45,6 +45,27 @@ def test_investigate_reports_and_its_button_rolls_back_in_the_incident_channel(
     assert "moved meanwhile" in str(stale["text"])
 
 
+def test_after_a_rollback_investigate_names_what_serves_and_offers_no_rollback(
+        slack: Harness) -> None:
+    """The issue's walk: /rollback, then /investigate; following the report used to move
+    production off the restored version to an older, worse one."""
+    good, bad = slack.regressed()
+    slack.command("/rollback", "chat", channel="CINC", channel_name="incidents",
+                  user="UONCALL")
+    slack.idle()
+    assert slack.production("chat") == good.id
+    sent = slack.command("/investigate", "chat", channel="CINC", channel_name="incidents",
+                         user="UONCALL")
+    slack.idle()
+    report = slack.reply(sent, 2)
+    text = json.dumps(report["blocks"])
+    assert "regression confirmed" in text and "nothing to roll back" in text
+    assert f"Production already moved away from {bad.short}: rollback to {good.short}" in text
+    assert "Serving now" in text and "offers no rollback" in text
+    assert not [b for b in report["blocks"] if b["type"] == "actions"]  # no Roll back button
+    assert slack.production("chat") == good.id
+
+
 def test_rehearse_rolls_back_the_rehearsal_tag_and_leaves_production(slack: Harness) -> None:
     refused = slack.reply(slack.command("/rehearse", "chat"))
     assert "no production version" in str(refused["text"])
