@@ -27,7 +27,7 @@ from core.engine import PlayContext
 from core.errors import NotFound
 from core.identity import parse_version_ref
 from core.plays.canary_watch import canary_active
-from core.plays.common import request_of, resolve
+from core.plays.common import request_of, resolve, rolled_back_from
 from core.plays.rehearse import RehearsalStatus, rehearsal_status
 from core.plays.rollback import last_known_good
 
@@ -65,6 +65,7 @@ class ApprovalView:
     request: ApprovalRequest
     candidate: Version
     production: Version | None  # production when it was asked for
+    rolled_back: tuple[Incident, ...] = ()  # incidents that rolled production back from it
 
 
 @dataclass(frozen=True)
@@ -216,9 +217,10 @@ def approval_view(ctx: PlayContext, request_id: str) -> ApprovalView:
         candidate = uow.versions.get(request.model, request.version_id)
         production = uow.versions.get(request.model, request.production_at_request) \
             if request.production_at_request else None
+        rolled_back = tuple(rolled_back_from(uow, request.model, request.version_id))
     if candidate is None:
         raise NotFound(f"approval request {request_id} names a version that is gone")
-    return ApprovalView(request, candidate, production)
+    return ApprovalView(request, candidate, production, rolled_back)
 
 
 def incidents(ctx: PlayContext, model: str | None = None, *, limit: int = 50) -> list[Incident]:

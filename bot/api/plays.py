@@ -63,7 +63,8 @@ def router(api: ApiContext) -> APIRouter:
         data = {"version": result.version.short, "gate": result.gate, "run": result.run_id,
                 "event": serialize.event(result.event) if result.event else None,
                 "request": serialize.approval(result.request) if result.request else None,
-                "overridden": result.canary_override is not None}
+                "overridden": result.canary_override is not None,
+                "rolled_back": [i.id for i in result.rolled_back]}
         return JSONResponse(data, status_code=200 if result.event else 202)
 
     @r.post("/models/{model}/rollback", response_model=RollbackOut)

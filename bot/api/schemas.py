@@ -235,7 +235,9 @@ class PromoteBody(Body):
         default=None, gt=0, lt=1, description="point `canary` at it for this share of "
                                                "traffic instead of moving production now")
     override_reason: str | None = Field(
-        default=None, description="promote a canary found clearly worse anyway, saying why")
+        default=None, description="why it goes out anyway: a canary found clearly worse, "
+                                  "or a version production was rolled back from before "
+                                  "(recorded with the move)")
 
 
 class ArmOut(Out):
@@ -285,6 +287,10 @@ class PromoteOut(Out):
     request: ApprovalOut | None = None
     canary: CanaryOut | None = None
     overridden: bool = False
+    rolled_back: list[str] = Field(
+        default_factory=list,
+        description="incidents that rolled production back from this version before; "
+                    "promoting it again needs override_reason, which the move records")
 
 
 class RollbackBody(Body):

@@ -272,7 +272,9 @@ def _canary(sub: Any) -> None:
                          help="point `canary` at it for this share of traffic (5%% or 0.05) "
                               "instead of moving production now")
     promote.add_argument("--override", metavar="REASON",
-                         help="promote although its canary is clearly worse, saying why")
+                         help="promote although its canary is clearly worse, or although "
+                              "production was rolled back from it before, saying why (recorded "
+                              "with the move)")
     promote.set_defaults(handler="canary:cmd_promote")
     approve = sub.choices["approve"]
     approve.add_argument("--override", metavar="REASON",

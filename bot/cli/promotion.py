@@ -23,7 +23,8 @@ def cmd_promote(args: argparse.Namespace, app: App) -> Out:
         f" vs production {gate.get('production_score'):g} ({delta:+g})"
         if delta is not None else " (no production yet)")
     data: dict[str, Any] = {"version": result.version.short, "gate": gate, "run": result.run_id,
-                            "overridden": result.canary_override is not None}
+                            "overridden": result.canary_override is not None,
+                            "rolled_back": [i.id for i in result.rolled_back]}
     if result.event is not None:
         data["event"] = serialize.event(result.event)
         text = f"promoted {result.version.short} to production (revision " \
@@ -37,6 +38,9 @@ def cmd_promote(args: argparse.Namespace, app: App) -> Out:
                 f"approve with: playbook approve {result.request.id}")
     if result.canary_override is not None:
         text += "\nthe canary was clearly worse; the override and its reason are recorded"
+    if result.rolled_back:
+        ids = ", ".join(i.id for i in result.rolled_back)
+        text += f"\nit was rolled back from before ({ids}); your reason is recorded with the move"
     return Out(data, text)
 
 

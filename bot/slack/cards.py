@@ -39,7 +39,8 @@ class ApprovalCards:
         return CardView(request=request, candidate=candidate, production=production,
                         metric=policy.metric, higher_is_better=policy.higher_is_better,
                         changed=changed, now=self._ctx.clock.now(),
-                        canary=self._canary(request.model, request.version_id))
+                        canary=self._canary(request.model, request.version_id),
+                        rolled_back=found.rolled_back)
 
     def _canary(self, model: str, version_id: str) -> dict[str, Any] | None:
         """The comparison of the model's latest canary, running or ended, if the candidate is it."""

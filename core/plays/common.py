@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from core.config import ModelPolicy
-from core.domain import PRODUCTION, ApprovalRequest, TagMoved, Version
+from core.domain import PRODUCTION, ApprovalRequest, Incident, TagMoved, Version
 from core.engine import PlayContext
 from core.errors import EvaluatorError, InvalidState, NotFound, Refused, TagMovedMeanwhile
 from core.identity import parse_version_ref, pick_unique, short
@@ -59,6 +59,13 @@ def move_tag(uow: UnitOfWork, *, model: str, tag: str, to: Version, expected_rev
         at=at))
     uow.outbox.add(event)
     return event
+
+
+def rolled_back_from(uow: UnitOfWork, model: str, version_id: str) -> list[Incident]:
+    """The real (not rehearsed) incidents that rolled production back from this version,
+    oldest first."""
+    return [i for i in uow.incidents.for_version(model, version_id)
+            if i.bad_version == version_id and i.tag == PRODUCTION and not i.rehearsal]
 
 
 def primary(policy: ModelPolicy, version: Version) -> float | None:

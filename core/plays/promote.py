@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from core.commands import Promote
-from core.domain import PRODUCTION, ApprovalRequest, ApprovalStatus, TagMoved, Version
-from core.engine import PlayContext
+from core.domain import PRODUCTION, ApprovalRequest, ApprovalStatus, Incident, TagMoved, Version
+from core.engine import PlayContext, RunRecorder
+from core.errors import Refused
 from core.events import CanaryOverridden, Promoted, PromotionRequested, RequestSuperseded
 from core.plays import canary_watch
-from core.plays.common import check_expected, current, gate, move_tag, resolve
+from core.plays.common import check_expected, current, gate, move_tag, resolve, rolled_back_from
+from core.timetext import stamp
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,34 @@ class PromoteResult:
     gate: dict[str, object]
     run_id: str
     canary_override: CanaryOverridden | None = None  # a worse canary, promoted with a reason
+    rolled_back: tuple[Incident, ...] = ()  # production was rolled back from it before
+
+
+def past_rollbacks(ctx: PlayContext, run: RunRecorder, cmd: Promote,
+                   candidate: Version) -> tuple[tuple[Incident, ...], str]:
+    """The incidents that rolled production back from the candidate, and the reason the
+    move records: promoting such a version again needs an explicit reason (the override
+    reason of every surface), which the tag event and the approval request keep."""
+    with ctx.uow(read_only=True) as uow:
+        incidents = tuple(rolled_back_from(uow, cmd.model, candidate.id))
+    if not incidents:
+        return (), cmd.reason
+    why = (cmd.override_reason or "").strip()
+    with run.step("check past rollbacks") as out:
+        out.update(incidents=[i.id for i in incidents], override_reason=why or None)
+        if not why:
+            last = incidents[-1]
+            raise Refused(
+                f"{candidate.short} was rolled back from in production: incident {last.id} "
+                f"at {stamp(last.opened_at)} by {last.opened_by}"
+                + (f" ({last.symptom})" if last.symptom else "")
+                + "; promoting it again needs a reason",
+                hint="give one as the override reason (--override REASON, `override <why>` "
+                     "in Slack, override_reason in the API); it is recorded with the move",
+                people=(last.opened_by,))
+    ids = ", ".join(i.id for i in incidents)
+    recorded = f"promoted again after rollback ({ids}): {why}"
+    return incidents, f"{cmd.reason} · {recorded}" if cmd.reason else recorded
 
 
 def promote(cmd: Promote, ctx: PlayContext) -> PromoteResult:
@@ -35,6 +65,7 @@ def promote(cmd: Promote, ctx: PlayContext) -> PromoteResult:
                        production=production.short if production else None)
         with run.step("gate") as checked:
             checked.update(gate(policy, candidate, production))
+        rolled_back, reason = past_rollbacks(ctx, run, cmd, candidate)
         override = canary_watch.check(ctx, run, model=cmd.model, version_id=candidate.id,
                                       actor=cmd.actor, override_reason=cmd.override_reason)
 
@@ -44,22 +75,23 @@ def promote(cmd: Promote, ctx: PlayContext) -> PromoteResult:
                 event = move_tag(uow, model=cmd.model, tag=PRODUCTION, to=candidate,
                                  expected_revision=revision,
                                  from_version=production.id if production else None,
-                                 actor=cmd.actor, play="promote", reason=cmd.reason, at=now)
+                                 actor=cmd.actor, play="promote", reason=reason, at=now)
                 uow.outbox.add(Promoted(
                     model=cmd.model, version_id=candidate.id, from_version=event.from_version,
-                    revision=event.revision, actor=cmd.actor, reason=cmd.reason,
+                    revision=event.revision, actor=cmd.actor, reason=reason,
                     channel=cmd.channel, at=now))
                 if override is not None:
                     uow.outbox.add(override)
                 uow.commit()
                 out.update(revision=event.revision)
             run.run.result = {"promoted": candidate.short, "revision": event.revision}
-            return PromoteResult(candidate, event, None, dict(checked), run.id, override)
+            return PromoteResult(candidate, event, None, dict(checked), run.id, override,
+                                 rolled_back)
 
         with run.step("request approval") as out, ctx.uow() as uow:
             request = ApprovalRequest(
                 id=ctx.make_id("apr"), model=cmd.model, version_id=candidate.id,
-                tag=PRODUCTION, requester=cmd.actor, reason=cmd.reason,
+                tag=PRODUCTION, requester=cmd.actor, reason=reason,
                 required=policy.required_approvals, created_at=now,
                 expires_at=now + timedelta(hours=policy.approval_ttl_hours),
                 production_at_request=production.id if production else None)
@@ -85,4 +117,5 @@ def promote(cmd: Promote, ctx: PlayContext) -> PromoteResult:
                        expires_at=request.expires_at.isoformat(), superseded=superseded)
         run.run.result = {"request": request.id, "status": "pending",
                           "required": request.required}
-        return PromoteResult(candidate, None, request, dict(checked), run.id, override)
+        return PromoteResult(candidate, None, request, dict(checked), run.id, override,
+                             rolled_back)

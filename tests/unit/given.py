@@ -51,9 +51,10 @@ def registered(ctx: PlayContext, model: str, prompt: str, score: float | None = 
 
 
 def promoted(ctx: PlayContext, version: Version, actor: str = "alice",
-             reason: str = "ship it") -> PromoteResult:
+             reason: str = "ship it", override: str | None = None) -> PromoteResult:
+    """`override`: the reason a version rolled back from before goes out again."""
     return promote(Promote.parse(model=version.model, version=version.short, actor=actor,
-                                 reason=reason), ctx)
+                                 reason=reason, override_reason=override), ctx)
 
 
 def approved(ctx: PlayContext, request_id: str, approver: str) -> Decision:

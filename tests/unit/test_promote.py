@@ -6,10 +6,11 @@ from datetime import timedelta
 
 import pytest
 from fakes import Fakes, make_ctx
-from given import BASE, chain, failed_step, promoted, registered, steps
+from given import BASE, approved, chain, failed_step, promoted, registered, steps
 
-from core.commands import Promote
-from core.domain import ApprovalStatus, RunStatus, StepStatus
+from core import queries
+from core.commands import Promote, Rollback
+from core.domain import ApprovalStatus, RunStatus, StepStatus, Version
 from core.engine import PlayContext
 from core.errors import (
     ConfigError,
@@ -20,6 +21,7 @@ from core.errors import (
     TagMovedMeanwhile,
 )
 from core.plays.promote import promote
+from core.plays.rollback import rollback
 
 MIN_SCORE = BASE.replace('owner = "alice"', 'owner = "alice"\nmin_score = 0.7') + """
 [models.ranker-strict]
@@ -239,3 +241,53 @@ def test_an_experiment_version_can_be_promoted(world: tuple[PlayContext, Fakes])
                             experiment="shorter")
     promoted(ctx, exp)
     assert fakes.tag("chat") == exp.id
+
+
+def rolled_back(ctx: PlayContext, model: str = "chat") -> tuple[Version, Version]:
+    """v1 then v2 went to production; v2 misbehaved and the on-call rolled it back."""
+    v1, v2 = chain(ctx, model, 0.6, 0.7) if model == "chat" else high_chain(ctx, model)
+    rollback(Rollback.parse(model=model, actor="UONCALL", symptom="answers in Klingon"), ctx)
+    return v1, v2
+
+
+def high_chain(ctx: PlayContext, model: str) -> tuple[Version, Version]:
+    v1 = registered(ctx, model, "t1", 0.6)
+    approved(ctx, promoted(ctx, v1).request.id, "bob")  # type: ignore[union-attr]
+    v2 = registered(ctx, model, "t2", 0.7, parent=v1)
+    approved(ctx, promoted(ctx, v2).request.id, "bob")  # type: ignore[union-attr]
+    return v1, v2
+
+
+def test_a_version_rolled_back_from_goes_out_again_only_with_a_reason(
+        world: tuple[PlayContext, Fakes]) -> None:
+    ctx, fakes = world
+    _, v2 = rolled_back(ctx)
+    (incident,) = fakes.incidents
+    message = refused_and_unchanged(ctx, fakes, "chat", v2.short,
+                                    step="check past rollbacks")
+    assert f"rolled back from in production: incident {incident.id}" in message
+    assert "answers in Klingon" in message and "needs a reason" in message
+    with pytest.raises(Refused) as err:
+        promoted(ctx, v2, override="  ")
+    assert err.value.people == ("UONCALL",) and "--override" in (err.value.hint or "")
+
+    result = promoted(ctx, v2, reason="retry", override="the upstream fix is live")
+    assert result.event is not None and result.rolled_back == (incident,)
+    assert result.event.reason == (f"retry · promoted again after rollback ({incident.id}): "
+                                   "the upstream fix is live")
+    assert fakes.tags[("chat", "production")][0] == v2.id
+    assert fakes.last_run().steps[2].output["override_reason"] == "the upstream fix is live"
+
+
+def test_a_high_stakes_request_for_it_carries_the_reason_and_its_rollbacks(
+        world: tuple[PlayContext, Fakes]) -> None:
+    ctx, _fakes = world
+    _, v2 = rolled_back(ctx, "triage")
+    result = promoted(ctx, v2, reason="", override="hotfix verified")
+    assert result.request is not None and len(result.rolled_back) == 1
+    assert result.request.reason == (f"promoted again after rollback "
+                                     f"({result.rolled_back[0].id}): hotfix verified")
+    view = queries.approval_view(ctx, result.request.id)
+    assert view.rolled_back == result.rolled_back
+    event = approved(ctx, result.request.id, "carol").event
+    assert event is not None and event.reason == result.request.reason

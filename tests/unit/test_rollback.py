@@ -93,7 +93,7 @@ def test_skips_versions_that_were_rolled_back_from(world: tuple[PlayContext, Fak
     ctx, _fakes = world
     v1, v2 = chain(ctx, "chat", 0.6, 0.7)
     roll(ctx)  # v2 -> v1: v2 is now known bad
-    promoted(ctx, v2)  # someone puts it back anyway
+    promoted(ctx, v2, override="fixed upstream")  # someone puts it back anyway
     v3 = registered(ctx, "chat", "v3", 0.8, parent=v2)
     promoted(ctx, v3)
 

@@ -7,6 +7,7 @@ Slack shows is always what the registry holds: pending (with the approvals so fa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,7 +30,7 @@ from bot.slack.blocks.common import (
     user,
 )
 from bot.slack.names import command
-from core.domain import ApprovalRequest, ApprovalStatus, Version
+from core.domain import ApprovalRequest, ApprovalStatus, Incident, Version
 
 APPROVE = "approval_approve"
 REJECT = "approval_reject"
@@ -45,6 +46,16 @@ class CardView:
     changed: tuple[str, ...]
     now: datetime
     canary: dict[str, Any] | None = None  # its canary's comparison (running or ended)
+    rolled_back: tuple[Incident, ...] = ()  # incidents that rolled production back from it
+
+
+def rolled_back_text(incidents: Sequence[Incident]) -> str:
+    """The latest incidents (three at most) that rolled production back from a version."""
+    more = len(incidents) - 3
+    return "; ".join(
+        f"incident `{i.id}` at {at(i.opened_at)} by {user(i.opened_by)}"
+        + (f": {esc(i.symptom)}" if i.symptom else "") for i in incidents[-3:]) \
+        + (f"; and {more} earlier" if more > 0 else "")
 
 
 def canary_line(c: dict[str, Any]) -> str:
@@ -114,6 +125,11 @@ def approval_card(view: CardView) -> Message:
     ]
     if view.canary is not None:
         blocks.insert(2, section(canary_line(view.canary)))
+    if view.rolled_back:
+        blocks.insert(2, section(
+            f":rewind: *Rolled back from in production before:* "
+            f"{rolled_back_text(view.rolled_back)}. Promoting it again needed a reason; it is "
+            "in the Reason above."))
     if live:
         blocks.append(actions(  # a new block id with each approval: a client shows it afresh
             f"approval:{r.id}:{len(r.approvals)}",

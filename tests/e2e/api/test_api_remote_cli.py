@@ -91,6 +91,11 @@ def test_ci_and_on_call_drive_the_plays_remotely(pb: Playbook, tmp_path: Path) -
     rolled = pb.remote("rollback", "chat", "--symptom", "timeouts")
     assert rolled["restored_version"] == v1["id"] and rolled["opened_by"] == "ci"
     assert "known-good" in pb.remote("rollback", "chat", ok=False)
+    again = pb.remote("promote", "chat", v2["short"], ok=False)  # rolled back from: a reason
+    assert f"incident {rolled['id']}" in again and "--override" in again
+    back = pb.remote("promote", "chat", v2["short"], "--override", "timeouts fixed upstream")
+    assert back["rolled_back"] == [rolled["id"]]
+    assert back["event"]["reason"].endswith(f"({rolled['id']}): timeouts fixed upstream")
     assert "artifact" in pb.remote("register", "chat", "--root", "--owner", "a", "--reason",
                                    "r", "--prompt", "p", "--artifact", str(served), ok=False)
     with pytest.raises(SystemExit) as usage:

@@ -231,9 +231,10 @@ class Harness:
             {"score": round(min(1.0, len(prompt) / 100), 4)}, actor="UANA"),
             self.playbook.ctx).version
 
-    def promote_now(self, model: str, version: Version) -> None:
-        promote(Promote.parse(model=model, version=version.short, actor="UANA"),
-                self.playbook.ctx)
+    def promote_now(self, model: str, version: Version, override: str | None = None) -> None:
+        """`override`: why a version production was rolled back from goes out again."""
+        promote(Promote.parse(model=model, version=version.short, actor="UANA",
+                              override_reason=override), self.playbook.ctx)
         self.idle()  # its announcement is posted before the test goes on
 
     def bearer(self, name: str) -> dict[str, str]:

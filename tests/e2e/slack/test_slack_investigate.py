@@ -104,7 +104,7 @@ def test_app_home_shows_every_model_and_runs_a_rehearsal(slack: Harness) -> None
     assert "Approval requested" in str(request["text"])
     slack.command("/rollback", "chat")
     slack.idle()
-    slack.promote_now("chat", bad)  # fixed and shipped again: something to rehearse
+    slack.promote_now("chat", bad, override="fixed")  # shipped again: something to rehearse
 
     slack.event({"type": "app_home_opened", "user": "UANA", "channel": "D1", "tab": "home"})
     (published,) = slack.fake.wait_for(lambda: slack.fake.called("views.publish"))

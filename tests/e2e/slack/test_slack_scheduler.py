@@ -64,7 +64,7 @@ def test_digest_reports_the_last_day_from_the_registry(slack: Harness) -> None:
     _good, bad = slack.regressed()
     slack.command("/rollback", "chat because answers got vague")
     slack.idle()
-    slack.promote_now("chat", bad)
+    slack.promote_now("chat", bad, override="the vague answers are fixed")
     slack.command("/rehearse", "chat", channel="CINC")
     slack.idle()
     risky = slack.register("risky", "r" * 50)

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.slack import names, parse
+from bot.slack.blocks.approval import rolled_back_text
 from bot.slack.blocks.common import channel as channel_text
 from bot.slack.errors import reports_errors
 from bot.slack.runtime import SlackRuntime
@@ -28,11 +29,14 @@ def register(app: App, rt: SlackRuntime) -> None:
         policy = rt.config.model(order.model)
         result = promote(order, rt.ctx)
         where = channel_text(policy.release_channel or here)
+        again = "" if not result.rolled_back else (
+            f" It was rolled back from before ({rolled_back_text(result.rolled_back)}); your "
+            "reason is recorded with it.")
         if result.event is not None:
-            respond(f"Promoted {result.version.short} to production; announced in {where}.",
-                    response_type="ephemeral")
+            respond(f"Promoted {result.version.short} to production; announced in {where}."
+                    + again, response_type="ephemeral")
             return
         assert result.request is not None
         r = result.request
         respond(f"Approval requested in {where}: `{r.id}` needs {r.required} "
-                "approver(s) other than you.", response_type="ephemeral")
+                "approver(s) other than you." + again, response_type="ephemeral")
