@@ -106,6 +106,9 @@ class _PolicyFields(_Strict):
     deploy_path: str | None = None  # how a version reaches serving; a change calls a rehearsal
     approval_ttl_hours: float = Field(default=24.0, gt=0, le=24 * 366)
     regression_tolerance: float = Field(default=0.0, ge=0)
+    # Requests in one day served by a version no tag pointed at, before the incident channel
+    # is told (0: never told; the digest counts them anyway).
+    outside_registry_alert: int = Field(default=100, ge=0, le=10**9)
     canary: CanarySpec = CanarySpec()
     require_digest: bool | None = None  # None: only for regulated models (core/refs.py)
     mirror: MirrorSpec | None = None

@@ -15,6 +15,7 @@ from typing import Any
 
 from core.domain import EXPERIMENT_PREFIX, PRODUCTION, ApprovalRequest, Incident, TagMoved, Version
 from core.engine import PlayContext
+from core.identity import short
 from core.plays.rehearse import RehearsalStatus, rehearsal_status
 from core.ports import UnitOfWork
 
@@ -51,11 +52,14 @@ class ModelDigest:
     rehearsal: RehearsalStatus
     coverage: Coverage
     budget_s: float
+    # (version short id, requests) served outside the registry since yesterday (UTC days)
+    outside: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def quiet(self) -> bool:
         return not (self.moves or self.incidents or self.rehearsals or self.pending
-                    or self.expiring or self.rehearsal.due or self.coverage.falling)
+                    or self.expiring or self.rehearsal.due or self.coverage.falling
+                    or self.outside)
 
 
 @dataclass
@@ -95,6 +99,10 @@ def model_digest(uow: UnitOfWork, ctx: PlayContext, model: str, now: datetime,
     last_move = uow.events.history(model, PRODUCTION, limit=1, newest_first=True)
     since = now - DAY
     incidents = uow.incidents.list(model, since=since, limit=100)
+    served: dict[str, int] = {}
+    for m, version_id, _day, n in uow.attributions.outside(since.date()):
+        if m == model:
+            served[version_id] = served.get(version_id, 0) + n
     return ModelDigest(
         model=model, production=production,
         production_since=last_move[0].at if last_move else None,
@@ -104,7 +112,8 @@ def model_digest(uow: UnitOfWork, ctx: PlayContext, model: str, now: datetime,
         pending=uow.approvals.pending(model),
         expiring=expiring_experiments(uow, model, now),
         rehearsal=rehearsal_status(uow, policy, now, fingerprint),
-        coverage=coverage(uow, model, now), budget_s=policy.max_time_to_rollback_s)
+        coverage=coverage(uow, model, now), budget_s=policy.max_time_to_rollback_s,
+        outside=sorted(((short(model, v), n) for v, n in served.items()), key=lambda x: -x[1]))
 
 
 def build_digest(ctx: PlayContext, models: Sequence[str],

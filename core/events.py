@@ -13,7 +13,7 @@ record reads it, so an event written by an older Playbook still means the same t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -223,16 +223,31 @@ class ArtifactsCollected:
     at: datetime
 
 
+@dataclass(frozen=True)
+class ServedOutsideRegistry:
+    """A version no tag pointed at served more requests in a day than the model's
+    `outside_registry_alert`: told once per version and day, in the incident channel."""
+
+    model: str
+    version_id: str
+    day: date
+    requests: int  # that day's count when it crossed the threshold
+    threshold: int
+    at: datetime
+
+
 Event = (VersionRegistered | PromotionRequested | Promoted | ApprovalGiven | RequestDecided
          | RequestSuperseded | RequestExpired | TagMoved | IncidentOpened | IncidentConfirmed
          | CanaryJudgedWorse | CanaryOverridden | ArtifactsCollected | DigestDue | RehearsalDue
-         | ExperimentExpiring | GcCycleCompleted | RehearsalFinished | MirrorReported)
+         | ExperimentExpiring | GcCycleCompleted | RehearsalFinished | MirrorReported
+         | ServedOutsideRegistry)
 
 EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in (
     VersionRegistered, PromotionRequested, Promoted, ApprovalGiven, RequestDecided,
     RequestSuperseded, RequestExpired, TagMoved, IncidentOpened, IncidentConfirmed,
     CanaryJudgedWorse, CanaryOverridden, ArtifactsCollected, DigestDue, RehearsalDue,
-    ExperimentExpiring, GcCycleCompleted, RehearsalFinished, MirrorReported)}
+    ExperimentExpiring, GcCycleCompleted, RehearsalFinished, MirrorReported,
+    ServedOutsideRegistry)}
 
 _ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(cls)
                                           for name, cls in EVENT_TYPES.items()}
@@ -257,6 +272,8 @@ def subject_of(event: Event) -> str:
             return f"canary:{event.model}:{event.version_id}"
         case VersionRegistered() | ArtifactsCollected():
             return f"version:{event.model}:{event.version_id}"
+        case ServedOutsideRegistry():
+            return f"outside:{event.model}:{event.version_id}:{event.day.isoformat()}"
         case DigestDue():
             return f"digest:{event.channel}:{event.slot.isoformat()}"
         case RehearsalDue():

@@ -29,6 +29,7 @@ from core.events import (
     RequestDecided,
     RequestExpired,
     RequestSuperseded,
+    ServedOutsideRegistry,
 )
 from core.ports import Notifier
 
@@ -51,6 +52,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "ExperimentExpiring": (NOTIFY,),
     "GcCycleCompleted": (NOTIFY,),
     "MirrorReported": (NOTIFY,),
+    "ServedOutsideRegistry": (NOTIFY,),
 }
 
 HANDLER_NAMES: frozenset[str] = frozenset(n for names in SUBSCRIPTIONS.values() for n in names)
@@ -108,5 +110,7 @@ def notify(event: Event, notifier: Notifier) -> None:
                                          event.expires_at)
         case GcCycleCompleted():
             notifier.gc_reported(event.collected, event.bytes_freed, event.slot)
+        case ServedOutsideRegistry():
+            notifier.served_outside_registry(event)
         case _:
             pass  # nothing to tell people (yet): registrations, collections, raw tag moves

@@ -7,7 +7,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Protocol, Self
 
@@ -120,6 +120,16 @@ class IncidentRepository(Protocol):
 class AttributionRepository(Protocol):
     def add_many(self, records: Sequence[Attribution]) -> int:
         """Insert new records; request ids already stored are skipped. Returns how many were new."""
+        ...
+    def add_new(self, records: Sequence[Attribution]) -> builtins.list[str]:
+        """As add_many, answering the request ids that were new."""
+        ...
+    def count_outside(self, model: str, version_id: str, day: date, n: int) -> int:
+        """Add `n` requests `version_id` served on `day` (UTC) while no tag of the model
+        pointed at it; answers the day's total for that version."""
+        ...
+    def outside(self, since: date) -> builtins.list[tuple[str, str, date, int]]:
+        """(model, version id, day, requests) served outside the registry since `since`."""
         ...
     def get(self, request_id: str) -> Attribution | None: ...
     def served_by(self, request_ids: Collection[str]) -> dict[str, tuple[str, str]]:

@@ -12,7 +12,7 @@ from core.config import ModelPolicy
 from core.domain import Artifact, Version
 
 if TYPE_CHECKING:
-    from core.events import MirrorReported, Promoted
+    from core.events import MirrorReported, Promoted, ServedOutsideRegistry
 
 
 class Evaluator(Protocol):
@@ -78,3 +78,6 @@ class Notifier(Protocol):
                             expires_at: datetime) -> None: ...
     def gc_reported(self, collected: tuple[str, ...], bytes_freed: int,
                     slot: datetime) -> None: ...
+    def served_outside_registry(self, event: ServedOutsideRegistry) -> None:
+        """A version no tag pointed at served many requests: in the incident channel."""
+        ...

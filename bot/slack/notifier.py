@@ -22,11 +22,12 @@ from bot.slack.blocks.digest import (
     rehearsal_reminder,
 )
 from bot.slack.blocks.incident import confirmation, incident_record, mirror_report, promoted
+from bot.slack.blocks.outside import outside_registry
 from bot.slack.digest import compose_digest
 from bot.slack.runtime import SlackRuntime
 from core import queries
 from core.errors import NotFound
-from core.events import MirrorReported, Promoted
+from core.events import MirrorReported, Promoted, ServedOutsideRegistry
 from core.plays.rehearse import RehearsalResult
 
 INCIDENT = "incident"  # the record; the confirmation is its own kind, replied in its thread
@@ -38,6 +39,7 @@ DIGEST = "digest"
 REMINDER = "rehearsal-reminder"
 EXPERIMENT = "experiment-warning"
 GC_REPORT = "gc-report"
+OUTSIDE = "served-outside-registry"
 log = logging.getLogger("playbook.slack")
 
 
@@ -177,6 +179,22 @@ class SlackNotifier:
             raise NotFound(f"no version {model}@{version_id[:12]}")
         posted = rt.poster.post(channel, experiment_warning(tag, version, rt.now()))
         rt.store.remember(EXPERIMENT, key, *posted, rt.now())
+
+    def served_outside_registry(self, event: ServedOutsideRegistry) -> None:
+        """In the model's incident channel (its release channel when it names none), once
+        per version and day."""
+        rt = self._rt
+        key = f"{event.model}:{event.version_id}:{event.day.isoformat()}"
+        policy = rt.config.model(event.model)
+        channel = policy.incident_channel or policy.release_channel
+        if channel is None or rt.store.message(OUTSIDE, key) is not None:
+            return
+        (version,) = queries.by_ids(rt.ctx, event.model, [event.version_id])
+        if version is None:
+            raise NotFound(f"no version {event.model}@{event.version_id[:12]}")
+        tags = queries.version(rt.ctx, version.short).tags
+        posted = rt.poster.post(channel, outside_registry(event, version, tags))
+        rt.store.remember(OUTSIDE, key, *posted, rt.now())
 
     def gc_reported(self, collected: tuple[str, ...], bytes_freed: int,
                     slot: datetime) -> None:

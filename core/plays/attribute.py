@@ -17,6 +17,7 @@ from core.domain import Attribution
 from core.engine import PlayContext
 from core.errors import InvalidInput, PlaybookError
 from core.identity import HEX64
+from core.plays import outside
 from core.plays.common import resolve
 
 
@@ -75,11 +76,20 @@ def attribute(records: Iterable[Mapping[str, Any]], ctx: PlayContext) -> Attribu
                 served_at=rec.served_at or now, latency_ms=rec.latency_ms, error=rec.error,
                 feedback=rec.feedback))
         _refuse_conflicts(batch, {})
-        stored = uow.attributions.add_many(batch) if batch else 0
+        new = set(uow.attributions.add_new(batch)) if batch else set()
+        stored = len(new)
         distinct = {a.request_id for a in batch}
         if stored < len(distinct):
             # Some were recorded before: a retry, unless one names another version. Asked only
             # then, so the common all-new batch costs no extra query; nothing is committed yet.
             _refuse_conflicts(batch, uow.attributions.served_by(distinct))
+        fresh: dict[str, list[Attribution]] = {}
+        for a in batch:
+            if a.request_id in new:
+                new.discard(a.request_id)  # the first record of a request id is the one kept
+                fresh.setdefault(a.model, []).append(a)
+        for model, kept in fresh.items():  # a retried record is not counted twice
+            for crossed in outside.count(uow, ctx.config.model(model), kept, now):
+                uow.outbox.add(crossed)
         uow.commit()
     return Attributed(received=len(batch), stored=stored, duplicates=len(batch) - stored)

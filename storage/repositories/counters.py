@@ -23,20 +23,22 @@ TAG_MOVES = "tag_moves"  # labels: model, tag, play
 ROLLBACK_BUCKET = "rollback_seconds_bucket"  # labels: model, bucket index (not cumulative)
 ROLLBACK_SUM = "rollback_seconds_sum"  # labels: model
 DELIVERIES = "outbox_deliveries"  # labels: handler, state (done, skipped)
+OUTSIDE = "served_outside_registry"  # labels: model, version id, day (ISO date)
 
 
 def label_key(values: Sequence[str]) -> str:
     return json.dumps(list(values), separators=(",", ":"))
 
 
-def bump(session: Session, name: str, labels: Sequence[str], by: float = 1.0) -> None:
-    """Add `by` to a total, creating it at `by`."""
+def bump(session: Session, name: str, labels: Sequence[str], by: float = 1.0) -> float:
+    """Add `by` to a total, creating it at `by`; answers the new total."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(CounterRow).values(name=name, labels=label_key(labels), value=by)
-    session.execute(stmt.on_conflict_do_update(
+    return float(session.execute(stmt.on_conflict_do_update(
         index_elements=[CounterRow.name, CounterRow.labels],
-        set_={"value": CounterRow.value + stmt.excluded.value}))
+        set_={"value": CounterRow.value + stmt.excluded.value})
+        .returning(CounterRow.value)).scalar_one())
 
 
 def incident_opened(session: Session, incident: Incident) -> None:

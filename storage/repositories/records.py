@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Insert, Table, func, insert, select, text, union, update
@@ -95,34 +95,37 @@ class SqlIncidentRepository(SqlRepository):
 
 
 class SqlAttributionRepository(SqlRepository):
-    @translated("recording attributions")
     def add_many(self, records: Sequence[Attribution]) -> int:
+        return len(self.add_new(records))
+
+    @translated("recording attributions")
+    def add_new(self, records: Sequence[Attribution]) -> builtins.list[str]:
         unique: dict[str, dict[str, Any]] = {}
         for record in records:  # the first record of a request id wins, as in the table
             unique.setdefault(record.request_id, AttributionRow.values(record))
         self._writable()
         if not unique:
-            return 0
+            return []
         rows = list(unique.values())
         if self._conn.dialect.name == "postgresql":
             return self._add_many_unnest(rows)
         stmt = self._insert_new_only()
-        added = 0
+        added: list[str] = []
         for start in range(0, len(rows), BATCH):
-            # executemany's rowcount is -1 on psycopg; RETURNING counts exactly what was new.
+            # executemany's rowcount is -1 on psycopg; RETURNING says exactly what was new.
             result = self._conn.execute(stmt, rows[start:start + BATCH])
-            added += len(result.all())
+            added += [rid for (rid,) in result.all()]
         return added
 
-    def _add_many_unnest(self, rows: list[dict[str, Any]]) -> int:
+    def _add_many_unnest(self, rows: list[dict[str, Any]]) -> builtins.list[str]:
         """PostgreSQL: one statement of seven array parameters per batch. A multi-row VALUES
         insert of 7,000 placeholders is parsed and planned anew every batch (about 25k rows/s);
         this is planned once and runs at about 60k rows/s."""
-        added = 0
+        added: list[str] = []
         for start in range(0, len(rows), BATCH):
             chunk = rows[start:start + BATCH]
             params = {col: [r[col] for r in chunk] for col in UNNEST_COLUMNS}
-            added += len(self._conn.execute(UNNEST_INSERT, params).all())
+            added += [rid for (rid,) in self._conn.execute(UNNEST_INSERT, params).all()]
         return added
 
     def _insert_new_only(self) -> Insert:
@@ -134,6 +137,18 @@ class SqlAttributionRepository(SqlRepository):
             return postgresql.insert(ATTRIBUTIONS).on_conflict_do_nothing(
                 index_elements=["request_id"]).returning(ATTRIBUTIONS.c.request_id)
         raise StorageError(f"attributions need SQLite or PostgreSQL, not {dialect}")
+
+    @translated("counting traffic served outside the registry")
+    def count_outside(self, model: str, version_id: str, day: date, n: int) -> int:
+        self._writable()
+        return int(counters.bump(self._session, counters.OUTSIDE,
+                                 (model, version_id, day.isoformat()), n))
+
+    @translated("reading traffic served outside the registry")
+    def outside(self, since: date) -> builtins.list[tuple[str, str, date, int]]:
+        found = counters.totals(self._session, counters.OUTSIDE)
+        return sorted((m, v, date.fromisoformat(d), int(n)) for (m, v, d), n in found.items()
+                      if date.fromisoformat(d) >= since)
 
     @translated("reading attributions")
     def served_by(self, request_ids: Collection[str]) -> dict[str, tuple[str, str]]:

@@ -11,7 +11,7 @@ from datetime import timedelta
 from integration.builders import T0, incident, moved, version
 from test_outbox_contract import add, claim, requested
 
-from core.domain import TIME_TO_ROLLBACK_BUCKETS, RollbackSeconds
+from core.domain import TIME_TO_ROLLBACK_BUCKETS, Attribution, RollbackSeconds
 from core.handlers import NOTIFY
 from core.ports import UnitOfWorkFactory
 
@@ -81,3 +81,25 @@ def test_done_and_skipped_deliveries_are_counted_beside_the_backlog(
     with uow(read_only=True) as u:
         assert u.outbox.counts() == {(NOTIFY, "done"): 1, (NOTIFY, "skipped"): 1,
                                      (NOTIFY, "pending"): 2}
+
+
+def test_traffic_outside_the_registry_is_counted_per_version_and_day(
+        uow: UnitOfWorkFactory) -> None:
+    v = version(1)
+    day, next_day = T0.date(), (T0 + timedelta(days=1)).date()
+    with uow() as u:
+        u.versions.add(v)
+        assert u.attributions.add_new([Attribution("r1", "chat", v.id, T0),
+                                       Attribution("r2", "chat", v.id, T0)]) == ["r1", "r2"]
+        assert u.attributions.add_new([Attribution("r2", "chat", v.id, T0),
+                                       Attribution("r3", "chat", v.id, T0)]) == ["r3"]
+        assert u.attributions.count_outside("chat", v.id, day, 2) == 2
+        assert u.attributions.count_outside("chat", v.id, day, 3) == 5
+        assert u.attributions.count_outside("chat", v.id, next_day, 1) == 1
+        u.commit()
+    with uow() as u:  # never committed: never counted
+        u.attributions.count_outside("chat", v.id, day, 100)
+    with uow(read_only=True) as u:
+        assert u.attributions.outside(day) == [("chat", v.id, day, 5),
+                                               ("chat", v.id, next_day, 1)]
+        assert u.attributions.outside(next_day) == [("chat", v.id, next_day, 1)]

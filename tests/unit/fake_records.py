@@ -6,7 +6,7 @@ from __future__ import annotations
 import builtins
 import copy
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from fake_state import FakeRepo, State
 
@@ -114,6 +114,9 @@ class FakeIncidentRepository(FakeRepo, ports.IncidentRepository):
 
 class FakeAttributionRepository(FakeRepo, ports.AttributionRepository):
     def add_many(self, records: Sequence[Attribution]) -> int:
+        return len(self.add_new(records))
+
+    def add_new(self, records: Sequence[Attribution]) -> builtins.list[str]:
         new: dict[str, Attribution] = {}
         for r in records:
             if r.request_id not in self._s.attributions and r.request_id not in new:
@@ -124,7 +127,20 @@ class FakeAttributionRepository(FakeRepo, ports.AttributionRepository):
                 s.attributions.setdefault(rid, r)
 
         self._write("attributions.add_many", op)
-        return len(new)
+        return list(new)
+
+    def count_outside(self, model: str, version_id: str, day: date, n: int) -> int:
+        key = (model, version_id, day)
+        total = self._s.outside.get(key, 0) + n
+
+        def op(s: State) -> None:
+            s.outside[key] = s.outside.get(key, 0) + n
+
+        self._write("attributions.count_outside", op)
+        return total
+
+    def outside(self, since: date) -> builtins.list[tuple[str, str, date, int]]:
+        return sorted((m, v, d, n) for (m, v, d), n in self._s.outside.items() if d >= since)
 
     def get(self, request_id: str) -> Attribution | None:
         return self._s.attributions.get(request_id)

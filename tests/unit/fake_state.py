@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from core.domain import ApprovalRequest, Attribution, Incident, PlayRun, Tag, TagMoved, Version
@@ -43,13 +43,15 @@ class State:
     claims: dict[tuple[str, datetime], Any] = field(default_factory=dict)  # -> JobClaim
     chat_deliveries: dict[str, Any] = field(default_factory=dict)  # key -> Delivery
     chat_messages: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    outside: dict[tuple[str, str, date], int] = field(default_factory=dict)
 
     def copy(self) -> State:
         return State(dict(self.versions), dict(self.tags), dict(self.events),
                      dict(self.approvals), dict(self.incidents), dict(self.attributions),
                      dict(self.runs), dict(self.canaries), dict(self.tokens),
                      dict(self.idempotency), dict(self.outbox), dict(self.deliveries),
-                     dict(self.claims), dict(self.chat_deliveries), dict(self.chat_messages))
+                     dict(self.claims), dict(self.chat_deliveries), dict(self.chat_messages),
+                     dict(self.outside))
 
 
 class FakeStore:

@@ -91,6 +91,9 @@ def _model_blocks(m: ModelDigest, now: datetime) -> list[Block]:
                      f" ({len(r.approvals)}/{r.required}), expires {at(r.expires_at)}")
     for tag, v in m.expiring:
         lines.append(f"• :hourglass_flowing_sand: `{tag}` (`{v.short}`) expires {at(v.expires_at)}")
+    for version, n in m.outside[:5]:
+        lines.append(f"• :warning: `{version}` served {n:,} requests with no tag pointing at "
+                     "it (outside the registry)")
     lines.append(_rehearsal_line(m.rehearsal, m.budget_s))
     lines.append(_coverage_line(m))
     return [section("\n".join(lines))]
