@@ -103,7 +103,8 @@ def seed_registry(db: Database, n_versions: int, *, spare: int) -> SeededRegistr
         conn.execute(insert(TAGS), [{"model": MODEL, "name": PRODUCTION,
                                      "version_id": production, "revision": len(events),
                                      "moved_at": first_at + step * (len(events) - 1)}])
-    refresh_statistics(db.engine)  # as a server starting on this database would
+    # as a server starting on this database would (autovacuum, on PostgreSQL)
+    refresh_statistics(db.engine, tables=("versions", "tag_events", "tags"))
     return SeededRegistry(
         versions=n_versions, production_events=len(events),
         rollback_events=sum(1 for e in events if e[0] == "rollback"), production=production,
@@ -198,7 +199,7 @@ def seed_attributions(db: Database, total: int, version_ids: list[str], *,
                 for start in range(0, total, SQLITE_CHUNK):
                     for row in batch(start, min(total, start + SQLITE_CHUNK)):
                         copy.write_row([row[c] for c in columns])
-        refresh_statistics(db.engine)
+        refresh_statistics(db.engine, tables=("attributions",))
     else:
         method = (f"executemany of INSERT, {SQLITE_CHUNK:,} rows per call, one transaction")
         with db.engine.begin() as conn:

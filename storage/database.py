@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import time
 import zlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -75,6 +76,10 @@ def make_engine(url: str | URL, *, pool_size: int | None = None,
 def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
     if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if not url.database or url.database == ":memory:" or "mode=memory" in str(url):
+        # One connection per thread (SQLAlchemy's pool for an in-memory database): no sizes.
+        kwargs.pop("pool_size", None)
+        kwargs.pop("max_overflow", None)
     engine = create_engine(url, json_serializer=dumps,
                            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **kwargs)
 
@@ -102,16 +107,19 @@ ANALYSIS_LIMIT = 1000  # rows SQLite's ANALYZE reads per index: approximate, and
 
 
 @translated("refreshing the query planner's statistics")
-def refresh_statistics(engine: Engine) -> None:
+def refresh_statistics(engine: Engine, *, tables: Sequence[str] = ()) -> None:
     """Give the query planner fresh statistics, so it picks the right index for the history
     reads at any size. SQLite never gathers any on its own (without them it may scan a whole
     table where an index answers); its ANALYZE is bounded by `analysis_limit`, a few
-    milliseconds on any size of database. On PostgreSQL autovacuum keeps them fresh, and a
-    run here (sampling, no lock that stops readers or writers) only makes sure of it."""
+    milliseconds on any size of database. PostgreSQL's autovacuum keeps its own fresh, so
+    there nothing runs unless `tables` are named (a bulk load that cannot wait for it)."""
     with engine.begin() as conn:
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
-        conn.exec_driver_sql("ANALYZE")
+            conn.exec_driver_sql("ANALYZE")
+            return
+        for table in tables:
+            conn.exec_driver_sql(f'ANALYZE "{table}"')
 
 
 def alembic_config(engine: Engine | None = None) -> Config:

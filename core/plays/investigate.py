@@ -60,6 +60,8 @@ def investigate(cmd: Investigate, ctx: PlayContext) -> Investigation:
                        until=(onset + window).isoformat())
         with run.step("find suspect") as out, ctx.uow(read_only=True) as uow:
             now_tag = uow.tags.get(cmd.model, PRODUCTION)
+            at_onset: TagMoved | None = None  # the move in force at the onset
+            after_rollback = False
             if cmd.suspect:
                 suspect = resolve(uow, cmd.model, cmd.suspect)
             else:
@@ -68,11 +70,14 @@ def investigate(cmd: Investigate, ctx: PlayContext) -> Investigation:
                 if not last:
                     raise NotFound(f"{cmd.model} had no production version at "
                                    f"{stamp(onset, seconds=True)}")
-                chosen = last[0]
-                if cmd.onset is None and chosen.play == "rollback" and chosen.from_version:
-                    # Asked "now" right after a rollback: the regression is the version
-                    # rolled back from; the one restored is what serves while it is fixed.
-                    chosen_id = chosen.from_version
+                chosen = at_onset = last[0]
+                after_rollback = (cmd.onset is None and chosen.play == "rollback"
+                                  and chosen.from_version is not None
+                                  and chosen.at >= onset - window)
+                if after_rollback:
+                    # Asked "now" soon after a rollback (within the window): the regression
+                    # is the version rolled back from; the one restored serves meanwhile.
+                    chosen_id = chosen.from_version or ""
                     out["rolled_back_from"] = short(cmd.model, chosen_id)
                 else:
                     chosen_id = chosen.to_version
@@ -81,11 +86,16 @@ def investigate(cmd: Investigate, ctx: PlayContext) -> Investigation:
                 suspect = found
             moves = [e for e in uow.events.touching(cmd.model, suspect.id)
                      if e.tag == PRODUCTION]
-            made = [e for e in moves if e.to_version == suspect.id and e.play != "rollback"] \
-                or [e for e in moves if e.to_version == suspect.id]
-            if not made:
-                raise InvalidState(f"{suspect.short} never served production")
-            event = made[-1]
+            if at_onset is not None and not after_rollback and at_onset.play != "rollback":
+                event = at_onset
+            else:  # the promotion that made it production (a rollback compares nothing)
+                upto = (at_onset.seq or 0) if at_onset is not None else None
+                made = [e for e in moves if e.to_version == suspect.id
+                        and (upto is None or (e.seq or 0) < upto)]
+                made = [e for e in made if e.play != "rollback"] or made
+                if not made:
+                    raise InvalidState(f"{suspect.short} never served production")
+                event = made[-1]
             if event.from_version is None:
                 raise InvalidState(f"{suspect.short} was {cmd.model}'s first production "
                                    "version; there is nothing earlier to compare with")

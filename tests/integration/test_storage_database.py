@@ -78,3 +78,13 @@ def test_the_schema_comparison_would_notice_drift(engine: Engine) -> None:
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert [d[0] for d in diff] == ["add_index"]
+
+
+def test_an_in_memory_database_takes_the_pool_settings_every_server_passes() -> None:
+    for url in ("sqlite://", "sqlite:///:memory:"):
+        engine = make_engine(url, pool_size=5, max_overflow=10)  # bootstrap always passes them
+        try:
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT 1")).scalar() == 1
+        finally:
+            engine.dispose()

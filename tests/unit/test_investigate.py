@@ -9,11 +9,12 @@ import pytest
 from fakes import T0, Fakes, make_ctx
 from given import BASE, failed_step, promoted, registered, steps
 
-from core.commands import Investigate, Register, Rollback
+from core.commands import Investigate, Promote, Register, Rollback
 from core.domain import RunStatus, StepStatus, Version
 from core.engine import PlayContext
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.plays.investigate import Investigation, investigate
+from core.plays.promote import promote
 from core.plays.register import register
 from core.plays.rollback import rollback
 
@@ -223,3 +224,31 @@ def test_a_suspect_that_still_serves_is_offered_its_rollback() -> None:
     result = run(ctx)
     assert result.suspect_serving is True and result.serving == v2 and result.moved_on is None
     assert f"roll back to {v1.short}" in result.verdict
+
+
+def test_an_onset_compares_with_the_version_before_the_promotion_then_in_force() -> None:
+    """The suspect was rolled back, something else shipped, and the suspect went out again
+    (with a reason): an onset before all that still compares it with what preceded it then."""
+    ctx, fakes, v1, v2 = rolled_back_scene()
+    fakes.clock.set(T0 + timedelta(hours=5, minutes=30))
+    v3 = register(Register.parse(model="chat", components={"prompt": "v3"}, owner="bob",
+                                 reason="v3", parent=v1.short, scores={"accuracy": 0.82},
+                                 actor="bob"), ctx).version
+    promoted(ctx, v3, "bob")
+    fakes.clock.set(T0 + timedelta(hours=6))
+    promote(Promote.parse(model="chat", version=v2.short, actor="bob",
+                          override_reason="fixed"), ctx)
+    fakes.clock.set(T0 + timedelta(hours=7))
+    result = run(ctx)  # onset at +3h: v2, promoted over v1 at +2h
+    assert (result.suspect, result.previous) == (v2, v1)
+    assert fakes.last_run().steps[1].output["promoted_at"] == (T0 + timedelta(hours=2)).isoformat()
+
+
+def test_long_after_a_rollback_the_suspect_is_what_serves() -> None:
+    """Past the window the rollback is old news: the suspect is the restored version, compared
+    with what it was promoted over (never with the version rolled back from)."""
+    ctx, fakes, v1, _ = rolled_back_scene()
+    fakes.clock.set(T0 + timedelta(days=10))
+    with pytest.raises(InvalidState) as err:  # v1 was the first production version
+        investigate(Investigate.parse(model="chat", actor="oncall"), ctx)
+    assert f"{v1.short} was chat's first production version" in str(err.value)

@@ -128,8 +128,9 @@ def approval_card(view: CardView) -> Message:
     if view.rolled_back:
         blocks.insert(2, section(
             f":rewind: *Rolled back from in production before:* "
-            f"{rolled_back_text(view.rolled_back)}. Promoting it again needed a reason; it is "
-            "in the Reason above."))
+            f"{rolled_back_text(view.rolled_back)}."
+            + (" Promoting it again needed a reason; it is in the Reason above."
+               if "promoted again after rollback" in r.reason else "")))
     if live:
         blocks.append(actions(  # a new block id with each approval: a client shows it afresh
             f"approval:{r.id}:{len(r.approvals)}",

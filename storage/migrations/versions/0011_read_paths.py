@@ -90,9 +90,11 @@ def _fill_depths() -> None:
     placed: dict[tuple[str, str], tuple[int, str]] = {}
     for key in parent_of:
         path: list[tuple[str, str]] = []
+        on_path: set[tuple[str, str]] = set()
         at: tuple[str, str] | None = key
-        while at is not None and at not in placed and at not in path:
+        while at is not None and at not in placed and at not in on_path:
             path.append(at)
+            on_path.add(at)
             parent = parent_of[at]
             at = (at[0], parent) if parent is not None and (at[0], parent) in parent_of else None
         depth, root = (placed[at][0] + 1, placed[at][1]) if at in placed else (0, path[-1][1])
