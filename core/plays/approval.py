@@ -16,7 +16,7 @@ from core.engine import PlayContext
 from core.errors import InvalidState, NotFound, Refused
 from core.events import ApprovalGiven, CanaryOverridden, RequestDecided, RequestExpired
 from core.plays import canary_watch
-from core.plays.common import current, gate, move_tag, request_of
+from core.plays.common import current, gate, move_tag, request_of, rolled_back_from
 from core.ports import UnitOfWork
 from core.timetext import stamp
 
@@ -80,6 +80,27 @@ def approve(cmd: Approve, ctx: PlayContext) -> Decision:
             if candidate is None:
                 raise NotFound(f"version {request.version_id} vanished")
             checked.update(gate(policy, candidate, production))
+            # Rolled back from since the request was made (a reason given at promote names
+            # its incidents): the approver says why it goes out anyway.
+            unaccounted = [i for i in rolled_back_from(uow, request.model, candidate.id)
+                           if i.id not in request.reason]
+        move_reason = request.reason
+        if unaccounted:
+            why = (cmd.override_reason or "").strip()
+            with run.step("check past rollbacks") as out:
+                out.update(incidents=[i.id for i in unaccounted], override_reason=why or None)
+                if not why:
+                    last = unaccounted[-1]
+                    raise Refused(
+                        f"{candidate.short} was rolled back from in production after this "
+                        f"request was made: incident {last.id} at {stamp(last.opened_at)} by "
+                        f"{last.opened_by}; approving it needs a reason",
+                        hint="give one as the override reason (--override REASON, "
+                             "override_reason in the API); it is recorded with the move",
+                        people=(last.opened_by,))
+            ids = ", ".join(i.id for i in unaccounted)
+            move_reason = " · ".join(filter(None, [
+                request.reason, f"approved again after rollback ({ids}): {why}"]))
         override = canary_watch.check(ctx, run, model=request.model,
                                       version_id=request.version_id, actor=cmd.approver,
                                       override_reason=cmd.override_reason)
@@ -93,7 +114,7 @@ def approve(cmd: Approve, ctx: PlayContext) -> Decision:
                                  expected_revision=revision,
                                  from_version=production.id if production else None,
                                  actor=request.requester, play="promote",
-                                 reason=request.reason, at=now, approvers=request.approvers)
+                                 reason=move_reason, at=now, approvers=request.approvers)
                 request.status = ApprovalStatus.APPROVED
                 request.decided_by = cmd.approver
                 request.decided_at = now

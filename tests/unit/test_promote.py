@@ -9,7 +9,7 @@ from fakes import Fakes, make_ctx
 from given import BASE, approved, chain, failed_step, promoted, registered, steps
 
 from core import queries
-from core.commands import Promote, Rollback
+from core.commands import Approve, Promote, Rollback
 from core.domain import ApprovalStatus, RunStatus, StepStatus, Version
 from core.engine import PlayContext
 from core.errors import (
@@ -20,6 +20,7 @@ from core.errors import (
     Refused,
     TagMovedMeanwhile,
 )
+from core.plays.approval import approve
 from core.plays.promote import promote
 from core.plays.rollback import rollback
 
@@ -291,3 +292,28 @@ def test_a_high_stakes_request_for_it_carries_the_reason_and_its_rollbacks(
     assert view.rolled_back == result.rolled_back
     event = approved(ctx, result.request.id, "carol").event
     assert event is not None and event.reason == result.request.reason
+
+
+def test_an_approval_after_a_rollback_of_the_candidate_needs_a_reason(
+        world: tuple[PlayContext, Fakes]) -> None:
+    """The request was made, then the on-call put the candidate in production by hand
+    (rollback --to) and rolled production back from it: approving the request is promoting a
+    version known bad since, which needs the approver's reason."""
+    ctx, fakes = world
+    v1, v2 = high_chain(ctx, "triage")
+    v3 = registered(ctx, "triage", "t3", 0.8, parent=v2)
+    request = promoted(ctx, v3).request
+    assert request is not None
+    rollback(Rollback.parse(model="triage", actor="UONCALL", to=v3.short), ctx)
+    rolled = rollback(Rollback.parse(model="triage", actor="UONCALL", symptom="slow"), ctx)
+    assert fakes.tags[("triage", "production")][0] == v1.id  # v2 was rolled back from too
+    before = fakes.snapshot()
+    with pytest.raises(Refused) as err:
+        approved(ctx, request.id, "bob")
+    assert f"after this request was made: incident {rolled.incident.id}" in str(err.value)
+    assert fakes.snapshot() == before
+    decision = approve(Approve.parse(request_id=request.id, approver="bob",
+                                     override_reason="the slowness was the cache"), ctx)
+    assert decision.event is not None and decision.event.to_version == v3.id
+    assert decision.event.reason.endswith(
+        f"approved again after rollback ({rolled.incident.id}): the slowness was the cache")
