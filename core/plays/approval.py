@@ -16,7 +16,14 @@ from core.engine import PlayContext
 from core.errors import InvalidState, NotFound, Refused
 from core.events import ApprovalGiven, CanaryOverridden, RequestDecided, RequestExpired
 from core.plays import canary_watch
-from core.plays.common import current, gate, move_tag, request_of, rolled_back_from
+from core.plays.common import (
+    check_past_rollbacks,
+    current,
+    gate,
+    move_tag,
+    request_of,
+    rolled_back_from,
+)
 from core.ports import UnitOfWork
 from core.timetext import stamp
 
@@ -87,20 +94,11 @@ def approve(cmd: Approve, ctx: PlayContext) -> Decision:
         move_reason = request.reason
         if unaccounted:
             why = (cmd.override_reason or "").strip()
-            with run.step("check past rollbacks") as out:
-                out.update(incidents=[i.id for i in unaccounted], override_reason=why or None)
-                if not why:
-                    last = unaccounted[-1]
-                    raise Refused(
-                        f"{candidate.short} was rolled back from in production after this "
-                        f"request was made: incident {last.id} at {stamp(last.opened_at)} by "
-                        f"{last.opened_by}; approving it needs a reason",
-                        hint="give one as the override reason (--override REASON, "
-                             "override_reason in the API); it is recorded with the move",
-                        people=(last.opened_by,))
-            ids = ", ".join(i.id for i in unaccounted)
+            recorded = check_past_rollbacks(run, candidate, unaccounted, why,
+                                            since=" after this request was made",
+                                            doing="approving it")
             move_reason = " · ".join(filter(None, [
-                request.reason, f"approved again after rollback ({ids}): {why}"]))
+                request.reason, f"approved again after rollback {recorded}"]))
         override = canary_watch.check(ctx, run, model=request.model,
                                       version_id=request.version_id, actor=cmd.approver,
                                       override_reason=cmd.override_reason)

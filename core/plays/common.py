@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from core.config import ModelPolicy
 from core.domain import PRODUCTION, ApprovalRequest, Incident, TagMoved, Version
-from core.engine import PlayContext
+from core.engine import PlayContext, RunRecorder
 from core.errors import EvaluatorError, InvalidState, NotFound, Refused, TagMovedMeanwhile
 from core.identity import parse_version_ref, pick_unique, short
 from core.ports import UnitOfWork
+from core.timetext import stamp
 
 
 def resolve(uow: UnitOfWork, model: str, ref: str) -> Version:
@@ -66,6 +68,25 @@ def rolled_back_from(uow: UnitOfWork, model: str, version_id: str) -> list[Incid
     oldest first."""
     return [i for i in uow.incidents.for_version(model, version_id)
             if i.bad_version == version_id and i.tag == PRODUCTION and not i.rehearsal]
+
+
+def check_past_rollbacks(run: RunRecorder, candidate: Version, incidents: Sequence[Incident],
+                         why: str, *, since: str = "", doing: str = "promoting it again"
+                         ) -> str:
+    """The step that lets a version production was rolled back from go out again only with a
+    reason; answers what the move records (the incidents and the reason)."""
+    with run.step("check past rollbacks") as out:
+        out.update(incidents=[i.id for i in incidents], override_reason=why or None)
+        if not why:
+            last = incidents[-1]
+            raise Refused(
+                f"{candidate.short} was rolled back from in production{since}: incident "
+                f"{last.id} at {stamp(last.opened_at)} by {last.opened_by}"
+                + (f" ({last.symptom})" if last.symptom else "") + f"; {doing} needs a reason",
+                hint="give one as the override reason (--override REASON, `override <why>` "
+                     "in Slack, override_reason in the API); it is recorded with the move",
+                people=(last.opened_by,))
+    return f"({', '.join(i.id for i in incidents)}): {why}"
 
 
 def primary(policy: ModelPolicy, version: Version) -> float | None:

@@ -8,11 +8,17 @@ from datetime import timedelta
 from core.commands import Promote
 from core.domain import PRODUCTION, ApprovalRequest, ApprovalStatus, Incident, TagMoved, Version
 from core.engine import PlayContext, RunRecorder
-from core.errors import Refused
 from core.events import CanaryOverridden, Promoted, PromotionRequested, RequestSuperseded
 from core.plays import canary_watch
-from core.plays.common import check_expected, current, gate, move_tag, resolve, rolled_back_from
-from core.timetext import stamp
+from core.plays.common import (
+    check_expected,
+    check_past_rollbacks,
+    current,
+    gate,
+    move_tag,
+    resolve,
+    rolled_back_from,
+)
 
 
 @dataclass(frozen=True)
@@ -36,20 +42,8 @@ def past_rollbacks(ctx: PlayContext, run: RunRecorder, cmd: Promote,
     if not incidents:
         return (), cmd.reason
     why = (cmd.override_reason or "").strip()
-    with run.step("check past rollbacks") as out:
-        out.update(incidents=[i.id for i in incidents], override_reason=why or None)
-        if not why:
-            last = incidents[-1]
-            raise Refused(
-                f"{candidate.short} was rolled back from in production: incident {last.id} "
-                f"at {stamp(last.opened_at)} by {last.opened_by}"
-                + (f" ({last.symptom})" if last.symptom else "")
-                + "; promoting it again needs a reason",
-                hint="give one as the override reason (--override REASON, `override <why>` "
-                     "in Slack, override_reason in the API); it is recorded with the move",
-                people=(last.opened_by,))
-    ids = ", ".join(i.id for i in incidents)
-    recorded = f"promoted again after rollback ({ids}): {why}"
+    recorded = "promoted again after rollback " + check_past_rollbacks(
+        run, candidate, incidents, why)
     return incidents, f"{cmd.reason} · {recorded}" if cmd.reason else recorded
 
 
