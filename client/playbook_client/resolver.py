@@ -91,8 +91,12 @@ class Resolver:
     def __init__(self, server: str, token: str, model: str, *,
                  on_change: Callable[[Route], None] | None = None,
                  cache_file: str | os.PathLike[str] | None = None, stream: bool = True,
-                 poll_s: float = 5.0, timeout_s: float = 10.0, start: bool = True) -> None:
+                 poll_s: float = 5.0, timeout_s: float = 10.0, start: bool = True,
+                 max_retry_s: float = MAX_RETRY_S) -> None:
+        if max_retry_s < FIRST_RETRY_S:
+            raise ValueError(f"max_retry_s must be at least {FIRST_RETRY_S} s")
         self.model = model
+        self._max_retry_s = max_retry_s
         self._on_change = on_change
         self._cache = Path(cache_file) if cache_file else None
         self._streaming = stream
@@ -161,7 +165,7 @@ class Resolver:
                 if self._stop.is_set():
                     return
                 self._failed(exc)
-                wait, delay = delay, min(delay * 2, MAX_RETRY_S)
+                wait, delay = delay, min(delay * 2, self._max_retry_s)
             if self._stop.wait(wait):
                 return
 

@@ -70,3 +70,8 @@ def test_the_resolver_polls_with_etags_and_starts_from_its_cache(api: Api,
         with bare.serve("r1") as version:
             assert version == "baked-in"
         assert bare.attributor.stats()["recorded"] == 1
+
+
+def test_the_resolver_refuses_a_retry_bound_below_its_first_retry() -> None:
+    with pytest.raises(ValueError, match=r"max_retry_s must be at least 0\.5 s"):
+        Resolver(NOWHERE, "pbt_x", "chat", max_retry_s=0.1, start=False)

@@ -30,7 +30,8 @@ def main() -> int:
     server, token, model, status_file, stop_file, cache = sys.argv[1:7]
     status, stop = Path(status_file), Path(stop_file)
     pb = Playbook(server, token, model=model, cache_file=cache,
-                  resolver={"timeout_s": 2.0}, attributor={"timeout_s": 2.0})
+                  resolver={"timeout_s": 2.0, "max_retry_s": 1.0},
+                  attributor={"timeout_s": 2.0})
     if not pb.resolver.wait_ready(60):  # at start-up, as a service waits for its config
         print("no route from Playbook or the cache within 60 s", file=sys.stderr)
         return 1
