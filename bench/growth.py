@@ -72,6 +72,7 @@ from storage.database import make_engine
 from storage.uow import uow_factory
 
 WARMUP = 5
+BATCH = 1000  # records per attribution batch
 DEEP = 10_000
 SHALLOW = 10
 TARGETS_P99_MS = {"audit_depth_10": 20.0, "audit_depth_10000": 20.0,
@@ -247,9 +248,6 @@ def concurrency(db: Database, seeded: SeededRegistry, seconds: float) -> Json:
         out[name]["target"] = f"{field.removesuffix('_ms')} < {bound:g} ms"
         out[name]["meets_target"] = out[name][field] < bound
     return out
-
-
-BATCH = 1000
 
 
 def run_clients(url: str, clients: int, seconds: float, kind: str, arg: str) -> Json:

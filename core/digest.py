@@ -100,9 +100,8 @@ def model_digest(uow: UnitOfWork, ctx: PlayContext, model: str, now: datetime,
     since = now - DAY
     incidents = uow.incidents.list(model, since=since, limit=100)
     served: dict[str, int] = {}
-    for m, version_id, _day, n in uow.attributions.outside(since.date()):
-        if m == model:
-            served[version_id] = served.get(version_id, 0) + n
+    for _m, version_id, _day, n in uow.attributions.outside(since.date(), model):
+        served[version_id] = served.get(version_id, 0) + n
     return ModelDigest(
         model=model, production=production,
         production_since=last_move[0].at if last_move else None,

@@ -128,8 +128,10 @@ class AttributionRepository(Protocol):
         """Add `n` requests `version_id` served on `day` (UTC) while no tag of the model
         pointed at it; answers the day's total for that version."""
         ...
-    def outside(self, since: date) -> builtins.list[tuple[str, str, date, int]]:
-        """(model, version id, day, requests) served outside the registry since `since`."""
+    def outside(self, since: date,
+                model: str | None = None) -> builtins.list[tuple[str, str, date, int]]:
+        """(model, version id, day, requests) served outside the registry since `since`, of
+        one model when given."""
         ...
     def get(self, request_id: str) -> Attribution | None: ...
     def served_by(self, request_ids: Collection[str]) -> dict[str, tuple[str, str]]:

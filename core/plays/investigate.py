@@ -70,17 +70,17 @@ def investigate(cmd: Investigate, ctx: PlayContext) -> Investigation:
                 if not last:
                     raise NotFound(f"{cmd.model} had no production version at "
                                    f"{stamp(onset, seconds=True)}")
-                chosen = at_onset = last[0]
-                after_rollback = (cmd.onset is None and chosen.play == "rollback"
-                                  and chosen.from_version is not None
-                                  and chosen.at >= onset - window)
+                at_onset = last[0]
+                after_rollback = (cmd.onset is None and at_onset.play == "rollback"
+                                  and at_onset.from_version is not None
+                                  and at_onset.at >= onset - window)
                 if after_rollback:
                     # Asked "now" soon after a rollback (within the window): the regression
                     # is the version rolled back from; the one restored serves meanwhile.
-                    chosen_id = chosen.from_version or ""
+                    chosen_id = at_onset.from_version or ""
                     out["rolled_back_from"] = short(cmd.model, chosen_id)
                 else:
-                    chosen_id = chosen.to_version
+                    chosen_id = at_onset.to_version
                 found = uow.versions.get(cmd.model, chosen_id)
                 assert found is not None
                 suspect = found

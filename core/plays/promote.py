@@ -32,19 +32,17 @@ class PromoteResult:
     rolled_back: tuple[Incident, ...] = ()  # production was rolled back from it before
 
 
-def past_rollbacks(ctx: PlayContext, run: RunRecorder, cmd: Promote,
-                   candidate: Version) -> tuple[tuple[Incident, ...], str]:
-    """The incidents that rolled production back from the candidate, and the reason the
-    move records: promoting such a version again needs an explicit reason (the override
-    reason of every surface), which the tag event and the approval request keep."""
-    with ctx.uow(read_only=True) as uow:
-        incidents = tuple(rolled_back_from(uow, cmd.model, candidate.id))
+def past_rollbacks(run: RunRecorder, cmd: Promote, candidate: Version,
+                   incidents: tuple[Incident, ...]) -> str:
+    """The reason the move records: promoting a version production was rolled back from
+    (`incidents`) again needs an explicit reason (the override reason of every surface),
+    which the tag event and the approval request keep."""
     if not incidents:
-        return (), cmd.reason
+        return cmd.reason
     why = (cmd.override_reason or "").strip()
     recorded = "promoted again after rollback " + check_past_rollbacks(
         run, candidate, incidents, why)
-    return incidents, f"{cmd.reason} · {recorded}" if cmd.reason else recorded
+    return f"{cmd.reason} · {recorded}" if cmd.reason else recorded
 
 
 def promote(cmd: Promote, ctx: PlayContext) -> PromoteResult:
@@ -54,12 +52,13 @@ def promote(cmd: Promote, ctx: PlayContext) -> PromoteResult:
             with ctx.uow(read_only=True) as uow:
                 candidate = resolve(uow, cmd.model, cmd.version)
                 production, revision = current(uow, cmd.model)
+                rolled_back = tuple(rolled_back_from(uow, cmd.model, candidate.id))
             check_expected(cmd.model, PRODUCTION, cmd.expected_revision, revision)
             out.update(candidate=candidate.short,
                        production=production.short if production else None)
         with run.step("gate") as checked:
             checked.update(gate(policy, candidate, production))
-        rolled_back, reason = past_rollbacks(ctx, run, cmd, candidate)
+        reason = past_rollbacks(run, cmd, candidate, rolled_back)
         override = canary_watch.check(ctx, run, model=cmd.model, version_id=candidate.id,
                                       actor=cmd.actor, override_reason=cmd.override_reason)
 

@@ -49,10 +49,16 @@ def incident_opened(session: Session, incident: Incident) -> None:
     bump(session, ROLLBACK_SUM, (incident.model,), incident.time_to_rollback_s)
 
 
-def totals(session: Session, name: str) -> dict[tuple[str, ...], float]:
-    rows = session.execute(select(CounterRow.labels, CounterRow.value)
-                           .where(CounterRow.name == name))
-    return {tuple(json.loads(labels)): float(value) for labels, value in rows}
+def totals(session: Session, name: str,
+           first: str | None = None) -> dict[tuple[str, ...], float]:
+    """A counter's totals by labels; those whose first label is `first` when given (a range
+    of the primary key, so the other models' rows are never read)."""
+    stmt = select(CounterRow.labels, CounterRow.value).where(CounterRow.name == name)
+    if first is not None:
+        prefix = label_key([first])[:-1] + ","  # '["chat",' starts every row of chat
+        stmt = stmt.where(CounterRow.labels >= prefix, CounterRow.labels < prefix + "\uffff")
+    return {tuple(json.loads(labels)): float(value)
+            for labels, value in session.execute(stmt)}
 
 
 def rollback_seconds(session: Session) -> dict[str, RollbackSeconds]:

@@ -145,8 +145,9 @@ class SqlAttributionRepository(SqlRepository):
                                  (model, version_id, day.isoformat()), n))
 
     @translated("reading traffic served outside the registry")
-    def outside(self, since: date) -> builtins.list[tuple[str, str, date, int]]:
-        found = counters.totals(self._session, counters.OUTSIDE)
+    def outside(self, since: date,
+                model: str | None = None) -> builtins.list[tuple[str, str, date, int]]:
+        found = counters.totals(self._session, counters.OUTSIDE, model)
         return sorted((m, v, date.fromisoformat(d), int(n)) for (m, v, d), n in found.items()
                       if date.fromisoformat(d) >= since)
 

@@ -103,3 +103,5 @@ def test_traffic_outside_the_registry_is_counted_per_version_and_day(
         assert u.attributions.outside(day) == [("chat", v.id, day, 5),
                                                ("chat", v.id, next_day, 1)]
         assert u.attributions.outside(next_day) == [("chat", v.id, next_day, 1)]
+        assert u.attributions.outside(day, "chat") == u.attributions.outside(day)
+        assert u.attributions.outside(day, "cha") == []  # a model, not a prefix of one

@@ -139,8 +139,10 @@ class FakeAttributionRepository(FakeRepo, ports.AttributionRepository):
         self._write("attributions.count_outside", op)
         return total
 
-    def outside(self, since: date) -> builtins.list[tuple[str, str, date, int]]:
-        return sorted((m, v, d, n) for (m, v, d), n in self._s.outside.items() if d >= since)
+    def outside(self, since: date,
+                model: str | None = None) -> builtins.list[tuple[str, str, date, int]]:
+        return sorted((m, v, d, n) for (m, v, d), n in self._s.outside.items()
+                      if d >= since and (model is None or m == model))
 
     def get(self, request_id: str) -> Attribution | None:
         return self._s.attributions.get(request_id)
