@@ -8,6 +8,7 @@ rehearsal_check_at = "10:00" # the daily look for models due a rollback rehearsa
 sweep_every_minutes = 5      # approval expiry and experiment warnings (divides 60)
 catch_up_minutes = 180       # after downtime, a missed post this recent goes out once on start
 claim_timeout_minutes = 10   # a post claimed by a replica that died is retried after this
+attribution_retention_days = 400  # attributions older than this go, hourly (default 0: never)
 
 [[schedule.digest]]
 channel = "#ml-releases"
@@ -101,6 +102,9 @@ class ScheduleConfig(BaseModel):
     sweep_every_minutes: StrictInt = 5
     catch_up_minutes: int = Field(default=180, ge=0, le=24 * 60)
     claim_timeout_minutes: int = Field(default=10, ge=1)
+    # Attributions (which version served each request) older than this are deleted, hourly;
+    # 0 keeps them for ever. PostgreSQL drops whole weeks (storage/partitions.py).
+    attribution_retention_days: int = Field(default=0, ge=0, le=36600)
     digest: tuple[DigestSchedule, ...] = ()
 
     @field_validator("sweep_every_minutes")

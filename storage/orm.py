@@ -271,7 +271,11 @@ class IncidentRow(Base):
 
 
 class AttributionRow(Base):
-    """The high-volume table: no foreign keys, so one stray record cannot sink a batch."""
+    """The high-volume table: no foreign keys, so one stray record cannot sink a batch.
+
+    On PostgreSQL it is partitioned by week of `served_at` (migration 0012, storage/partitions)
+    and its primary key there is (request_id, served_at); the mapping's key is the request id,
+    the identity every reader uses."""
 
     __tablename__ = "attributions"
 

@@ -28,11 +28,13 @@ from bot.scheduler import tasks
 from bot.shared.jobs import JobTrigger, job_triggers
 from core.plays import leftovers
 from core.scheduled import Once
+from storage import partitions
 from storage.database import refresh_statistics
 
 log = logging.getLogger("playbook.scheduler")
 LOOKBACK = timedelta(days=1, hours=2)  # a daily trigger's previous fire is within this
 RECLAIM = "reclaim"
+ATTRIBUTIONS = "attributions"  # partitions and retention, at start and every hour
 STATISTICS = "statistics"  # the query planner's, at start and every hour
 MISSED_AFTER = timedelta(minutes=1)  # a fire not claimed a minute on never ran
 
@@ -174,6 +176,14 @@ class Scheduler:
     def refresh_statistics(self, _job: str = STATISTICS) -> None:
         refresh_statistics(self.app.engine)
 
+    def keep_attributions(self, _job: str = ATTRIBUTIONS) -> partitions.Retired:
+        """PostgreSQL: partitions made weeks ahead; both databases: retention applied."""
+        now = self.now()
+        partitions.ensure(self.app.engine, now + partitions.AHEAD)
+        days = self.app.config.schedule.attribution_retention_days
+        return partitions.retire(self.app.engine, now - timedelta(days=days)) if days \
+            else partitions.Retired()
+
     def _minutely(self) -> None:
         self.reclaim()
         self.retry_missed()
@@ -201,6 +211,10 @@ class Scheduler:
             aps.add_job(self._safely, trigger, args=[self.refresh_statistics, STATISTICS],
                         id=f"{STATISTICS}-{'hourly' if trigger != 'date' else 'at-start'}",
                         name="refresh the query planner's statistics")
+        for trigger in (CronTrigger(minute=17, timezone=UTC), "date"):
+            aps.add_job(self._safely, trigger, args=[self.keep_attributions, ATTRIBUTIONS],
+                        id=f"{ATTRIBUTIONS}-{'hourly' if trigger != 'date' else 'at-start'}",
+                        name="attribution partitions ahead, and retention")
         aps.start()
         self._aps = aps
 

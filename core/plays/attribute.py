@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 
+from core import serialize
 from core.commands import AttributionIn, nul_at
 from core.domain import Attribution
 from core.engine import PlayContext
@@ -43,6 +45,18 @@ def _refuse_conflicts(batch: list[Attribution], stored: dict[str, tuple[str, str
                      "Nothing of this batch was stored")
 
 
+def _check_served_at(i: int, served_at: datetime, now: datetime, retention_days: int) -> None:
+    """A serving host's clock may run ahead of ours (its records are kept as it says; see
+    storage/partitions.py for how far ahead), but nothing already past retention is kept."""
+    if retention_days and served_at < now - timedelta(days=retention_days):
+        raise InvalidInput(
+            f"records[{i}].served_at",
+            f"{serialize.ts(served_at)} is older than attribution_retention_days "
+            f"({retention_days}): it would be deleted at once",
+            hint="send only records within retention ([schedule] in playbook.toml). "
+                 "Nothing of this batch was stored")
+
+
 def attribute(records: Iterable[Mapping[str, Any]], ctx: PlayContext) -> Attributed:
     now = ctx.clock.now()
     batch: list[Attribution] = []
@@ -71,9 +85,11 @@ def attribute(records: Iterable[Mapping[str, Any]], ctx: PlayContext) -> Attribu
             except PlaybookError as exc:
                 raise InvalidInput(f"records[{i}]", str(exc),
                                    hint="nothing of this batch was stored") from exc
+            served_at = rec.served_at or now
+            _check_served_at(i, served_at, now, ctx.config.schedule.attribution_retention_days)
             batch.append(Attribution(
                 request_id=rec.request_id, model=rec.model, version_id=known[key],
-                served_at=rec.served_at or now, latency_ms=rec.latency_ms, error=rec.error,
+                served_at=served_at, latency_ms=rec.latency_ms, error=rec.error,
                 feedback=rec.feedback))
         _refuse_conflicts(batch, {})
         new = set(uow.attributions.add_new(batch)) if batch else set()

@@ -13,11 +13,12 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Insert, Table, func, insert, select, text, union, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
 from core.domain import Attribution, Incident, PlayRun
 from core.errors import AlreadyExists, NotFound, StorageError
+from storage import partitions
 from storage.errors import storage_error, translated
 from storage.orm import AttributionRow, IncidentRow, PlayRunRow
 from storage.repositories import counters
@@ -28,14 +29,25 @@ ATTRIBUTIONS: Table = AttributionRow.__table__  # type: ignore[assignment]
 BATCH = 1000
 UNNEST_COLUMNS = ("request_id", "model", "version_id", "served_at", "latency_ms", "error",
                   "feedback")
+# Newest record first: on PostgreSQL a request id is unique per partition, not across them.
 SERVED_BY_ANY = text("SELECT request_id, model, version_id FROM attributions "
-                     "WHERE request_id = ANY(CAST(:ids AS varchar[]))")
+                     "WHERE request_id = ANY(CAST(:ids AS varchar[])) ORDER BY served_at")
+# PostgreSQL's attributions are partitioned by week of served_at (storage/partitions.py), and
+# no index spans partitions: the conflict target is (request_id, served_at), which catches a
+# retry that carries its served_at. A record sent without one gets the time it arrived, which
+# differs on a retry; one sent again within RETRY_WINDOW of the first is recognised by a probe
+# of the one or two partitions around it (pruned at run time), so it is not stored twice.
+RETRY_WINDOW = "1 day"
 UNNEST_INSERT = text(
     "INSERT INTO attributions (request_id, model, version_id, served_at, latency_ms, error, "
     "feedback) SELECT * FROM unnest(CAST(:request_id AS varchar[]), CAST(:model AS varchar[]), "
     "CAST(:version_id AS varchar[]), CAST(:served_at AS timestamptz[]), "
     "CAST(:latency_ms AS float8[]), CAST(:error AS boolean[]), CAST(:feedback AS float8[])) "
-    "ON CONFLICT (request_id) DO NOTHING RETURNING request_id")
+    "AS u(request_id, model, version_id, served_at, latency_ms, error, feedback) "
+    "WHERE NOT EXISTS (SELECT 1 FROM attributions a WHERE a.request_id = u.request_id "
+    f"AND a.served_at >= u.served_at - interval '{RETRY_WINDOW}' "
+    f"AND a.served_at <= u.served_at + interval '{RETRY_WINDOW}') "
+    "ON CONFLICT (request_id, served_at) DO NOTHING RETURNING request_id")
 
 
 class SqlIncidentRepository(SqlRepository):
@@ -125,16 +137,26 @@ class SqlAttributionRepository(SqlRepository):
         for start in range(0, len(rows), BATCH):
             chunk = rows[start:start + BATCH]
             params = {col: [r[col] for r in chunk] for col in UNNEST_COLUMNS}
-            added += [rid for (rid,) in self._conn.execute(UNNEST_INSERT, params).all()]
+            try:
+                with self._savepoint():
+                    found = self._conn.execute(UNNEST_INSERT, params).all()
+            except IntegrityError as exc:
+                if "no partition" not in str(exc.orig):
+                    raise
+                # Served past the partitions made ahead (the scheduler has not run for
+                # weeks, or a host's clock runs ahead), or before the oldest (retention was
+                # lengthened): make them, in their own transaction, and insert again.
+                served = params["served_at"]
+                partitions.ensure(self._conn.engine, max(served), min(served),
+                                  at_most=partitions.ON_DEMAND)
+                found = self._conn.execute(UNNEST_INSERT, params).all()
+            added += [rid for (rid,) in found]
         return added
 
     def _insert_new_only(self) -> Insert:
         dialect = self._conn.dialect.name
         if dialect == "sqlite":
             return sqlite.insert(ATTRIBUTIONS).on_conflict_do_nothing(
-                index_elements=["request_id"]).returning(ATTRIBUTIONS.c.request_id)
-        if dialect == "postgresql":
-            return postgresql.insert(ATTRIBUTIONS).on_conflict_do_nothing(
                 index_elements=["request_id"]).returning(ATTRIBUTIONS.c.request_id)
         raise StorageError(f"attributions need SQLite or PostgreSQL, not {dialect}")
 
@@ -174,7 +196,11 @@ class SqlAttributionRepository(SqlRepository):
 
     @translated("reading an attribution")
     def get(self, request_id: str) -> Attribution | None:
-        row = self._by_key(AttributionRow, request_id)
+        """On PostgreSQL, partitions are searched newest first and the search stops at the
+        first that holds the request: a recent request costs one index probe."""
+        a = AttributionRow
+        row = self._first(select(a).where(a.request_id == request_id)
+                          .order_by(a.served_at.desc()))
         return row.to_domain() if row else None
 
 

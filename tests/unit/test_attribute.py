@@ -109,3 +109,17 @@ def test_a_request_attributed_to_another_version_is_refused_whole(
     assert err.value.field == "records[1].version"
     assert sorted(fakes.attributions) == ["r1"]
     assert fakes.attributions["r1"].version_id == v1.id
+
+
+def test_a_record_older_than_attribution_retention_is_refused() -> None:
+    ctx, fakes = make_ctx(BASE + "\n[schedule]\nattribution_retention_days = 30\n")
+    v1 = registered(ctx, "chat", "v1", 0.8)
+    before = fakes.snapshot()
+    old = T0 - timedelta(days=30, seconds=1)
+    with pytest.raises(InvalidInput) as err:
+        attribute([rec("old", v1.id, served_at=old.isoformat())], ctx)
+    assert err.value.field == "records[0].served_at"
+    assert "older than attribution_retention_days (30)" in str(err.value)
+    assert fakes.snapshot() == before
+    assert attribute([rec("kept", v1.id, served_at=(T0 - timedelta(days=30)).isoformat())],
+                     ctx).stored == 1
