@@ -255,7 +255,9 @@ def run_clients(url: str, clients: int, seconds: float, kind: str, arg: str) -> 
     start_at = time.time() + 2.0 + 0.25 * clients  # once every process has started
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=clients, mp_context=spawn) as pool:
-        futures = [pool.submit(client, url, kind, arg, n, start_at, seconds)
+        # Request ids differ from every other run's: a run repeating an earlier run's ids
+        # would measure retried batches (the duplicate path), not new records.
+        futures = [pool.submit(client, url, kind, arg, 1000 * clients + n, start_at, seconds)
                    for n in range(clients)]
         samples = [s for f in futures for s in f.result()]
     return {"clients": clients, "calls": len(samples),

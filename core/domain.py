@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -50,6 +50,9 @@ class Version:
         return sum(a.size for a in self.artifacts)
 
 
+# A request id sent again within this of its first record's served time is the same record (a
+# retry), wherever it is stored; beyond it, a store that partitions by time may keep both.
+ATTRIBUTION_RETRY_WINDOW = timedelta(days=1)
 LINEAGE_SHOWN = 20  # the nearest ancestors an audit answer lists unless asked for more
 
 # Upper bounds (seconds) of the time-to-rollback histogram that /metrics shows; the registry

@@ -134,8 +134,11 @@ class AttributionRepository(Protocol):
         one model when given."""
         ...
     def get(self, request_id: str) -> Attribution | None: ...
-    def served_by(self, request_ids: Collection[str]) -> dict[str, tuple[str, str]]:
-        """request id -> (model, version id), for those of these ids already recorded."""
+    def served_by(self, request_ids: Collection[str], around: tuple[datetime, datetime] | None
+                  = None) -> dict[str, tuple[str, str]]:
+        """request id -> (model, version id), for those of these ids already recorded.
+        `around`: when the records of interest were served; a store whose lookups cost more
+        the more history they search (PostgreSQL's weekly partitions) searches only that."""
         ...
     def count(self, model: str, since: datetime, until: datetime) -> int:
         """How many requests of `model` were attributed with since <= served_at < until."""

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from core import serialize
 from core.commands import AttributionIn, nul_at
-from core.domain import Attribution
+from core.domain import ATTRIBUTION_RETRY_WINDOW, Attribution
 from core.engine import PlayContext
 from core.errors import InvalidInput, PlaybookError
 from core.identity import HEX64
@@ -98,7 +98,9 @@ def attribute(records: Iterable[Mapping[str, Any]], ctx: PlayContext) -> Attribu
         if stored < len(distinct):
             # Some were recorded before: a retry, unless one names another version. Asked only
             # then, so the common all-new batch costs no extra query; nothing is committed yet.
-            _refuse_conflicts(batch, uow.attributions.served_by(distinct))
+            served = [a.served_at for a in batch]
+            _refuse_conflicts(batch, uow.attributions.served_by(distinct, around=(
+                min(served) - ATTRIBUTION_RETRY_WINDOW, max(served) + ATTRIBUTION_RETRY_WINDOW)))
         fresh: dict[str, list[Attribution]] = {}
         for a in batch:
             if a.request_id in new:

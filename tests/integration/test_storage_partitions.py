@@ -242,3 +242,24 @@ def test_a_record_before_the_oldest_week_gets_one_and_a_clock_years_off_is_refus
         store(pg, record("ok", early), record("2099", datetime(2099, 1, 1, tzinfo=UTC)))
     assert "host's clock is far off" in (err.value.hint or "")
     assert layout(pg) == before and found(pg, "ok") is None
+
+
+def test_served_by_around_a_span_finds_the_records_served_in_it(engine_url: str) -> None:
+    """What the conflict check asks after a batch held retries: on PostgreSQL only the weeks
+    around the batch are searched; SQLite and the fakes may search everything."""
+    engine = make_engine(engine_url)
+    try:
+        migrate(engine)
+        at = MONDAY + timedelta(days=3)
+        store(engine, record("r1", at, version="a" * 64))
+        with uow_factory(engine)(read_only=True) as u:
+            near = u.attributions.served_by(["r1", "r2"], around=(at - timedelta(days=1),
+                                                                  at + timedelta(days=1)))
+            everywhere = u.attributions.served_by(["r1"])
+        assert near == everywhere == {"r1": ("chat", "a" * 64)}
+        if engine.dialect.name == "postgresql":
+            with uow_factory(engine)(read_only=True) as u:
+                assert u.attributions.served_by(["r1"], around=(at + 2 * WEEK,
+                                                                at + 3 * WEEK)) == {}
+    finally:
+        engine.dispose()

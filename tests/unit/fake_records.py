@@ -147,7 +147,8 @@ class FakeAttributionRepository(FakeRepo, ports.AttributionRepository):
     def get(self, request_id: str) -> Attribution | None:
         return self._s.attributions.get(request_id)
 
-    def served_by(self, request_ids: Collection[str]) -> dict[str, tuple[str, str]]:
+    def served_by(self, request_ids: Collection[str], around: tuple[datetime, datetime] | None
+                  = None) -> dict[str, tuple[str, str]]:
         return {rid: (a.model, a.version_id) for rid in request_ids
                 if (a := self._s.attributions.get(rid)) is not None}
 
