@@ -54,6 +54,9 @@ class Environment(BaseSettings):
     log_format: Literal["json", "text"] | None = Field(None, alias="PLAYBOOK_LOG_FORMAT")
     outbox_lease_s: float = Field(120.0, gt=0, le=24 * 3600, alias="PLAYBOOK_OUTBOX_LEASE_S")
     migrate: bool = Field(False, alias="PLAYBOOK_MIGRATE")
+    # POST /v1/alerts from tools that cannot send a bearer token: an HMAC-SHA256 of the body.
+    alerts_hmac_secret: str | None = Field(None, alias="PLAYBOOK_ALERTS_HMAC_SECRET",
+                                           repr=False)
     # `playbook serve` and the ASGI factory (bot.server:from_env)
     host: str = Field("127.0.0.1", alias="PLAYBOOK_HOST")
     port: int = Field(8080, ge=1, le=65535, alias="PLAYBOOK_PORT")

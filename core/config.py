@@ -154,6 +154,15 @@ class ModelPolicy(_PolicyFields):
         return candidate >= baseline if self.higher_is_better else candidate <= baseline
 
 
+class AlertsConfig(_Strict):
+    """`[alerts]`: how `POST /v1/alerts` reads monitoring's alerts (core/alerts.py)."""
+
+    model_label: str = Field(default="model", min_length=1, max_length=100)
+    # An alert that fires again within this long of resolving reopens its incident (its card
+    # is updated in place) instead of opening another.
+    flap_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+
+
 class PlaybookConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -161,6 +170,7 @@ class PlaybookConfig(BaseModel):
     path: str | None = None
     schedule: ScheduleConfig = ScheduleConfig()
     webhooks: tuple[WebhookConfig, ...] = ()
+    alerts: AlertsConfig = AlertsConfig()
 
     def channel_refs(self) -> list[str]:
         """Every channel the config names (release, incident, digest), first mention first."""
@@ -225,9 +235,9 @@ def _says(e: Any) -> str:
 def parse_config(data: dict[str, Any], path: str | None = None) -> PlaybookConfig:
     """Validate the TOML document; report every problem at once, with its key path."""
     problems: list[str] = []
-    unknown = sorted(set(data) - {"defaults", "models", "schedule", "webhooks"})
+    unknown = sorted(set(data) - {"defaults", "models", "schedule", "webhooks", "alerts"})
     problems += [f"{k}: unknown top-level table (expected defaults, models, schedule, "
-                 "webhooks)" for k in unknown]
+                 "webhooks, alerts)" for k in unknown]
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):
         problems.append("defaults: must be a table")
@@ -265,11 +275,17 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> PlaybookConfi
                 problems.append(f"models.{name}{'.' + key if key else ''}: {msg}")
     schedule = _schedule(data.get("schedule", {}), set(raw_models), problems)
     hooks = _webhooks(data.get("webhooks", []), set(raw_models), problems)
+    alerts = AlertsConfig()
+    try:
+        alerts = AlertsConfig.model_validate(data.get("alerts", {}))
+    except ValidationError as exc:
+        problems += [f"alerts.{_loc(e['loc'])}: {_says(e)}" for e in exc.errors()]
     if problems:
         raise ConfigError(f"{path or 'playbook.toml'} is not valid:", problems=problems,
                           hint="fix the keys listed; `playbook init --print` shows every key")
     assert schedule is not None
-    return PlaybookConfig(models=models, path=path, schedule=schedule, webhooks=hooks)
+    return PlaybookConfig(models=models, path=path, schedule=schedule, webhooks=hooks,
+                          alerts=alerts)
 
 
 def _webhooks(raw: Any, declared: set[str], problems: list[str]) -> tuple[WebhookConfig, ...]:

@@ -180,6 +180,36 @@ class Incident:
     deploy_fingerprint: str | None = None  # a rehearsal: the deploy path it exercised
 
 
+@dataclass
+class Detection:
+    """An incident as monitoring opened it: an alert fired for a model, and nobody has decided
+    yet. The on-call rolls back (play 3 opens the `Incident`, linked here), or dismisses it;
+    the alert's own resolution is recorded apart from that decision. One per alert
+    fingerprint at a time: the same alert again updates it, and one that fires again soon
+    after resolving (flapping) reopens it rather than opening another."""
+
+    id: str
+    model: str
+    fingerprint: str
+    source: str  # alertmanager | grafana | generic
+    name: str  # the alert's name (alertname)
+    summary: str
+    url: str | None
+    status: str  # firing | resolved (the alert's)
+    state: str  # detected | rolled_back | dismissed (the on-call's decision)
+    started_at: datetime  # when the alert says it started firing (else when it first came)
+    received_at: datetime
+    updated_at: datetime
+    suspect_version: str | None  # production when it was detected
+    fired: int = 1  # notifications of it firing received
+    flaps: int = 0  # times it fired again after resolving
+    resolved_at: datetime | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    incident_id: str | None = None  # the rollback's incident
+    verdict: str = ""  # the investigation run when it was detected ("" until it reports)
+
+
 @dataclass(frozen=True)
 class Attribution:
     request_id: str

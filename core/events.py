@@ -236,18 +236,39 @@ class ServedOutsideRegistry:
     at: datetime
 
 
+@dataclass(frozen=True)
+class IncidentDetected:
+    """Monitoring's alert opened an incident (a Detection): its card goes to the model's
+    incident channel, with the suspect, the investigation's verdict and the buttons."""
+
+    model: str
+    detection_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DetectionChanged:
+    """The alert fired again, resolved or flapped, or the on-call decided: the card changes
+    in place (never a new post)."""
+
+    model: str
+    detection_id: str
+    what: str  # fired | resolved | reopened | rolled_back | dismissed
+    at: datetime
+
+
 Event = (VersionRegistered | PromotionRequested | Promoted | ApprovalGiven | RequestDecided
          | RequestSuperseded | RequestExpired | TagMoved | IncidentOpened | IncidentConfirmed
          | CanaryJudgedWorse | CanaryOverridden | ArtifactsCollected | DigestDue | RehearsalDue
          | ExperimentExpiring | GcCycleCompleted | RehearsalFinished | MirrorReported
-         | ServedOutsideRegistry)
+         | ServedOutsideRegistry | IncidentDetected | DetectionChanged)
 
 EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in (
     VersionRegistered, PromotionRequested, Promoted, ApprovalGiven, RequestDecided,
     RequestSuperseded, RequestExpired, TagMoved, IncidentOpened, IncidentConfirmed,
     CanaryJudgedWorse, CanaryOverridden, ArtifactsCollected, DigestDue, RehearsalDue,
     ExperimentExpiring, GcCycleCompleted, RehearsalFinished, MirrorReported,
-    ServedOutsideRegistry)}
+    ServedOutsideRegistry, IncidentDetected, DetectionChanged)}
 
 _ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(cls)
                                           for name, cls in EVENT_TYPES.items()}
@@ -282,6 +303,8 @@ def subject_of(event: Event) -> str:
             return f"experiment:{event.model}:{event.tag}"
         case GcCycleCompleted():
             return f"gc:{event.slot.isoformat()}"
+        case IncidentDetected() | DetectionChanged():  # its card posted before any update
+            return f"detection:{event.detection_id}"
     raise TypeError(f"{type(event).__name__} is not a domain event")
 
 

@@ -15,11 +15,13 @@ from core.config import PlaybookConfig
 from core.events import (
     ApprovalGiven,
     CanaryJudgedWorse,
+    DetectionChanged,
     DigestDue,
     Event,
     ExperimentExpiring,
     GcCycleCompleted,
     IncidentConfirmed,
+    IncidentDetected,
     IncidentOpened,
     MirrorReported,
     Promoted,
@@ -53,6 +55,8 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "GcCycleCompleted": (NOTIFY,),
     "MirrorReported": (NOTIFY,),
     "ServedOutsideRegistry": (NOTIFY,),
+    "IncidentDetected": (NOTIFY,),
+    "DetectionChanged": (NOTIFY,),
 }
 
 HANDLER_NAMES: frozenset[str] = frozenset(n for names in SUBSCRIPTIONS.values() for n in names)
@@ -112,5 +116,9 @@ def notify(event: Event, notifier: Notifier) -> None:
             notifier.gc_reported(event.collected, event.bytes_freed, event.slot)
         case ServedOutsideRegistry():
             notifier.served_outside_registry(event)
+        case IncidentDetected():
+            notifier.incident_detected(event.detection_id)
+        case DetectionChanged():
+            notifier.detection_changed(event.detection_id)
         case _:
             pass  # nothing to tell people (yet): registrations, collections, raw tag moves

@@ -17,6 +17,7 @@ from core.domain import (
     Ancestor,
     ApprovalRequest,
     Attribution,
+    Detection,
     Incident,
     PlayRun,
     RollbackSeconds,
@@ -114,6 +115,18 @@ class IncidentRepository(Protocol):
     def unconfirmed(self, opened_before: datetime) -> builtins.list[Incident]:
         """Incidents whose confirming eval never reported, opened before the time, oldest
         first."""
+        ...
+
+
+class DetectionRepository(Protocol):
+    def add(self, detection: Detection) -> None: ...
+    def get(self, detection_id: str) -> Detection | None: ...
+    def save(self, detection: Detection) -> None: ...
+    def latest(self, model: str, fingerprint: str) -> Detection | None:
+        """The newest detection of this alert of this model."""
+        ...
+    def list(self, model: str | None = None, *, limit: int = 50) -> builtins.list[Detection]:
+        """Newest first."""
         ...
 
 
@@ -348,6 +361,7 @@ class UnitOfWork(Protocol):
     events: EventLog
     approvals: ApprovalRepository
     incidents: IncidentRepository
+    detections: DetectionRepository
     attributions: AttributionRepository
     runs: RunRepository
     canaries: CanaryRepository

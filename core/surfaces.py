@@ -81,3 +81,9 @@ class Notifier(Protocol):
     def served_outside_registry(self, event: ServedOutsideRegistry) -> None:
         """A version no tag pointed at served many requests: in the incident channel."""
         ...
+    def incident_detected(self, detection_id: str) -> None:
+        """Monitoring opened an incident: its card, in the incident channel."""
+        ...
+    def detection_changed(self, detection_id: str) -> None:
+        """Its card, updated in place."""
+        ...

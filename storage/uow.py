@@ -24,6 +24,7 @@ from core.ports import (
     AttributionRepository,
     CanaryRepository,
     ChatRecords,
+    DetectionRepository,
     EventLog,
     IdempotencyRepository,
     IncidentRepository,
@@ -42,6 +43,7 @@ from storage.errors import storage_error
 from storage.repositories import (
     SqlApprovalRepository,
     SqlAttributionRepository,
+    SqlDetectionRepository,
     SqlEventLog,
     SqlIncidentRepository,
     SqlRunRepository,
@@ -67,6 +69,7 @@ class SqlUnitOfWork:
     events: EventLog
     approvals: ApprovalRepository
     incidents: IncidentRepository
+    detections: DetectionRepository
     attributions: AttributionRepository
     runs: RunRepository
     canaries: CanaryRepository
@@ -97,6 +100,7 @@ class SqlUnitOfWork:
         self.events = SqlEventLog(session)
         self.approvals = SqlApprovalRepository(session)
         self.incidents = SqlIncidentRepository(session)
+        self.detections = SqlDetectionRepository(session)
         self.attributions = SqlAttributionRepository(session)
         self.runs = SqlRunRepository(session)
         self.canaries = SqlCanaryRepository(session)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from bot.bootstrap import App
 from core.errors import NotFound
 
-from . import attributions, audit, canary, health, plays, stream, tags, versions
+from . import alerts, attributions, audit, canary, health, plays, stream, tags, versions
 from .context import ApiContext, ApiSettings
 from .routing import route_class
 
@@ -22,7 +22,7 @@ def build_router(app: App, settings: ApiSettings | None = None) -> APIRouter:
     api = ApiContext.build(app, settings or ApiSettings.from_env(app.settings.env))
     api.route_class = route_class(api)
     root = APIRouter(route_class=api.route_class)
-    for area in (versions, stream, tags, attributions, audit, plays, canary, health):
+    for area in (versions, stream, tags, attributions, alerts, audit, plays, canary, health):
         root.include_router(area.router(api))
 
     fallback = api.router("fallback")

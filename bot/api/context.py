@@ -92,12 +92,14 @@ class ApiSettings:
     # through this one is streamed at once), and how often an idle stream says it is alive.
     stream_poll_s: float = 0.5
     stream_keepalive_s: float = 15.0
+    alerts_hmac_secret: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Environment | Mapping[str, str]) -> ApiSettings:
         e = env if isinstance(env, Environment) else environment(env)
         return cls(max_body_bytes=e.api_max_body_bytes, token_cache_s=e.api_token_cache_s,
-                   resolve_cache_s=e.api_resolve_cache_s, stream_poll_s=e.stream_poll_s)
+                   resolve_cache_s=e.api_resolve_cache_s, stream_poll_s=e.stream_poll_s,
+                   alerts_hmac_secret=e.alerts_hmac_secret)
 
 
 @dataclass

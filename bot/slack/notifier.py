@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.deploy import fingerprint_for
+from bot.slack.blocks.detection import detection_card
 from bot.slack.blocks.digest import (
     experiment_warning,
     gc_report,
@@ -28,6 +29,7 @@ from bot.slack.runtime import SlackRuntime
 from core import queries
 from core.errors import NotFound
 from core.events import MirrorReported, Promoted, ServedOutsideRegistry
+from core.plays import alerts
 from core.plays.rehearse import RehearsalResult
 
 INCIDENT = "incident"  # the record; the confirmation is its own kind, replied in its thread
@@ -40,6 +42,7 @@ REMINDER = "rehearsal-reminder"
 EXPERIMENT = "experiment-warning"
 GC_REPORT = "gc-report"
 OUTSIDE = "served-outside-registry"
+DETECTION = "detected-incident"
 log = logging.getLogger("playbook.slack")
 
 
@@ -195,6 +198,38 @@ class SlackNotifier:
         tags = queries.version(rt.ctx, version.short).tags
         posted = rt.poster.post(channel, outside_registry(event, version, tags))
         rt.store.remember(OUTSIDE, key, *posted, rt.now())
+
+    def incident_detected(self, detection_id: str) -> None:
+        """The card in the model's incident channel (its release channel when it names
+        none), then the investigation's verdict on it."""
+        rt = self._rt
+        view = alerts.view(rt.ctx, detection_id)
+        d = view.detection
+        policy = rt.config.model(d.model)
+        where = policy.incident_channel or policy.release_channel
+        if where is None:
+            log.warning("detected incident %s: %s names no incident or release channel; not "
+                        "posted", detection_id, d.model)
+            return
+        found = rt.store.message(DETECTION, detection_id)
+        if found is None:
+            found = rt.poster.post(where, detection_card(view))
+            rt.store.remember(DETECTION, detection_id, *found, rt.now())
+        if not d.verdict:
+            alerts.investigate_detected(detection_id, rt.ctx)
+        rt.poster.update(found[0], found[1], detection_card(alerts.view(rt.ctx, detection_id)))
+
+    def detection_changed(self, detection_id: str) -> None:
+        rt = self._rt
+        found = rt.store.message(DETECTION, detection_id)
+        if found is None:
+            d = alerts.view(rt.ctx, detection_id).detection
+            policy = rt.config.model(d.model)
+            if policy.incident_channel or policy.release_channel:
+                raise RecordNotPostedYet(f"the card of detected incident {detection_id} is "
+                                         "not posted")
+            return
+        rt.poster.update(found[0], found[1], detection_card(alerts.view(rt.ctx, detection_id)))
 
     def gc_reported(self, collected: tuple[str, ...], bytes_freed: int,
                     slot: datetime) -> None:

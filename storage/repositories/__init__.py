@@ -3,6 +3,7 @@
 from storage.repositories.approvals import SqlApprovalRepository
 from storage.repositories.records import (
     SqlAttributionRepository,
+    SqlDetectionRepository,
     SqlIncidentRepository,
     SqlRunRepository,
 )
@@ -12,6 +13,7 @@ from storage.repositories.versions import SqlVersionRepository
 __all__ = [
     "SqlApprovalRepository",
     "SqlAttributionRepository",
+    "SqlDetectionRepository",
     "SqlEventLog",
     "SqlIncidentRepository",
     "SqlRunRepository",

@@ -16,12 +16,12 @@ from sqlalchemy import Insert, Table, bindparam, func, insert, select, text, uni
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
-from core.domain import ATTRIBUTION_RETRY_WINDOW, Attribution, Incident, PlayRun
+from core.domain import ATTRIBUTION_RETRY_WINDOW, Attribution, Detection, Incident, PlayRun
 from core.errors import AlreadyExists, NotFound, StorageError
 from storage import partitions
 from storage.columns import UTCDateTime
 from storage.errors import storage_error, translated
-from storage.orm import AttributionRow, IncidentRow, PlayRunRow
+from storage.orm import AttributionRow, DetectionRow, IncidentRow, PlayRunRow
 from storage.repositories import counters
 from storage.repositories.base import SqlRepository
 
@@ -112,6 +112,44 @@ class SqlIncidentRepository(SqlRepository):
                 .where(IncidentRow.confirmation.is_(None),
                        IncidentRow.opened_at < opened_before)
                 .order_by(IncidentRow.opened_at, IncidentRow.id).limit(100))
+        return [row.to_domain() for row in self._rows(stmt)]
+
+
+class SqlDetectionRepository(SqlRepository):
+    @translated("recording a detected incident")
+    def add(self, detection: Detection) -> None:
+        try:
+            with self._savepoint():
+                self._write(insert(DetectionRow).values(DetectionRow.values(detection)))
+        except IntegrityError as exc:
+            raise AlreadyExists(f"detection {detection.id} already exists") from exc
+
+    @translated("reading a detected incident")
+    def get(self, detection_id: str) -> Detection | None:
+        row = self._by_key(DetectionRow, detection_id)
+        return row.to_domain() if row else None
+
+    @translated("saving a detected incident")
+    def save(self, detection: Detection) -> None:
+        values = DetectionRow.values(detection)
+        del values["id"]
+        if not self._write(update(DetectionRow).where(DetectionRow.id == detection.id)
+                           .values(values)).rowcount:
+            raise NotFound(f"no detection {detection.id}")
+
+    @translated("reading detected incidents")
+    def latest(self, model: str, fingerprint: str) -> Detection | None:
+        d = DetectionRow
+        row = self._first(select(d).where(d.model == model, d.fingerprint == fingerprint)
+                          .order_by(d.received_at.desc(), d.id.desc()))
+        return row.to_domain() if row else None
+
+    @translated("listing detected incidents")
+    def list(self, model: str | None = None, *, limit: int = 50) -> builtins.list[Detection]:
+        d = DetectionRow
+        stmt = select(d).order_by(d.received_at.desc(), d.id.desc()).limit(limit)
+        if model is not None:
+            stmt = stmt.where(d.model == model)
         return [row.to_domain() for row in self._rows(stmt)]
 
 

@@ -21,7 +21,8 @@ TABLES = {"versions", "tags", "tag_events", "approval_requests", "incidents", "a
           "job_claims",  # 0003_scheduler
           "outbox_events", "outbox_deliveries",  # 0004_outbox
           "schema_releases",  # 0009_schema_releases
-          "registry_counters"}  # 0011_read_paths
+          "registry_counters",  # 0011_read_paths
+          "detections"}  # 0013_detections
 
 
 def test_postgres_urls_use_psycopg_3() -> None:

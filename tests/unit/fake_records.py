@@ -15,6 +15,7 @@ from core.domain import (
     ApprovalRequest,
     ApprovalStatus,
     Attribution,
+    Detection,
     Incident,
     PlayRun,
     RunStatus,
@@ -110,6 +111,42 @@ class FakeIncidentRepository(FakeRepo, ports.IncidentRepository):
         found = [copy.deepcopy(i) for i in self._s.incidents.values()
                  if i.confirmation is None and i.opened_at < opened_before]
         return sorted(found, key=lambda i: (i.opened_at, i.id))[:100]
+
+
+class FakeDetectionRepository(FakeRepo, ports.DetectionRepository):
+    def add(self, detection: Detection) -> None:
+        stored = copy.deepcopy(detection)
+
+        def op(s: State) -> None:
+            if detection.id in s.detections:
+                raise AlreadyExists(f"detection {detection.id} exists")
+            s.detections[detection.id] = stored
+
+        self._write("detections.add", op)
+
+    def get(self, detection_id: str) -> Detection | None:
+        found = self._s.detections.get(detection_id)
+        return copy.deepcopy(found) if found else None
+
+    def save(self, detection: Detection) -> None:
+        stored = copy.deepcopy(detection)
+
+        def op(s: State) -> None:
+            if detection.id not in s.detections:
+                raise NotFound(f"no detection {detection.id!r}")
+            s.detections[detection.id] = stored
+
+        self._write("detections.save", op)
+
+    def latest(self, model: str, fingerprint: str) -> Detection | None:
+        found = self.list(model)
+        return next((d for d in found if d.fingerprint == fingerprint), None)
+
+    def list(self, model: str | None = None, *, limit: int = 50) -> builtins.list[Detection]:
+        found = [copy.deepcopy(d) for d in self._s.detections.values()
+                 if model is None or d.model == model]
+        found.sort(key=lambda d: (d.received_at, d.id), reverse=True)
+        return found[:limit]
 
 
 class FakeAttributionRepository(FakeRepo, ports.AttributionRepository):

@@ -10,7 +10,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from core.domain import ApprovalRequest, Attribution, Incident, PlayRun, Tag, TagMoved, Version
+from core.domain import (
+    ApprovalRequest,
+    Attribution,
+    Detection,
+    Incident,
+    PlayRun,
+    Tag,
+    TagMoved,
+    Version,
+)
 
 if TYPE_CHECKING:
     from fake_store import FakeUnitOfWork
@@ -44,6 +53,7 @@ class State:
     chat_deliveries: dict[str, Any] = field(default_factory=dict)  # key -> Delivery
     chat_messages: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     outside: dict[tuple[str, str, date], int] = field(default_factory=dict)
+    detections: dict[str, Detection] = field(default_factory=dict)
 
     def copy(self) -> State:
         return State(dict(self.versions), dict(self.tags), dict(self.events),
@@ -51,7 +61,7 @@ class State:
                      dict(self.runs), dict(self.canaries), dict(self.tokens),
                      dict(self.idempotency), dict(self.outbox), dict(self.deliveries),
                      dict(self.claims), dict(self.chat_deliveries), dict(self.chat_messages),
-                     dict(self.outside))
+                     dict(self.outside), dict(self.detections))
 
 
 class FakeStore:

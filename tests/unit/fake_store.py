@@ -28,6 +28,7 @@ from fake_outbox import FakeOutbox
 from fake_records import (
     FakeApprovalRepository,
     FakeAttributionRepository,
+    FakeDetectionRepository,
     FakeIncidentRepository,
     FakeRunRepository,
 )
@@ -184,6 +185,7 @@ class FakeUnitOfWork(ports.UnitOfWork):
         self.events = FakeEventLog(self)
         self.approvals = FakeApprovalRepository(self)
         self.incidents = FakeIncidentRepository(self)
+        self.detections = FakeDetectionRepository(self)
         self.attributions = FakeAttributionRepository(self)
         self.runs = FakeRunRepository(self)
         self.canaries = FakeCanaryRepository(self)

@@ -267,7 +267,8 @@ class Fakes:
         return {"versions": dict(s.versions), "tags": dict(s.tags), "events": dict(s.events),
                 "approvals": copy.deepcopy(s.approvals),
                 "incidents": copy.deepcopy(s.incidents),
-                "attributions": dict(s.attributions), "outbox": dict(s.outbox)}
+                "attributions": dict(s.attributions), "outbox": dict(s.outbox),
+                "detections": copy.deepcopy(s.detections)}
 
     def domain_events(self, model: str | None = None) -> list[Any]:
         """The domain events written so far (committed), oldest first."""

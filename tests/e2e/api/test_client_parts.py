@@ -60,8 +60,10 @@ def test_the_resolver_polls_with_etags_and_starts_from_its_cache(api: Api,
                   ) as resolver:
         assert resolver.wait_ready(60) and resolver.version() == v1["id"]
         api.call("ci").post("/v1/models/chat/promote", json={"version": v2["id"]})
-        until(lambda: resolver.version() == v2["id"], "the poll to see the move")
-        assert changes == [v1["id"], v2["id"]] and not resolver.stale
+        # on_change runs after the new route is in place: wait for the callback itself
+        until(lambda: changes[-1:] == [v2["id"]], "the poll to see the move")
+        assert changes == [v1["id"], v2["id"]] and resolver.version() == v2["id"]
+        assert not resolver.stale
     with Playbook(NOWHERE, "pbt_x", model="chat", cache_file=str(cache)) as offline:
         assert offline.version("any") == v2["id"]  # from the cache, Playbook away
         assert offline.resolver.stale

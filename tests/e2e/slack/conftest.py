@@ -42,6 +42,7 @@ def slack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command_prefix: str
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
     monkeypatch.setenv("SLACK_API_URL", fake.api_url)
     monkeypatch.setenv("SLACK_WORKERS", "8")
+    monkeypatch.setenv("PLAYBOOK_ALERTS_HMAC_SECRET", "alerts-secret")
     fake.start()  # threads only once the environment is set
     config = write_workspace(tmp_path)
     clock = TestClock()

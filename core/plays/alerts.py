@@ -1,0 +1,217 @@
+"""Monitoring starts the play: an alert opens an incident in state `detected` (a Detection)
+for the on-call to roll back, investigate further or dismiss.
+
+- A firing alert with no open detection opens one: production at that moment is the suspect.
+- The same alert again (by fingerprint) while it fires only updates that detection.
+- A resolved alert marks it resolved; the on-call's decision stands apart from that.
+- An alert that fires again within `[alerts] flap_minutes` of resolving reopens the same
+  detection (counted as a flap), so a flapping alert updates one card and never floods the
+  channel; after that window it opens a new one.
+
+A payload is all or nothing: an alert naming an undeclared model, or a malformed one, is
+refused (InvalidInput) before anything is stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from core import alerts
+from core.alerts import AlertSignal
+from core.commands import Investigate, Rollback
+from core.diff import diff_versions
+from core.domain import PRODUCTION, Detection, Version
+from core.engine import PlayContext
+from core.errors import ConfigError, InvalidInput, InvalidState, NotFound, PlaybookError
+from core.events import DetectionChanged, IncidentDetected
+from core.plays.common import current
+from core.plays.investigate import investigate
+from core.plays.rollback import RollbackResult, last_known_good, rollback
+from core.ports import UnitOfWork
+
+DETECTED = "detected"
+ROLLED_BACK = "rolled_back"
+DISMISSED = "dismissed"
+
+
+@dataclass
+class AlertsReceived:
+    opened: list[str] = field(default_factory=list)  # detection ids
+    updated: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+    ignored: int = 0  # resolved alerts Playbook never saw firing
+
+    def to_json(self) -> dict[str, Any]:
+        return {"opened": self.opened, "updated": self.updated, "resolved": self.resolved,
+                "ignored": self.ignored}
+
+
+def receive(payload: Any, ctx: PlayContext) -> AlertsReceived:
+    label = ctx.config.alerts.model_label
+    found = alerts.signals(payload, label)
+    for i, s in enumerate(found):
+        try:
+            ctx.config.model(s.model)
+        except ConfigError as exc:
+            where = f"alerts[{i}].labels.{label}" if s.source != "generic" else "model"
+            raise InvalidInput(where, str(exc), hint="alert only on declared models; nothing "
+                               "of this payload was stored") from exc
+    result = AlertsReceived()
+    with ctx.uow() as uow:
+        for s in found:
+            _one(uow, ctx, s, result)
+        uow.commit()
+    return result
+
+
+def _one(uow: UnitOfWork, ctx: PlayContext, s: AlertSignal, result: AlertsReceived) -> None:
+    now = ctx.clock.now()
+    d = uow.detections.latest(s.model, s.fingerprint)
+    if s.status == "resolved":
+        if d is None or d.status != "firing":
+            result.ignored += 1
+            return
+        d.status, d.resolved_at, d.updated_at = "resolved", now, now
+        _changed(uow, d, "resolved", result.resolved)
+        return
+    flap = timedelta(minutes=ctx.config.alerts.flap_minutes)
+    if d is not None and d.status == "firing":
+        d.fired += 1
+        d.updated_at = now
+        if s.summary:
+            d.summary = s.summary
+        _changed(uow, d, "fired", result.updated)
+        return
+    if d is not None and d.resolved_at is not None and now - d.resolved_at <= flap:
+        d.status, d.resolved_at, d.updated_at = "firing", None, now
+        d.fired += 1
+        d.flaps += 1
+        _changed(uow, d, "reopened", result.updated)
+        return
+    suspect, _ = current(uow, s.model, PRODUCTION)
+    opened = Detection(
+        id=ctx.make_id("det"), model=s.model, fingerprint=s.fingerprint, source=s.source,
+        name=s.name, summary=s.summary, url=s.url, status="firing", state=DETECTED,
+        started_at=s.started_at or now, received_at=now, updated_at=now,
+        suspect_version=suspect.id if suspect else None)
+    uow.detections.add(opened)
+    uow.outbox.add(IncidentDetected(model=s.model, detection_id=opened.id, at=now))
+    result.opened.append(opened.id)
+
+
+def _changed(uow: UnitOfWork, d: Detection, what: str, into: list[str]) -> None:
+    uow.detections.save(d)
+    uow.outbox.add(DetectionChanged(model=d.model, detection_id=d.id, what=what,
+                                    at=d.updated_at))
+    into.append(d.id)
+
+
+def _undecided(uow: UnitOfWork, detection_id: str) -> Detection:
+    d = uow.detections.get(detection_id)
+    if d is None:
+        raise NotFound(f"no detected incident {detection_id}")
+    if d.state != DETECTED:
+        how = "rolled back" if d.state == ROLLED_BACK else "dismissed"
+        raise InvalidState(f"incident {d.id} ({d.name}) was already {how} by {d.decided_by}",
+                           hint="see its card; /rollback in the incident channel still "
+                                "rolls back by hand", people=(d.decided_by or "",))
+    return d
+
+
+def dismiss(detection_id: str, actor: str, ctx: PlayContext) -> Detection:
+    with ctx.uow() as uow:
+        d = _undecided(uow, detection_id)
+        now = ctx.clock.now()
+        d.state, d.decided_by, d.decided_at, d.updated_at = DISMISSED, actor, now, now
+        uow.detections.save(d)
+        uow.outbox.add(DetectionChanged(model=d.model, detection_id=d.id, what="dismissed",
+                                        at=now))
+        uow.commit()
+    return d
+
+
+def roll_back(detection_id: str, actor: str, ctx: PlayContext,
+              channel: str | None = None) -> RollbackResult:
+    """Play 3 from the card's button: the same rollback as /rollback (to the last
+    known-good), its symptom the alert, then the detection records it."""
+    with ctx.uow(read_only=True) as uow:
+        d = _undecided(uow, detection_id)
+        _, revision = current(uow, d.model, PRODUCTION)
+    symptom = f"alert {d.name}" + (f": {d.summary}" if d.summary else "")
+    # Two clicks at once must not roll back twice (the second would go one version further
+    # back): the second finds production moved and is refused.
+    done = rollback(Rollback.parse(model=d.model, actor=actor, symptom=symptom[:500],
+                                   channel=channel, expected_revision=revision), ctx)
+    with ctx.uow() as uow:
+        d = uow.detections.get(detection_id) or d
+        now = ctx.clock.now()
+        d.state, d.decided_by, d.decided_at = ROLLED_BACK, actor, now
+        d.incident_id, d.updated_at = done.incident.id, now
+        uow.detections.save(d)
+        uow.outbox.add(DetectionChanged(model=d.model, detection_id=d.id, what="rolled_back",
+                                        at=now))
+        uow.commit()
+    return done
+
+
+def investigate_detected(detection_id: str, ctx: PlayContext) -> str:
+    """Play 7 from the alert's start (its onset), its verdict kept on the detection for the
+    card; an investigation that cannot run says why instead."""
+    with ctx.uow(read_only=True) as uow:
+        d = uow.detections.get(detection_id)
+    if d is None:
+        raise NotFound(f"no detected incident {detection_id}")
+    try:
+        found = investigate(Investigate.parse(model=d.model, actor="playbook",
+                                              onset=d.started_at), ctx)
+        verdict = f"Investigation (run `{found.run_id}`): {found.verdict}"
+    except PlaybookError as exc:
+        verdict = f"Investigation could not run: {exc}"
+    with ctx.uow() as uow:
+        d = uow.detections.get(detection_id) or d
+        d.verdict = verdict
+        uow.detections.save(d)
+        uow.commit()
+    return verdict
+
+
+@dataclass(frozen=True)
+class DetectionView:
+    """What the card shows: the detection, the suspect and what changed in it against its
+    predecessor, what serves now, and where a rollback would go."""
+
+    detection: Detection
+    suspect: Version | None
+    suspect_since: datetime | None  # when the suspect became production
+    previous: Version | None  # what production was before the suspect
+    changed: tuple[str, ...]  # the suspect's components that differ from `previous`
+    serving: Version | None  # production now
+    rollback_to: Version | None  # the last known-good, while the suspect still serves
+
+
+def view(ctx: PlayContext, detection_id: str) -> DetectionView:
+    with ctx.uow(read_only=True) as uow:
+        d = uow.detections.get(detection_id)
+        if d is None:
+            raise NotFound(f"no detected incident {detection_id}")
+        serving, _ = current(uow, d.model, PRODUCTION)
+        suspect = uow.versions.get(d.model, d.suspect_version) if d.suspect_version else None
+        since = previous = None
+        if suspect is not None:
+            moves = uow.events.history(d.model, PRODUCTION, limit=50, newest_first=True)
+            made = next((e for e in moves if e.to_version == suspect.id), None)
+            if made is not None:
+                since = made.at
+                if made.from_version:
+                    previous = uow.versions.get(d.model, made.from_version)
+        target = None
+        if suspect is not None and serving is not None and serving.id == suspect.id:
+            target = last_known_good(uow, ctx.config.model(d.model), PRODUCTION, suspect)
+    changed: tuple[str, ...] = ()
+    if suspect is not None and previous is not None:
+        diff = diff_versions(previous, suspect)
+        changed = tuple(part for part in ("weights", "prompt", "config", "index")
+                        if diff[part].get("changed"))
+    return DetectionView(d, suspect, since, previous, changed, serving, target)

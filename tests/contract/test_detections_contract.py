@@ -1,0 +1,62 @@
+"""Incidents monitoring opened (detections): stored whole, the newest per alert found, saved
+in place; the same promises from the fakes and from SQL on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from integration.builders import IST, T0
+
+from core.domain import Detection
+from core.errors import AlreadyExists, NotFound
+from core.ports import UnitOfWork
+
+Factory = Callable[[], UnitOfWork]
+
+
+def detection(n: int, fingerprint: str = "fp-a", model: str = "chat") -> Detection:
+    return Detection(
+        id=f"det-{n}", model=model, fingerprint=fingerprint, source="alertmanager",
+        name="AnswerQualityLow", summary="Ünïcode summary\nline two", url="http://prom/g?x=1",
+        status="firing", state="detected", started_at=(T0 - timedelta(minutes=5)).astimezone(IST),
+        received_at=T0 + timedelta(minutes=n), updated_at=T0 + timedelta(minutes=n),
+        suspect_version="ab" * 32, fired=3, flaps=1)
+
+
+def test_a_detection_round_trips_and_the_newest_of_an_alert_is_found(uow: Factory) -> None:
+    with uow() as u:
+        for d in (detection(1), detection(2), detection(3, "fp-b"), detection(4, model="ranker")):
+            u.detections.add(d)
+        u.commit()
+    with uow() as u:
+        stored = u.detections.get("det-1")
+        assert stored == detection(1)  # every field kept (the same instant)
+        latest = u.detections.latest("chat", "fp-a")
+        assert latest is not None and latest.id == "det-2"
+        assert u.detections.latest("ranker", "fp-b") is None
+        assert [d.id for d in u.detections.list("chat")] == ["det-3", "det-2", "det-1"]
+        assert [d.id for d in u.detections.list(limit=2)] == ["det-4", "det-3"]
+
+
+def test_a_detection_is_saved_in_place_and_never_added_twice(uow: Factory) -> None:
+    with uow() as u:
+        u.detections.add(detection(1))
+        u.commit()
+    decided = replace(detection(1), state="rolled_back", decided_by="UONCALL",
+                      decided_at=T0 + timedelta(hours=1), incident_id="inc-9",
+                      status="resolved", resolved_at=T0 + timedelta(hours=2), url=None,
+                      verdict="regression confirmed: accuracy 0.9 -> 0.7")
+    with uow() as u:
+        u.detections.save(decided)
+        u.commit()
+    with uow() as u:
+        assert u.detections.get("det-1") == decided
+    with uow() as u, pytest.raises(AlreadyExists):
+        u.detections.add(detection(1))
+    with uow() as u, pytest.raises(NotFound):
+        u.detections.save(detection(7))
+    with uow() as u:
+        assert u.detections.get("det-1") == decided
