@@ -193,6 +193,7 @@ class Rollback(Command):
     expected_revision: int | None = Field(default=None, ge=0)  # refuse if the tag moved since
     channel: str | None = None  # where it was ordered (Slack): the incident record goes there
     # when the model names no incident channel
+    detected_at: Instant | None = None  # when the trouble was noticed (default: now)
 
 
 class Rehearse(Command):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from itertools import pairwise
 from typing import Any
 
 from core.identity import Components, short
@@ -178,6 +179,37 @@ class Incident:
     confirm_scores: dict[str, float] = field(default_factory=dict)
     rehearsal: bool = False
     deploy_fingerprint: str | None = None  # a rehearsal: the deploy path it exercised
+    # When the trouble was noticed (an alert's start, or the on-call's word); None: when the
+    # rollback was ordered. `time_to_rollback_s` counts from it to the tag's move.
+    detected_at: datetime | None = None
+    # The first request served by the restored version after the move: users got the good
+    # version from then on (None: no such request seen yet).
+    serving_switched_at: datetime | None = None
+
+    @property
+    def detected(self) -> datetime:
+        return self.detected_at or self.opened_at
+
+    def stages(self) -> list[tuple[str, datetime | None]]:
+        """The five stages of a rollback, in order; None where not reached (yet)."""
+        return [("detected", self.detected), ("decided", self.opened_at),
+                ("tag moved", self.rolled_back_at), ("serving switched", self.serving_switched_at),
+                ("confirmed", self.confirmed_at)]
+
+    @property
+    def time_to_serving_s(self) -> float | None:
+        """Detected to serving switched: how long users got the bad version's answers."""
+        if self.serving_switched_at is None:
+            return None
+        return (self.serving_switched_at - self.detected).total_seconds()
+
+    def slowest_stage(self) -> tuple[str, float] | None:
+        """The longest step up to serving switched (or the tag's move, until then), as
+        ("detected -> decided", seconds)."""
+        reached = [(name, t) for name, t in self.stages()[:4] if t is not None]
+        steps = [(f"{a} -> {b}", (tb - ta).total_seconds())
+                 for (a, ta), (b, tb) in pairwise(reached)]
+        return max(steps, key=lambda s: s[1]) if steps else None
 
 
 @dataclass

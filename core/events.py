@@ -237,6 +237,16 @@ class ServedOutsideRegistry:
 
 
 @dataclass(frozen=True)
+class IncidentStageReached:
+    """A later stage of an incident arrived (serving switched): its record changes in place."""
+
+    model: str
+    incident_id: str
+    stage: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class IncidentDetected:
     """Monitoring's alert opened an incident (a Detection): its card goes to the model's
     incident channel, with the suspect, the investigation's verdict and the buttons."""
@@ -261,14 +271,14 @@ Event = (VersionRegistered | PromotionRequested | Promoted | ApprovalGiven | Req
          | RequestSuperseded | RequestExpired | TagMoved | IncidentOpened | IncidentConfirmed
          | CanaryJudgedWorse | CanaryOverridden | ArtifactsCollected | DigestDue | RehearsalDue
          | ExperimentExpiring | GcCycleCompleted | RehearsalFinished | MirrorReported
-         | ServedOutsideRegistry | IncidentDetected | DetectionChanged)
+         | ServedOutsideRegistry | IncidentDetected | DetectionChanged | IncidentStageReached)
 
 EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in (
     VersionRegistered, PromotionRequested, Promoted, ApprovalGiven, RequestDecided,
     RequestSuperseded, RequestExpired, TagMoved, IncidentOpened, IncidentConfirmed,
     CanaryJudgedWorse, CanaryOverridden, ArtifactsCollected, DigestDue, RehearsalDue,
     ExperimentExpiring, GcCycleCompleted, RehearsalFinished, MirrorReported,
-    ServedOutsideRegistry, IncidentDetected, DetectionChanged)}
+    ServedOutsideRegistry, IncidentDetected, DetectionChanged, IncidentStageReached)}
 
 _ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(cls)
                                           for name, cls in EVENT_TYPES.items()}
@@ -283,7 +293,8 @@ def subject_of(event: Event) -> str:
         case PromotionRequested() | ApprovalGiven() | RequestDecided() | RequestSuperseded() \
                 | RequestExpired():
             return f"approval:{event.request_id}"
-        case IncidentOpened() | IncidentConfirmed() | RehearsalFinished() | MirrorReported():
+        case IncidentOpened() | IncidentConfirmed() | RehearsalFinished() | MirrorReported() \
+                | IncidentStageReached():
             return f"incident:{event.incident_id}"
         case Promoted():
             return f"promoted:{event.model}:{event.revision}"

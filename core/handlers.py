@@ -23,6 +23,7 @@ from core.events import (
     IncidentConfirmed,
     IncidentDetected,
     IncidentOpened,
+    IncidentStageReached,
     MirrorReported,
     Promoted,
     PromotionRequested,
@@ -57,6 +58,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "ServedOutsideRegistry": (NOTIFY,),
     "IncidentDetected": (NOTIFY,),
     "DetectionChanged": (NOTIFY,),
+    "IncidentStageReached": (NOTIFY,),
 }
 
 HANDLER_NAMES: frozenset[str] = frozenset(n for names in SUBSCRIPTIONS.values() for n in names)
@@ -120,5 +122,7 @@ def notify(event: Event, notifier: Notifier) -> None:
             notifier.incident_detected(event.detection_id)
         case DetectionChanged():
             notifier.detection_changed(event.detection_id)
+        case IncidentStageReached():
+            notifier.incident_changed(event.incident_id)
         case _:
             pass  # nothing to tell people (yet): registrations, collections, raw tag moves

@@ -116,6 +116,10 @@ class IncidentRepository(Protocol):
         """Incidents whose confirming eval never reported, opened before the time, oldest
         first."""
         ...
+    def awaiting_switch(self, model: str, since: datetime) -> builtins.list[Incident]:
+        """The model's incidents opened since `since` that no request served by the
+        restored version has been seen for yet, oldest first."""
+        ...
 
 
 class DetectionRepository(Protocol):

@@ -60,7 +60,10 @@ def incident(i: Incident) -> dict[str, Any]:
             "opened_by": i.opened_by, "opened_at": ts(i.opened_at),
             "rolled_back_at": ts(i.rolled_back_at), "time_to_rollback_s": i.time_to_rollback_s,
             "confirmed_at": ts(i.confirmed_at), "confirmation": i.confirmation,
-            "confirm_scores": i.confirm_scores, "rehearsal": i.rehearsal}
+            "confirm_scores": i.confirm_scores, "rehearsal": i.rehearsal,
+            "detected_at": ts(i.detected), "serving_switched_at": ts(i.serving_switched_at),
+            "time_to_serving_s": i.time_to_serving_s,
+            "stages": [{"stage": name, "at": ts(at)} for name, at in i.stages()]}
 
 
 def attribution(a: Attribution) -> dict[str, Any]:

@@ -81,6 +81,9 @@ class Notifier(Protocol):
     def served_outside_registry(self, event: ServedOutsideRegistry) -> None:
         """A version no tag pointed at served many requests: in the incident channel."""
         ...
+    def incident_changed(self, incident_id: str) -> None:
+        """A later stage reached: the incident record, updated in place."""
+        ...
     def incident_detected(self, detection_id: str) -> None:
         """Monitoring opened an incident: its card, in the incident channel."""
         ...

@@ -242,6 +242,8 @@ class IncidentRow(Base):
     confirm_scores: Mapped[dict[str, Any]]
     rehearsal: Mapped[bool] = mapped_column(Boolean)
     deploy_fingerprint: Mapped[str | None]
+    detected_at: Mapped[datetime | None]
+    serving_switched_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_incidents_model_opened_at", "model", "opened_at"),
@@ -259,7 +261,8 @@ class IncidentRow(Base):
                 "rolled_back_at": i.rolled_back_at, "time_to_rollback_s": i.time_to_rollback_s,
                 "confirmed_at": i.confirmed_at, "confirmation": i.confirmation,
                 "confirm_scores": dict(i.confirm_scores), "rehearsal": i.rehearsal,
-                "deploy_fingerprint": i.deploy_fingerprint}
+                "deploy_fingerprint": i.deploy_fingerprint, "detected_at": i.detected_at,
+                "serving_switched_at": i.serving_switched_at}
 
     def to_domain(self) -> Incident:
         return Incident(
@@ -269,7 +272,8 @@ class IncidentRow(Base):
             rolled_back_at=self.rolled_back_at, time_to_rollback_s=self.time_to_rollback_s,
             confirmed_at=self.confirmed_at, confirmation=self.confirmation,
             confirm_scores={k: float(s) for k, s in self.confirm_scores.items()},
-            rehearsal=self.rehearsal, deploy_fingerprint=self.deploy_fingerprint)
+            rehearsal=self.rehearsal, deploy_fingerprint=self.deploy_fingerprint,
+            detected_at=self.detected_at, serving_switched_at=self.serving_switched_at)
 
 
 class DetectionRow(Base):

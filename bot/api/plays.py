@@ -75,7 +75,8 @@ def router(api: ApiContext) -> APIRouter:
         body = body or RollbackBody()
         result = rollback(Rollback.parse(model=model, actor=who.actor, to=body.to,
                                          symptom=body.symptom, tag=body.tag,
-                                         expected_revision=body.expected_revision), ctx)
+                                         expected_revision=body.expected_revision,
+                                         detected_at=body.detected_at), ctx)
         return serialize.incident(result.incident) | {
             "run": result.run_id, "event": serialize.event(result.event)}
 

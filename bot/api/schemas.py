@@ -6,6 +6,7 @@ CLI and the API without reshaping what it reads.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -164,6 +165,14 @@ class IncidentOut(Out):
     confirmation: str | None
     confirm_scores: dict[str, float]
     rehearsal: bool
+    detected_at: str = Field(description="when the trouble was noticed (detected_at given, an "
+                                         "alert's start, else when the rollback was ordered)")
+    serving_switched_at: str | None = Field(
+        description="the first request served by the restored version after the move")
+    time_to_serving_s: float | None = Field(
+        description="detected to serving switched; the budget applies to this")
+    stages: list[dict[str, str | None]] = Field(
+        description="detected, decided, tag moved, serving switched, confirmed, in order")
 
 
 class AttributionOut(Out):
@@ -298,6 +307,9 @@ class RollbackBody(Body):
     symptom: str = ""
     tag: Literal["production", "rehearsal"] = "production"
     expected_revision: int | None = Field(default=None, ge=0)
+    detected_at: datetime | None = Field(
+        default=None, description="when the trouble was noticed (ISO 8601 with a zone); "
+                                  "time to rollback counts from it")
 
 
 class RollbackOut(IncidentOut):

@@ -13,9 +13,12 @@ from core.plays import investigate, rollback
 
 
 def cmd_rollback(args: argparse.Namespace, app: App) -> Out:
+    now = app.ctx.clock.now()
+    detected = parse_time(args.detected_at, "detected_at", now) if args.detected_at else None
     result = rollback(Rollback.parse(model=args.model, actor=app.settings.actor, to=args.to,
                                      symptom=args.symptom or "",
-                                     expected_revision=args.expect_revision), app.ctx)
+                                     expected_revision=args.expect_revision,
+                                     detected_at=detected), app.ctx)
     i = result.incident
     data = serialize.incident(i) | {"run": result.run_id, "event": serialize.event(result.event)}
     text = block([

@@ -171,6 +171,9 @@ def _incident(sub: Any) -> None:
     p.add_argument("--symptom", "--because", dest="symptom", help="what was seen")
     p.add_argument("--expect-revision", type=int, metavar="N",
                    help="refuse if production is no longer at revision N (see `tags`)")
+    p.add_argument("--detected-at", metavar="TIME",
+                   help="when the trouble was noticed (ISO 8601, or `20m ago`; default now): "
+                        "time to rollback counts from it")
     p.set_defaults(handler="incident:cmd_rollback")
 
     p = sub.add_parser("incidents", help="incident records, newest first")

@@ -175,6 +175,9 @@ def rollback(args: argparse.Namespace, remote: Remote) -> Out:
     expected = args.expect_revision if args.expect_revision is not None \
         else seen_revision(remote, args.model)
     body = {"to": args.to, "symptom": args.symptom or "", "expected_revision": expected}
+    if args.detected_at:  # relative times ("20m ago") are read on this side, as local ones
+        body["detected_at"] = parse_time(args.detected_at, "detected_at",
+                                         datetime.now(UTC)).isoformat()
     d = remote.call("POST", _model_path(args.model, "rollback"), json=body)
     return Out(d, block([
         ("rolled back", f"{d['model']}@{d['bad_version'][:12]} -> "

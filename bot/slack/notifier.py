@@ -88,6 +88,19 @@ class SlackNotifier:
                                                        policy.max_time_to_rollback_s))
         rt.store.remember(INCIDENT, incident_id, *posted, rt.now())
 
+    def incident_changed(self, incident_id: str) -> None:
+        """A later stage: the record shows it, in place."""
+        rt = self._rt
+        incident = queries.incident(rt.ctx, incident_id)
+        record = rt.store.message(INCIDENT, incident_id)
+        policy = rt.config.model(incident.model)
+        if record is None:
+            if policy.incident_channel or policy.release_channel:
+                raise RecordNotPostedYet(f"the record of incident {incident_id} is not posted")
+            return
+        rt.poster.update(record[0], record[1],
+                         incident_record(incident, policy.max_time_to_rollback_s))
+
     def incident_confirmed(self, incident_id: str) -> None:
         rt = self._rt
         if rt.store.message(CONFIRMATION, incident_id) is not None:
@@ -102,6 +115,8 @@ class SlackNotifier:
         where, ts = record
         posted = rt.poster.post(where, confirmation(incident), thread_ts=ts)
         rt.store.remember(CONFIRMATION, incident_id, *posted, rt.now())
+        policy = rt.config.model(incident.model)  # the record shows the stage too
+        rt.poster.update(where, ts, incident_record(incident, policy.max_time_to_rollback_s))
 
     def mirror_reported(self, event: MirrorReported) -> None:
         rt = self._rt

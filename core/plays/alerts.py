@@ -143,7 +143,8 @@ def roll_back(detection_id: str, actor: str, ctx: PlayContext,
     # Two clicks at once must not roll back twice (the second would go one version further
     # back): the second finds production moved and is refused.
     done = rollback(Rollback.parse(model=d.model, actor=actor, symptom=symptom[:500],
-                                   channel=channel, expected_revision=revision), ctx)
+                                   channel=channel, expected_revision=revision,
+                                   detected_at=min(d.started_at, ctx.clock.now())), ctx)
     with ctx.uow() as uow:
         d = uow.detections.get(detection_id) or d
         now = ctx.clock.now()

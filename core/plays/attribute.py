@@ -19,7 +19,7 @@ from core.domain import ATTRIBUTION_RETRY_WINDOW, Attribution
 from core.engine import PlayContext
 from core.errors import InvalidInput, PlaybookError
 from core.identity import HEX64
-from core.plays import outside
+from core.plays import outside, switched
 from core.plays.common import resolve
 
 
@@ -109,5 +109,6 @@ def attribute(records: Iterable[Mapping[str, Any]], ctx: PlayContext) -> Attribu
         for model, kept in fresh.items():  # a retried record is not counted twice
             for crossed in outside.count(uow, ctx.config.model(model), kept, now):
                 uow.outbox.add(crossed)
+            switched.mark(uow, model, kept, now)
         uow.commit()
     return Attributed(received=len(batch), stored=stored, duplicates=len(batch) - stored)

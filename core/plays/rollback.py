@@ -13,7 +13,7 @@ from core.commands import Rollback
 from core.config import ModelPolicy
 from core.domain import Incident, TagMoved, Version
 from core.engine import PlayContext
-from core.errors import InvalidState, PlaybookError, Refused
+from core.errors import InvalidInput, InvalidState, PlaybookError, Refused
 from core.events import IncidentConfirmed, IncidentOpened
 from core.plays.common import check_expected, current, move_tag, resolve, run_eval
 from core.ports import UnitOfWork
@@ -86,6 +86,10 @@ def last_known_good(uow: UnitOfWork, policy: ModelPolicy, tag: str,
 
 def rollback(cmd: Rollback, ctx: PlayContext) -> RollbackResult:
     opened_at = ctx.clock.now()
+    if cmd.detected_at is not None and cmd.detected_at > opened_at:
+        raise InvalidInput("detected_at", f"{cmd.detected_at.isoformat()} is after the rollback "
+                           f"was ordered ({opened_at.isoformat()})",
+                           hint="give when the trouble was noticed, or leave it out (now)")
     with ctx.run("rollback", cmd.actor, cmd.inputs()) as run:
         policy = ctx.config.model(cmd.model)
         with run.step("find current") as out, ctx.uow(read_only=True) as uow:
@@ -122,8 +126,9 @@ def rollback(cmd: Rollback, ctx: PlayContext) -> RollbackResult:
                 id=ctx.make_id("inc"), model=cmd.model, tag=cmd.tag, bad_version=bad.id,
                 restored_version=target.id, symptom=cmd.symptom, opened_by=cmd.actor,
                 opened_at=opened_at, rolled_back_at=rolled_back_at,
-                time_to_rollback_s=(rolled_back_at - opened_at).total_seconds(),
-                rehearsal=cmd.tag != "production")
+                time_to_rollback_s=(rolled_back_at - (cmd.detected_at or opened_at))
+                .total_seconds(), rehearsal=cmd.tag != "production",
+                detected_at=cmd.detected_at)
             uow.incidents.add(incident)
             uow.outbox.add(IncidentOpened(
                 model=cmd.model, incident_id=incident.id, tag=cmd.tag, bad_version=bad.id,

@@ -106,6 +106,14 @@ class SqlIncidentRepository(SqlRepository):
                 .order_by(i.opened_at, i.id))
         return [row.to_domain() for row in self._rows(stmt)]
 
+    @translated("listing incidents awaiting serving")
+    def awaiting_switch(self, model: str, since: datetime) -> builtins.list[Incident]:
+        i = IncidentRow  # along (model, opened_at): the hot path of attribution ingest
+        stmt = (select(i).where(i.model == model, i.opened_at >= since,
+                                i.serving_switched_at.is_(None))
+                .order_by(i.opened_at, i.id))
+        return [row.to_domain() for row in self._rows(stmt)]
+
     @translated("listing unconfirmed incidents")
     def unconfirmed(self, opened_before: datetime) -> builtins.list[Incident]:
         stmt = (select(IncidentRow)

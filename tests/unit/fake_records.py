@@ -107,6 +107,11 @@ class FakeIncidentRepository(FakeRepo, ports.IncidentRepository):
         return [copy.deepcopy(i) for i in self._s.incidents.values() if i.model == model
                 and version_id in (i.bad_version, i.restored_version)]
 
+    def awaiting_switch(self, model: str, since: datetime) -> builtins.list[Incident]:
+        found = [copy.deepcopy(i) for i in self._s.incidents.values()
+                 if i.model == model and i.opened_at >= since and i.serving_switched_at is None]
+        return sorted(found, key=lambda i: (i.opened_at, i.id))
+
     def unconfirmed(self, opened_before: datetime) -> builtins.list[Incident]:
         found = [copy.deepcopy(i) for i in self._s.incidents.values()
                  if i.confirmation is None and i.opened_at < opened_before]

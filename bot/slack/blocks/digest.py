@@ -20,6 +20,7 @@ from bot.slack.blocks.common import (
     section,
     user,
 )
+from bot.slack.blocks.incident import ttr_brief
 from bot.slack.names import command
 from core.digest import Digest, ModelDigest
 from core.domain import Version
@@ -54,9 +55,8 @@ def _rehearsal_line(r: RehearsalStatus, budget_s: float) -> str:
     if r.last is None:
         last = "never rehearsed"
     else:
-        ttr = r.last.time_to_rollback_s
         flag = f" :warning: over the {budget_s:g} s budget" if r.over_budget else ""
-        last = (f"last {at(r.last.opened_at)}, time to rollback {ttr:.2f} s{flag}, "
+        last = (f"last {at(r.last.opened_at)}, time to rollback {ttr_brief(r.last)}{flag}, "
                 f"confirmation {r.last.confirmation or 'not run'}")
     due = f" · :alarm_clock: *overdue*: {r.why}" if r.due else f" · {r.why}"
     return f"Rehearsal: {last}{due}"
@@ -81,11 +81,10 @@ def _model_blocks(m: ModelDigest, now: datetime) -> list[Block]:
                      f" → `{short(m.model, e.to_version)}` by {user(e.actor)} {at(e.at)}")
     for i in m.incidents:
         lines.append(f"• :rotating_light: incident `{i.id}`: time to rollback "
-                     f"{i.time_to_rollback_s:.2f} s ({esc(i.symptom) or 'no symptom given'})")
+                     f"{ttr_brief(i)} ({esc(i.symptom) or 'no symptom given'})")
     for i in m.rehearsals:
         over = " :warning: over budget" if i.time_to_rollback_s > m.budget_s else ""
-        lines.append(f"• rehearsal `{i.id}`: time to rollback {i.time_to_rollback_s:.2f} s"
-                     f"{over}")
+        lines.append(f"• rehearsal `{i.id}`: time to rollback {ttr_brief(i)}{over}")
     for r in m.pending:
         lines.append(f"• :hourglass: approval `{r.id}` pending for `{short(m.model, r.version_id)}`"
                      f" ({len(r.approvals)}/{r.required}), expires {at(r.expires_at)}")

@@ -16,6 +16,7 @@ from bot.slack.blocks.common import (
     section,
     user,
 )
+from bot.slack.blocks.incident import ttr_brief
 from bot.slack.names import command
 from core.identity import short
 from core.queries import ModelOverview
@@ -38,15 +39,17 @@ def _model_blocks(s: ModelOverview, note: str | None) -> list[Block]:
         r = s.last_rehearsal
         mark = ":white_check_mark:" if r.time_to_rollback_s <= s.rehearsal_budget_s \
             else ":warning:"
-        rehearsal = f"{at(r.opened_at)}, time to rollback {r.time_to_rollback_s:.2f} s {mark}"
+        rehearsal = f"{at(r.opened_at)}, time to rollback {ttr_brief(r)} {mark}"
     else:
         rehearsal = "never"
+    real = next((i for i in s.incidents if not i.rehearsal), None)
+    last_real = f"`{real.id}` {at(real.opened_at)}: {ttr_brief(real)}" if real else "none"
     return [
         section(f"*{s.model}* · {s.stakes} stakes"),
         fields([("Production", prod), ("Last known-good", f"`{s.last_known_good}`"
                                        if s.last_known_good else "none"),
                 ("Pending approvals", pending), ("Recent incidents (7 days)", incidents),
-                ("Last rehearsal", rehearsal)]),
+                ("Last rehearsal", rehearsal), ("Last real time to rollback", last_real)]),
         actions(f"home:{s.model}", button("Run rehearsal now", REHEARSE, s.model)),
         *([context(note)] if note else []),
         divider(),

@@ -28,11 +28,43 @@ def rolled_back(incident: Incident) -> str:
             f"{short(incident.model, incident.restored_version)} (incident {incident.id})")
 
 
+def time_to_rollback(incident: Incident, budget_s: float) -> str:
+    """Detected to serving switched against the budget; until serving is seen switching,
+    detected to the tag's move, said as such."""
+    served = incident.time_to_serving_s
+    if served is None:
+        ttr = incident.time_to_rollback_s
+        so_far = (f":warning: over the {budget_s:g} s budget already" if ttr > budget_s
+                  else f"within the {budget_s:g} s budget so far")
+        return f"{ttr:.2f} s to the tag's move ({so_far}); serving not seen switching yet"
+    within = ":white_check_mark: within" if served <= budget_s else ":warning: over"
+    return f"{served:.2f} s, detected to serving switched ({within} the {budget_s:g} s budget)"
+
+
+def ttr_brief(incident: Incident) -> str:
+    """Time to rollback in a line, with its slowest stage: digests and the App Home."""
+    served = incident.time_to_serving_s
+    text = (f"{served:.2f} s to serving switched" if served is not None else
+            f"{incident.time_to_rollback_s:.2f} s to the tag's move")
+    slowest = incident.slowest_stage()
+    return f"{text} (slowest: {slowest[0]}, {slowest[1]:.1f} s)" if slowest else text
+
+
+def stages(incident: Incident) -> str:
+    start = incident.detected
+    lines = []
+    for name, when in incident.stages():
+        lines.append(f"{name}: {at(when)} (+{(when - start).total_seconds():.1f} s)"
+                     if when is not None else f"{name}: -")
+    slowest = incident.slowest_stage()
+    if slowest is not None:
+        lines.append(f"slowest: {slowest[0]} ({slowest[1]:.1f} s)")
+    return "\n".join(lines)
+
+
 def incident_record(incident: Incident, budget_s: float) -> Message:
     bad = short(incident.model, incident.bad_version)
     good = short(incident.model, incident.restored_version)
-    ttr = incident.time_to_rollback_s
-    within = ":white_check_mark: within" if ttr <= budget_s else ":warning: over"
     title = (f"Rehearsal: rolled back {incident.model} ({incident.tag} tag)"
              if incident.rehearsal else f"Rolled back {incident.model}")
     blocks = [
@@ -41,14 +73,19 @@ def incident_record(incident: Incident, budget_s: float) -> Message:
         fields([
             ("Incident", f"`{incident.id}`"),
             ("By", user(incident.opened_by)),
-            ("Time to rollback", f"{ttr:.2f} s ({within} the {budget_s:g} s budget)"),
+            ("Time to rollback", time_to_rollback(incident, budget_s)),
             ("Rolled back at", at(incident.rolled_back_at)),
             ("Symptom", esc(incident.symptom) or "-"),
             (("Production (untouched)", f"`{bad}`, still serving") if incident.rehearsal
              else ("Bad version", f"`{bad}`")),
+            ("Stages", stages(incident)),
         ]),
-        context("Confirming with the eval suite; the result follows in this thread."),
+        context("Confirming with the eval suite; the result follows in this thread."
+                if incident.confirmed_at is None else
+                f"Confirmation: {incident.confirmation} (in this thread)"),
     ]
+    served = incident.time_to_serving_s
+    ttr = incident.time_to_rollback_s if served is None else served
     return message(f"{rolled_back(incident)}; time to rollback {ttr:.2f} s", blocks)
 
 

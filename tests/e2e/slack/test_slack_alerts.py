@@ -9,13 +9,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
+from datetime import timedelta
 from typing import Any
 
+from playbook_client import Playbook
 from slack_harness import Harness
 from testkit.alert_payloads import alertmanager, grafana
+from testkit.waiting import until
 
 from bot.slack.blocks.detection import DISMISS, INVESTIGATE, ROLLBACK
-from bot.slack.notifier import DETECTION
+from bot.slack.notifier import DETECTION, INCIDENT
 
 
 def cards(slack: Harness) -> list[Any]:
@@ -148,3 +152,71 @@ def test_a_signed_alert_needs_no_token(slack: Harness) -> None:
     assert right.status_code == 202 and len(right.json()["opened"]) == 1
     slack.idle()
     assert len(cards(slack)) == 1
+
+
+def test_from_the_alert_to_serving_switched_the_record_shows_five_stages(
+        slack: Harness) -> None:
+    """The issue's walk: an alert fires while a serving process (the client library,
+    polling production's route; a route stream would hold the test server's stop for its
+    whole grace period) answers with the bad version; the on-call
+    clicks Roll back; serving switches; the record shows every stage and the slowest."""
+    good, bad = slack.regressed()
+    secret = slack.bearer("chat-svc")["Authorization"].split()[1]
+    stop = threading.Event()
+
+    def serve() -> None:  # a steady trickle of requests, each attributed at the test's clock
+        with Playbook(slack.url, secret, model="chat",
+                      resolver={"stream": False, "poll_s": 0.05},
+                      attributor={"flush_s": 0.01, "batch_size": 20}) as pb:
+            n = 0
+            while not stop.is_set():
+                version = pb.version()
+                if version is not None:
+                    pb.attributor.record(f"req-{n}", "chat", version,
+                                         served_at=slack.clock.now())
+                    n += 1
+                stop.wait(0.002)  # paces the load; nothing waits on it
+
+    server = threading.Thread(target=serve, name="serving")
+    server.start()
+    try:
+        def served_by(version: str) -> bool:
+            with slack.playbook.ctx.uow(read_only=True) as u:
+                return u.attributions.count("chat", slack.clock.now() - timedelta(hours=1),
+                                            slack.clock.now() + timedelta(hours=1)) > 0 \
+                    and any(a.version_id == version for a in [u.attributions.get("req-0")]
+                            if a is not None)
+        until(lambda: served_by(bad.id), "serving to answer with the bad version")
+        fired_at = slack.clock.now()
+        (det_id,) = post(slack, alertmanager(starts=fired_at.isoformat()),
+                         **slack.bearer("alertmanager")).json()["opened"]
+        slack.idle()
+        slack.clock.advance(seconds=90)  # the on-call reads the card
+        slack.click(ROLLBACK, det_id, user="UONCALL", channel="CINC", channel_name="incidents")
+        slack.idle()
+        assert slack.production("chat") == good.id
+
+        def switched() -> Any:
+            with slack.playbook.ctx.uow(read_only=True) as u:
+                (incident,) = u.incidents.list("chat", limit=1)
+            return incident if incident.serving_switched_at is not None else None
+        incident = until(switched, "serving to switch to the restored version")
+    finally:
+        stop.set()
+        server.join(10)
+    slack.idle()
+
+    # (the test clock ticks a millisecond per reading, so "at once" is a few ms)
+    assert incident.detected == fired_at
+    assert fired_at + timedelta(seconds=90) <= incident.opened_at <= incident.rolled_back_at
+    assert incident.rolled_back_at <= incident.serving_switched_at <= slack.clock.now()
+    assert incident.confirmed_at is not None
+    assert incident.time_to_serving_s is not None and 90 <= incident.time_to_serving_s < 91
+    where = slack.rt.store.message(INCIDENT, incident.id)
+    assert where is not None
+    record = json.dumps(slack.fake.called("chat.update", channel=where[0],
+                                          ts=where[1])[-1].params["blocks"])
+    for stage in ("detected", "decided", "tag moved", "serving switched", "confirmed"):
+        assert f"{stage}: " in record and f"{stage}: -" not in record, (stage, record)
+    assert "slowest: detected -> decided (90." in record
+    assert "s, detected to serving switched (:white_check_mark: within" in record

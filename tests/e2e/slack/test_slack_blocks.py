@@ -85,6 +85,12 @@ def test_incident_record_and_confirmation() -> None:
     record = json.dumps(incident_record(incident, budget_s=300))
     assert "over the 300 s budget" in record and "<@UON>" in record and "inc-1" in record
     assert "within" in json.dumps(incident_record(incident, budget_s=600))
+    assert "serving not seen switching yet" in record
+    switched = replace(incident, detected_at=T0 - timedelta(seconds=100),
+                       serving_switched_at=T0 + timedelta(seconds=20))
+    shown = json.dumps(incident_record(switched, budget_s=300))
+    assert "120.00 s, detected to serving switched (:white_check_mark: within" in shown
+    assert "slowest: detected -> decided (100.0 s)" in shown
     failed = confirmation(replace(incident, confirmation="failed",
                                   confirm_scores={"score": 0.1}))
     assert "failed" in failed["text"] and "score=0.1" in failed["text"]
