@@ -344,3 +344,12 @@ class HealthOut(Out):
 
 class LiveOut(Out):
     status: Literal["ok"]
+
+
+class ServingBody(Body):
+    version: str = Field(min_length=1, max_length=200,
+                         description="the full version id this process serves now")
+
+
+class ServingOut(Out):
+    incidents: list[str] = Field(description="incidents whose serving switched with this report")

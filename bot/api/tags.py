@@ -17,10 +17,11 @@ from starlette.concurrency import run_in_threadpool
 from core import queries
 from core.domain import Tag, Version
 from core.engine import PlayContext
+from core.plays import switched
 
 from .access import Principal
 from .context import ApiContext
-from .schemas import ResolvedOut, RouteOut
+from .schemas import ResolvedOut, RouteOut, ServingBody, ServingOut
 
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "If-None-Match holds the current ETag: nothing changed"}}
@@ -107,5 +108,14 @@ def router(api: ApiContext) -> APIRouter:
         if hit is None:
             hit = await run_in_threadpool(load_route, model)
         return _conditional(request, hit[0], hit[1])
+
+    @r.post("/models/{model}/serving", response_model=ServingOut)
+    async def serving(model: str, body: ServingBody,
+                      _: Annotated[Principal, Depends(api.require("resolve", "attribute"))]
+                      ) -> dict[str, Any]:
+        """A serving process now serves `version` (the client library reports each change
+        of its route): a rollback that restored it records serving switched, now."""
+        marked = await run_in_threadpool(switched.reported, model, body.version, api.app.ctx)
+        return {"incidents": marked}
 
     return r

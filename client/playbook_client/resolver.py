@@ -92,7 +92,7 @@ class Resolver:
                  on_change: Callable[[Route], None] | None = None,
                  cache_file: str | os.PathLike[str] | None = None, stream: bool = True,
                  poll_s: float = 5.0, timeout_s: float = 10.0, start: bool = True,
-                 max_retry_s: float = MAX_RETRY_S) -> None:
+                 max_retry_s: float = MAX_RETRY_S, report_switches: bool = True) -> None:
         if max_retry_s < FIRST_RETRY_S:
             raise ValueError(f"max_retry_s must be at least {FIRST_RETRY_S} s")
         self.model = model
@@ -100,6 +100,7 @@ class Resolver:
         self._on_change = on_change
         self._cache = Path(cache_file) if cache_file else None
         self._streaming = stream
+        self._report = report_switches
         self._poll_s = poll_s
         self._http = client(server, token, timeout_s)
         self._path = f"/v1/models/{quote(model, safe='')}/route"
@@ -225,8 +226,9 @@ class Resolver:
 
     def _apply(self, route: Route) -> None:
         with self._lock:
-            changed = self._route is None or route.etag != self._route.etag \
-                or route.to_json() != self._route.to_json()
+            before = self._route
+            changed = before is None or route.etag != before.etag \
+                or route.to_json() != before.to_json()
             self._route = route
         self._contact()
         self._ready.set()
@@ -234,11 +236,31 @@ class Resolver:
             return
         self.updates += 1
         self._save(route)
+        now_serving = route.production.version if route.production else None
+        if self._report and before is not None and now_serving is not None \
+                and (before.production is None or before.production.version != now_serving):
+            self._switched(now_serving)
         if self._on_change is not None:
             try:
                 self._on_change(route)
             except Exception:
                 log.exception("on_change raised; the new route is in force all the same")
+
+    def _switched(self, version: str) -> None:
+        """Tell Playbook this process serves `version` now: a rollback's incident records
+        when serving switched. Best effort: a failure only logs (an older Playbook has no
+        such route: then it is not asked again)."""
+        try:
+            answer = self._http.post(self._path.removesuffix("/route") + "/serving",
+                                     json={"version": version})
+            if answer.status_code == 404 and "json" in answer.headers.get("content-type", "") \
+                    and "no route" in answer.text:
+                self._report = False
+            elif answer.status_code >= 400:
+                log.info("Playbook did not take the switch report (%s): %s",
+                         answer.status_code, answer.text[:200])
+        except httpx.HTTPError as exc:
+            log.info("could not report the switch to %s: %s", version[:12], exc)
 
     # -- the cache file ----------------------------------------------------------------
 

@@ -1,10 +1,10 @@
 """Serving switched: the stage of a rollback when users get the restored version's answers.
 
-As attributions are stored, the first request a model's restored version served after its
-rollback's tag move marks that incident's `serving_switched_at` (the incident record updates in
-place). Only incidents of the last day are watched, so the check is one index search per model
-and batch. A request served within the same batch, earlier than another, wins: the earliest
-served time is the stage's time.
+Whichever arrives first marks an incident's `serving_switched_at` (its record then updates in
+place): a serving process's report that its route changed (`reported`, sent by the client
+library), or, as attributions are stored (`mark`), the first request the restored version
+served after the rollback's tag move (the earliest served time in the batch). Only incidents
+of the last day are watched, so the check is one index search per model and batch.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from core.domain import Attribution
+from core.engine import PlayContext
 from core.events import IncidentStageReached
 from core.ports import UnitOfWork
 
@@ -31,3 +32,23 @@ def mark(uow: UnitOfWork, model: str, records: Sequence[Attribution], now: datet
         uow.outbox.add(IncidentStageReached(model=model, incident_id=incident.id,
                                             stage="serving switched",
                                             at=incident.serving_switched_at))
+
+
+def reported(model: str, version_id: str, ctx: PlayContext) -> list[str]:
+    """A serving process says it now serves `version_id` (the client library, when its route
+    changes): the incidents that restored that version and were waiting for serving to
+    switch are marked, at the time the report arrived. Answers their ids."""
+    ctx.config.model(model)
+    now = ctx.clock.now()
+    marked = []
+    with ctx.uow() as uow:
+        for incident in uow.incidents.awaiting_switch(model, now - WATCHED):
+            if incident.restored_version != version_id or now < incident.rolled_back_at:
+                continue
+            incident.serving_switched_at = now
+            uow.incidents.save(incident)
+            uow.outbox.add(IncidentStageReached(model=model, incident_id=incident.id,
+                                                stage="serving switched", at=now))
+            marked.append(incident.id)
+        uow.commit()
+    return marked

@@ -13,8 +13,9 @@ from given import BASE, promoted, registered
 from core.commands import Rollback
 from core.domain import Version
 from core.engine import PlayContext
-from core.errors import InvalidInput
+from core.errors import ConfigError, InvalidInput
 from core.events import IncidentStageReached
+from core.plays import switched
 from core.plays.attribute import attribute
 from core.plays.rollback import rollback
 
@@ -83,3 +84,18 @@ def test_incidents_older_than_a_day_are_not_watched(
     served(ctx, good, 1, 0, "late")
     with ctx.uow(read_only=True) as u:
         assert u.incidents.get(incident.id).serving_switched_at is None  # type: ignore[union-attr]
+
+
+def test_a_switch_report_marks_only_incidents_that_restored_that_version(
+        world: tuple[PlayContext, Fakes, Version, Version]) -> None:
+    ctx, fakes, good, bad = world
+    incident = rollback(Rollback.parse(model="chat", actor="UONCALL"), ctx).incident
+    fakes.clock.advance(seconds=3)
+    assert switched.reported("chat", bad.id, ctx) == []  # not what was restored
+    assert switched.reported("chat", good.id, ctx) == [incident.id]
+    assert switched.reported("chat", good.id, ctx) == []  # once
+    with ctx.uow(read_only=True) as u:
+        now = u.incidents.get(incident.id)
+    assert now is not None and now.serving_switched_at == fakes.clock.now()
+    with pytest.raises(ConfigError):
+        switched.reported("vision", good.id, ctx)

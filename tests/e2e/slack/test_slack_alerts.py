@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from playbook_client import Playbook
+from playbook_client.resolver import Resolver
 from slack_harness import Harness
 from testkit.alert_payloads import alertmanager, grafana
 from testkit.waiting import until
@@ -220,3 +221,26 @@ def test_from_the_alert_to_serving_switched_the_record_shows_five_stages(
         assert f"{stage}: " in record and f"{stage}: -" not in record, (stage, record)
     assert "slowest: detected -> decided (90." in record
     assert "s, detected to serving switched (:white_check_mark: within" in record
+
+
+def test_a_serving_process_that_does_not_attribute_reports_its_switch(
+        slack: Harness) -> None:
+    """The client library tells Playbook when its route moves: serving switched is recorded
+    without a single attribution."""
+    good, _bad = slack.regressed()
+    secret = slack.bearer("chat-svc")["Authorization"].split()[1]
+    with Resolver(slack.url, secret, "chat", stream=False, poll_s=0.05) as resolver:
+        assert resolver.wait_ready(30)
+        slack.command("/rollback", "chat", user="UONCALL")
+        slack.idle()
+        until(lambda: resolver.version() == good.id, "the resolver to follow the rollback")
+
+        def switched() -> Any:
+            with slack.playbook.ctx.uow(read_only=True) as u:
+                (incident,) = u.incidents.list("chat", limit=1)
+            return incident if incident.serving_switched_at is not None else None
+        incident = until(switched, "the switch report")
+    with slack.playbook.ctx.uow(read_only=True) as u:
+        assert u.attributions.count("chat", incident.opened_at - timedelta(days=1),
+                                    slack.clock.now() + timedelta(days=1)) == 0
+    assert incident.rolled_back_at <= incident.serving_switched_at <= slack.clock.now()
