@@ -104,6 +104,9 @@ class _PolicyFields(_Strict):
     rehearsal_every_days: int = Field(default=90, ge=1, le=3660)
     max_time_to_rollback_s: float = Field(default=300.0, gt=0, le=86400)
     deploy_path: str | None = None  # how a version reaches serving; a change calls a rehearsal
+    # A serving client follows this model's `rehearsal` tag (playbook_client.TagFollower):
+    # a rehearsal then counts until it has switched, and fails if it never does.
+    rehearsal_follower: bool = False
     approval_ttl_hours: float = Field(default=24.0, gt=0, le=24 * 366)
     regression_tolerance: float = Field(default=0.0, ge=0)
     # Requests in one day served by a version no tag pointed at, before the incident channel

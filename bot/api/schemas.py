@@ -349,6 +349,9 @@ class LiveOut(Out):
 class ServingBody(Body):
     version: str = Field(min_length=1, max_length=200,
                          description="the full version id this process serves now")
+    tag: Literal["production", "rehearsal"] = Field(
+        default="production", description="the tag it follows: `rehearsal` for a rehearsal "
+                                          "follower (rehearsal_follower in playbook.toml)")
 
 
 class ServingOut(Out):

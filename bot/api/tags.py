@@ -115,7 +115,8 @@ def router(api: ApiContext) -> APIRouter:
                       ) -> dict[str, Any]:
         """A serving process now serves `version` (the client library reports each change
         of its route): a rollback that restored it records serving switched, now."""
-        marked = await run_in_threadpool(switched.reported, model, body.version, api.app.ctx)
+        marked = await run_in_threadpool(switched.reported, model, body.version, api.app.ctx,
+                                         body.tag)
         return {"incidents": marked}
 
     return r

@@ -152,7 +152,9 @@ class SlackNotifier:
             return  # nowhere its record went (no channel known): nothing to reply to
         if production is None or target is None:
             raise NotFound(f"the versions of rehearsal {incident_id} are gone")
-        verdict = rehearsal_done(RehearsalResult(incident, production, target, budget_s, ""))
+        follower = rt.config.model(incident.model).rehearsal_follower
+        verdict = rehearsal_done(RehearsalResult(incident, production, target, budget_s, "",
+                                                 follower))
         posted = rt.poster.post(record[0], verdict, thread_ts=record[1])
         rt.store.remember(VERDICT, incident_id, *posted, rt.now())
 

@@ -8,7 +8,8 @@ The common case, three lines::
     with pb.serve(request_id) as version:  # the version to answer with, from memory
         answer = generate(version, prompt)  # timed and attributed when the block ends
 
-`Resolver` and `Attributor` are the two halves, usable alone.
+`Resolver` and `Attributor` are the two halves, usable alone. `TagFollower` follows one
+other tag (a rehearsal follower follows `rehearsal`).
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from typing import Any
 
 from playbook_client._version import __version__
 from playbook_client.attributor import Attributor
+from playbook_client.follower import TagFollower
 from playbook_client.resolver import Pointed, Resolver, Route
 
-__all__ = ["Attributor", "Playbook", "Pointed", "Resolver", "Route", "__version__"]
+__all__ = ["Attributor", "Playbook", "Pointed", "Resolver", "Route", "TagFollower",
+           "__version__"]
 
 
 class Playbook:

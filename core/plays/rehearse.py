@@ -32,10 +32,15 @@ class RehearsalResult:
     target: Version
     budget_s: float
     run_id: str
+    follower: bool = False  # a serving client follows `rehearsal` (rehearsal_follower)
 
     @property
     def over_budget(self) -> bool:
         return self.incident.time_to_rollback_s > self.budget_s
+
+    @property
+    def awaiting_follower(self) -> bool:
+        return self.follower and self.incident.serving_switched_at is None
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,15 @@ def rehearsal_status(uow: UnitOfWork, policy: ModelPolicy, now: datetime,
     if last is None:
         return RehearsalStatus(policy.name, None, True, "never rehearsed", None, False)
     over = last.time_to_rollback_s > policy.max_time_to_rollback_s
+    if policy.rehearsal_follower:  # the drill counts until serving followed the tag
+        budget = timedelta(seconds=policy.max_time_to_rollback_s)
+        served = last.time_to_serving_s
+        if served is None and now - last.rolled_back_at > budget:
+            return RehearsalStatus(
+                policy.name, last, True, "the last rehearsal's serving client never followed "
+                "the rehearsal tag within the budget: the indirection may be broken", now,
+                True)
+        over = served is not None and served > policy.max_time_to_rollback_s
     due_at = last.opened_at + timedelta(days=policy.rehearsal_every_days)
     if last.confirmation != "passed":  # the drill found the rollback target does not work
         return RehearsalStatus(policy.name, last, True,
@@ -130,4 +144,5 @@ def rehearse(cmd: Rehearse, ctx: PlayContext,
                           "time_to_rollback_s": incident.time_to_rollback_s,
                           "budget_s": policy.max_time_to_rollback_s,
                           "confirmation": incident.confirmation}
-        return RehearsalResult(incident, prod, target, policy.max_time_to_rollback_s, run.id)
+        return RehearsalResult(incident, prod, target, policy.max_time_to_rollback_s, run.id,
+                               policy.rehearsal_follower)

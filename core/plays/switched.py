@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from core.domain import Attribution
+from core.domain import PRODUCTION, Attribution
 from core.engine import PlayContext
 from core.events import IncidentStageReached
 from core.ports import UnitOfWork
@@ -34,16 +34,19 @@ def mark(uow: UnitOfWork, model: str, records: Sequence[Attribution], now: datet
                                             at=incident.serving_switched_at))
 
 
-def reported(model: str, version_id: str, ctx: PlayContext) -> list[str]:
-    """A serving process says it now serves `version_id` (the client library, when its route
-    changes): the incidents that restored that version and were waiting for serving to
-    switch are marked, at the time the report arrived. Answers their ids."""
+def reported(model: str, version_id: str, ctx: PlayContext,
+             tag: str = PRODUCTION) -> list[str]:
+    """A serving process says it now serves `version_id` of `tag` (the client library, when
+    what it follows moves): the incidents of that tag that restored that version and were
+    waiting for serving to switch are marked, at the time the report arrived. Answers their
+    ids."""
     ctx.config.model(model)
     now = ctx.clock.now()
     marked = []
     with ctx.uow() as uow:
         for incident in uow.incidents.awaiting_switch(model, now - WATCHED):
-            if incident.restored_version != version_id or now < incident.rolled_back_at:
+            if incident.tag != tag or incident.restored_version != version_id \
+                    or now < incident.rolled_back_at:
                 continue
             incident.serving_switched_at = now
             uow.incidents.save(incident)

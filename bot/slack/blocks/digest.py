@@ -164,10 +164,14 @@ def rehearsal_done(result: RehearsalResult) -> Message:
                else f":white_check_mark: within the {result.budget_s:g} s budget")
     text = (f"Rehearsal of {i.model} done: time to rollback {i.time_to_rollback_s:.2f} s, "
             f"{verdict}; confirmation {i.confirmation or 'not run'}")
+    waiting = (" The serving client following `rehearsal` has not switched yet: the record "
+               "above updates when it does, and the budget counts until then."
+               if result.awaiting_follower else "")
     return message(text, [section(
         f"🎭 *Rehearsal of {i.model} done*: `{result.production.short}` → "
         f"`{result.target.short}` on the `rehearsal` tag in {i.time_to_rollback_s:.2f} s, "
-        f"{verdict}. Confirmation: {i.confirmation or 'not run'}. Production was not touched.")])
+        f"{verdict}. Confirmation: {i.confirmation or 'not run'}. Production was not touched."
+        + waiting)])
 
 
 def gc_report(collected: list[str], freed: int) -> Message:

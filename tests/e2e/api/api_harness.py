@@ -39,6 +39,7 @@ CONFIG = textwrap.dedent("""
     stakes = "low"
     owner = "ana"
     evaluator = { command = "scored-by-the-test" }
+    rehearsal_follower = true  # test_api_rehearsal_follower.py
 
     [models.risky]
     stakes = "high"
