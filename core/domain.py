@@ -203,6 +203,12 @@ class Incident:
             return None
         return (self.serving_switched_at - self.detected).total_seconds()
 
+    def over_budget(self, budget_s: float) -> bool:
+        """Over `max_time_to_rollback_s`: detected to serving switched once known, until
+        then detected to the tag's move (already over is over)."""
+        served = self.time_to_serving_s
+        return (served if served is not None else self.time_to_rollback_s) > budget_s
+
     def slowest_stage(self) -> tuple[str, float] | None:
         """The longest step up to serving switched (or the tag's move, until then), as
         ("detected -> decided", seconds)."""

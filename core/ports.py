@@ -116,6 +116,11 @@ class IncidentRepository(Protocol):
         """Incidents whose confirming eval never reported, opened before the time, oldest
         first."""
         ...
+    def mark_serving_switched(self, incident_id: str, at: datetime) -> bool:
+        """Record serving switched at `at` unless an earlier time is recorded already;
+        whether it changed. A `save` never erases it (a copy read before it was recorded,
+        like the confirming eval's, keeps it)."""
+        ...
     def awaiting_switch(self, model: str, since: datetime) -> builtins.list[Incident]:
         """The model's incidents opened since `since` that no request served by the
         restored version has been seen for yet, oldest first."""
@@ -125,7 +130,20 @@ class IncidentRepository(Protocol):
 class DetectionRepository(Protocol):
     def add(self, detection: Detection) -> None: ...
     def get(self, detection_id: str) -> Detection | None: ...
-    def save(self, detection: Detection) -> None: ...
+    def lock(self, model: str, fingerprint: str) -> None:
+        """Hold this alert until the unit of work ends, so two deliveries of it at once
+        (Alertmanager's HA peers, two replicas) never open two incidents."""
+        ...
+    def save_alert(self, detection: Detection) -> None:
+        """Store what the alert says (status, counts, summary, resolved_at, updated_at) and
+        nothing of the on-call's decision, which `decide` alone changes."""
+        ...
+    def decide(self, detection_id: str, *, expected: str, state: str, by: str | None,
+               at: datetime, incident_id: str | None = None) -> bool:
+        """Move the decision from `expected` to `state`; False (nothing changed) when it is
+        no longer `expected`: someone else decided first."""
+        ...
+    def set_verdict(self, detection_id: str, verdict: str) -> None: ...
     def latest(self, model: str, fingerprint: str) -> Detection | None:
         """The newest detection of this alert of this model."""
         ...

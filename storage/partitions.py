@@ -97,8 +97,10 @@ def partitions(conn: Connection) -> list[Partition]:
 
 
 def _locked(conn: Connection) -> None:
-    conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+    """Replicas take turns (the advisory lock, waited for as long as it takes: the other
+    one's work is short); the table's own locks are then bounded by `lock_timeout`."""
     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
+    conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
 
 
 @translated("creating attribution partitions")

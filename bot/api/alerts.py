@@ -33,8 +33,8 @@ def signed(secret: str | None, body: bytes, header: str | None) -> bool:
     """Whether `header` is the body's HMAC-SHA256 under `secret` (False without either)."""
     if not secret or not header:
         return False
-    given = header.strip().removeprefix("sha256=").lower()
-    wanted = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    given = header.strip().removeprefix("sha256=").lower().encode("latin-1")  # as sent
+    wanted = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().encode()
     return hmac.compare_digest(given, wanted)
 
 

@@ -228,13 +228,13 @@ class SlackNotifier:
             log.warning("detected incident %s: %s names no incident or release channel; not "
                         "posted", detection_id, d.model)
             return
-        found = rt.store.message(DETECTION, detection_id)
-        if found is None:
-            found = rt.poster.post(where, detection_card(view))
-            rt.store.remember(DETECTION, detection_id, *found, rt.now())
-        if not d.verdict:
-            alerts.investigate_detected(detection_id, rt.ctx)
-        rt.poster.update(found[0], found[1], detection_card(alerts.view(rt.ctx, detection_id)))
+        if rt.store.message(DETECTION, detection_id) is not None:
+            return  # posted by an earlier try of this delivery
+        posted = rt.poster.post(where, detection_card(view))
+        rt.store.remember(DETECTION, detection_id, *posted, rt.now())
+        if not d.verdict:  # evals run for minutes: not in the outbox's delivery, whose lease
+            # would lapse; its DetectionChanged brings the verdict to the card
+            rt.work.submit(lambda: alerts.investigate_detected(detection_id, rt.ctx), None)
 
     def detection_changed(self, detection_id: str) -> None:
         rt = self._rt

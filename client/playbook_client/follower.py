@@ -35,6 +35,7 @@ class TagFollower:
         self._poll_s = poll_s
         self._etag = ""
         self._version: str | None = None
+        self._revision: int | None = None
         self._stop = threading.Event()
         self._ready = threading.Event()
         self.switches = 0
@@ -82,14 +83,19 @@ class TagFollower:
             return
         answer.raise_for_status()
         self._etag = answer.headers.get("etag", "")
-        version = str(answer.json()["version"])
+        data = answer.json()
+        version, revision = str(data["version"]), int(data.get("revision", 0))
         before, self._version = self._version, version
+        moved = revision != self._revision
+        self._revision = revision
         first = not self._ready.is_set()  # what it found when it started: not a move
         self._ready.set()
-        if first or before == version:
+        if first or not moved:
             return
+        # The tag moved, even if back to the version it had (a rehearsal moves `rehearsal`
+        # to production and back within milliseconds): the switch is reported all the same.
         self.switches += 1
-        if self._on_change is not None:
+        if self._on_change is not None and before != version:
             try:
                 self._on_change(version)
             except Exception:

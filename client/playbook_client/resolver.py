@@ -236,15 +236,15 @@ class Resolver:
             return
         self.updates += 1
         self._save(route)
-        now_serving = route.production.version if route.production else None
-        if self._report and before is not None and now_serving is not None \
-                and (before.production is None or before.production.version != now_serving):
-            self._switched(now_serving)
         if self._on_change is not None:
             try:
                 self._on_change(route)
             except Exception:
                 log.exception("on_change raised; the new route is in force all the same")
+        now_serving = route.production.version if route.production else None
+        if self._report and before is not None and now_serving is not None \
+                and (before.production is None or before.production.version != now_serving):
+            self._switched(now_serving)  # after on_change: this process serves it now
 
     def _switched(self, version: str) -> None:
         """Tell Playbook this process serves `version` now: a rollback's incident records

@@ -26,12 +26,14 @@ from core.domain import PRODUCTION, Detection, Version
 from core.engine import PlayContext
 from core.errors import ConfigError, InvalidInput, InvalidState, NotFound, PlaybookError
 from core.events import DetectionChanged, IncidentDetected
+from core.identity import short
 from core.plays.common import current
 from core.plays.investigate import investigate
 from core.plays.rollback import RollbackResult, last_known_good, rollback
 from core.ports import UnitOfWork
 
 DETECTED = "detected"
+ROLLING_BACK = "rolling_back"  # a click claimed it; its rollback runs
 ROLLED_BACK = "rolled_back"
 DISMISSED = "dismissed"
 
@@ -68,6 +70,7 @@ def receive(payload: Any, ctx: PlayContext) -> AlertsReceived:
 
 def _one(uow: UnitOfWork, ctx: PlayContext, s: AlertSignal, result: AlertsReceived) -> None:
     now = ctx.clock.now()
+    uow.detections.lock(s.model, s.fingerprint)  # one delivery of this alert at a time
     d = uow.detections.latest(s.model, s.fingerprint)
     if s.status == "resolved":
         if d is None or d.status != "firing":
@@ -102,68 +105,84 @@ def _one(uow: UnitOfWork, ctx: PlayContext, s: AlertSignal, result: AlertsReceiv
 
 
 def _changed(uow: UnitOfWork, d: Detection, what: str, into: list[str]) -> None:
-    uow.detections.save(d)
+    uow.detections.save_alert(d)  # what the alert says; never the on-call's decision
     uow.outbox.add(DetectionChanged(model=d.model, detection_id=d.id, what=what,
                                     at=d.updated_at))
     into.append(d.id)
 
 
-def _undecided(uow: UnitOfWork, detection_id: str) -> Detection:
+def _decided_already(d: Detection) -> InvalidState:
+    how = {ROLLED_BACK: "rolled back", ROLLING_BACK: "being rolled back"}.get(d.state,
+                                                                            "dismissed")
+    return InvalidState(f"incident {d.id} ({d.name}) was already {how} by {d.decided_by}",
+                        hint="see its card; /rollback in the incident channel still rolls "
+                             "back by hand", people=(d.decided_by or "",))
+
+
+def _detection(uow: UnitOfWork, detection_id: str) -> Detection:
     d = uow.detections.get(detection_id)
     if d is None:
         raise NotFound(f"no detected incident {detection_id}")
-    if d.state != DETECTED:
-        how = "rolled back" if d.state == ROLLED_BACK else "dismissed"
-        raise InvalidState(f"incident {d.id} ({d.name}) was already {how} by {d.decided_by}",
-                           hint="see its card; /rollback in the incident channel still "
-                                "rolls back by hand", people=(d.decided_by or "",))
     return d
+
+
+def _decide(ctx: PlayContext, d: Detection, *, expected: str, state: str, by: str | None,
+            incident_id: str | None = None) -> None:
+    """The decision, if nobody made another first (a conditional update): else refused."""
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        if not uow.detections.decide(d.id, expected=expected, state=state, by=by, at=now,
+                                     incident_id=incident_id):
+            raise _decided_already(_detection(uow, d.id))
+        uow.outbox.add(DetectionChanged(model=d.model, detection_id=d.id, what=state, at=now))
+        uow.commit()
 
 
 def dismiss(detection_id: str, actor: str, ctx: PlayContext) -> Detection:
-    with ctx.uow() as uow:
-        d = _undecided(uow, detection_id)
-        now = ctx.clock.now()
-        d.state, d.decided_by, d.decided_at, d.updated_at = DISMISSED, actor, now, now
-        uow.detections.save(d)
-        uow.outbox.add(DetectionChanged(model=d.model, detection_id=d.id, what="dismissed",
-                                        at=now))
-        uow.commit()
-    return d
+    with ctx.uow(read_only=True) as uow:
+        d = _detection(uow, detection_id)
+    _decide(ctx, d, expected=DETECTED, state=DISMISSED, by=actor)
+    with ctx.uow(read_only=True) as uow:
+        return _detection(uow, detection_id)
 
 
 def roll_back(detection_id: str, actor: str, ctx: PlayContext,
               channel: str | None = None) -> RollbackResult:
     """Play 3 from the card's button: the same rollback as /rollback (to the last
-    known-good), its symptom the alert, then the detection records it."""
+    known-good), its symptom the alert. The click first claims the detection (one click
+    wins, however many arrive while the first one's eval runs), and the rollback runs only
+    while production is still the suspect: moved by hand since, or promoted over, the
+    card's button would roll back something else."""
     with ctx.uow(read_only=True) as uow:
-        d = _undecided(uow, detection_id)
-        _, revision = current(uow, d.model, PRODUCTION)
+        d = _detection(uow, detection_id)
+        if d.state != DETECTED:
+            raise _decided_already(d)
+        serving, revision = current(uow, d.model, PRODUCTION)
+    if serving is None or serving.id != d.suspect_version:
+        raise InvalidState(
+            f"production of {d.model} is no longer the suspect "
+            f"{short(d.model, d.suspect_version) if d.suspect_version else '(none)'}: "
+            f"it is {serving.short if serving else 'nothing'} now",
+            hint="nothing rolled back; /investigate or /rollback by hand if it is still bad")
+    _decide(ctx, d, expected=DETECTED, state=ROLLING_BACK, by=actor)
     symptom = f"alert {d.name}" + (f": {d.summary}" if d.summary else "")
-    # Two clicks at once must not roll back twice (the second would go one version further
-    # back): the second finds production moved and is refused.
-    done = rollback(Rollback.parse(model=d.model, actor=actor, symptom=symptom[:500],
-                                   channel=channel, expected_revision=revision,
-                                   detected_at=min(d.started_at, ctx.clock.now())), ctx)
-    with ctx.uow() as uow:
-        d = uow.detections.get(detection_id) or d
-        now = ctx.clock.now()
-        d.state, d.decided_by, d.decided_at = ROLLED_BACK, actor, now
-        d.incident_id, d.updated_at = done.incident.id, now
-        uow.detections.save(d)
-        uow.outbox.add(DetectionChanged(model=d.model, detection_id=d.id, what="rolled_back",
-                                        at=now))
-        uow.commit()
+    try:
+        done = rollback(Rollback.parse(model=d.model, actor=actor, symptom=symptom[:500],
+                                       channel=channel, expected_revision=revision,
+                                       detected_at=min(d.started_at, ctx.clock.now())), ctx)
+    except BaseException:
+        _decide(ctx, d, expected=ROLLING_BACK, state=DETECTED, by=None)  # free it again
+        raise
+    _decide(ctx, d, expected=ROLLING_BACK, state=ROLLED_BACK, by=actor,
+            incident_id=done.incident.id)
     return done
 
 
 def investigate_detected(detection_id: str, ctx: PlayContext) -> str:
     """Play 7 from the alert's start (its onset), its verdict kept on the detection for the
-    card; an investigation that cannot run says why instead."""
+    card (a DetectionChanged shows it); an investigation that cannot run says why instead."""
     with ctx.uow(read_only=True) as uow:
-        d = uow.detections.get(detection_id)
-    if d is None:
-        raise NotFound(f"no detected incident {detection_id}")
+        d = _detection(uow, detection_id)
     try:
         found = investigate(Investigate.parse(model=d.model, actor="playbook",
                                               onset=d.started_at), ctx)
@@ -171,9 +190,9 @@ def investigate_detected(detection_id: str, ctx: PlayContext) -> str:
     except PlaybookError as exc:
         verdict = f"Investigation could not run: {exc}"
     with ctx.uow() as uow:
-        d = uow.detections.get(detection_id) or d
-        d.verdict = verdict
-        uow.detections.save(d)
+        uow.detections.set_verdict(detection_id, verdict)
+        uow.outbox.add(DetectionChanged(model=d.model, detection_id=d.id, what="verdict",
+                                        at=ctx.clock.now()))
         uow.commit()
     return verdict
 

@@ -36,7 +36,7 @@ class RehearsalResult:
 
     @property
     def over_budget(self) -> bool:
-        return self.incident.time_to_rollback_s > self.budget_s
+        return self.incident.over_budget(self.budget_s)
 
     @property
     def awaiting_follower(self) -> bool:
@@ -64,7 +64,7 @@ def rehearsal_status(uow: UnitOfWork, policy: ModelPolicy, now: datetime,
     last = found[0] if found else None
     if last is None:
         return RehearsalStatus(policy.name, None, True, "never rehearsed", None, False)
-    over = last.time_to_rollback_s > policy.max_time_to_rollback_s
+    over = last.over_budget(policy.max_time_to_rollback_s)
     if policy.rehearsal_follower:  # the drill counts until serving followed the tag
         budget = timedelta(seconds=policy.max_time_to_rollback_s)
         served = last.time_to_serving_s
@@ -132,7 +132,7 @@ def rehearse(cmd: Rehearse, ctx: PlayContext,
             incident = uow.incidents.get(result.incident.id) or result.incident
             incident.deploy_fingerprint = cmd.deploy_fingerprint
             uow.incidents.save(incident)
-            over = incident.time_to_rollback_s > policy.max_time_to_rollback_s
+            over = incident.over_budget(policy.max_time_to_rollback_s)
             uow.outbox.add(RehearsalFinished(
                 model=cmd.model, incident_id=incident.id, production_version=prod.id,
                 target_version=target.id, budget_s=policy.max_time_to_rollback_s,

@@ -21,17 +21,18 @@ WATCHED = timedelta(days=1)  # incidents opened longer ago than this are not wat
 
 
 def mark(uow: UnitOfWork, model: str, records: Sequence[Attribution], now: datetime) -> None:
+    """Production's incidents only: attributions do not say which tag a request followed,
+    and production's traffic may well serve the version a rehearsal restored; a rehearsal's
+    serving switch comes from its follower's report."""
     waiting = uow.incidents.awaiting_switch(model, now - WATCHED)
     for incident in waiting:
+        if incident.tag != PRODUCTION:
+            continue
         served = [a.served_at for a in records if a.version_id == incident.restored_version
                   and a.served_at >= incident.rolled_back_at]
-        if not served:
-            continue
-        incident.serving_switched_at = min(served)
-        uow.incidents.save(incident)
-        uow.outbox.add(IncidentStageReached(model=model, incident_id=incident.id,
-                                            stage="serving switched",
-                                            at=incident.serving_switched_at))
+        if served and uow.incidents.mark_serving_switched(incident.id, min(served)):
+            uow.outbox.add(IncidentStageReached(model=model, incident_id=incident.id,
+                                                stage="serving switched", at=min(served)))
 
 
 def reported(model: str, version_id: str, ctx: PlayContext,
@@ -48,10 +49,9 @@ def reported(model: str, version_id: str, ctx: PlayContext,
             if incident.tag != tag or incident.restored_version != version_id \
                     or now < incident.rolled_back_at:
                 continue
-            incident.serving_switched_at = now
-            uow.incidents.save(incident)
-            uow.outbox.add(IncidentStageReached(model=model, incident_id=incident.id,
-                                                stage="serving switched", at=now))
-            marked.append(incident.id)
+            if uow.incidents.mark_serving_switched(incident.id, now):
+                uow.outbox.add(IncidentStageReached(model=model, incident_id=incident.id,
+                                                    stage="serving switched", at=now))
+                marked.append(incident.id)
         uow.commit()
     return marked

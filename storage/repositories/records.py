@@ -8,11 +8,23 @@ cost more than the database does.
 from __future__ import annotations
 
 import builtins
+import zlib
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Insert, Table, bindparam, func, insert, select, text, union, update
+from sqlalchemy import (
+    Insert,
+    Table,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    union,
+    update,
+)
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -79,8 +91,11 @@ class SqlIncidentRepository(SqlRepository):
 
     @translated("saving an incident")
     def save(self, incident: Incident) -> None:
+        values = IncidentRow.values(incident)  # a recorded serving switch is never erased
+        values["serving_switched_at"] = func.coalesce(IncidentRow.serving_switched_at,
+                                                      incident.serving_switched_at)
         result = self._write(update(IncidentRow).where(IncidentRow.id == incident.id)
-                             .values(IncidentRow.values(incident)))
+                             .values(values))
         if result.rowcount == 0:
             raise NotFound(f"no incident {incident.id}")
 
@@ -105,6 +120,14 @@ class SqlIncidentRepository(SqlRepository):
         stmt = (select(i).where(i.id.in_(select(ids.subquery().c.id)))
                 .order_by(i.opened_at, i.id))
         return [row.to_domain() for row in self._rows(stmt)]
+
+    @translated("recording serving switched")
+    def mark_serving_switched(self, incident_id: str, at: datetime) -> bool:
+        i = IncidentRow
+        done = self._write(update(i).where(i.id == incident_id, or_(
+            i.serving_switched_at.is_(None), i.serving_switched_at > at))
+            .values(serving_switched_at=at))
+        return bool(done.rowcount)
 
     @translated("listing incidents awaiting serving")
     def awaiting_switch(self, model: str, since: datetime) -> builtins.list[Incident]:
@@ -137,13 +160,36 @@ class SqlDetectionRepository(SqlRepository):
         row = self._by_key(DetectionRow, detection_id)
         return row.to_domain() if row else None
 
+    @translated("waiting for another delivery of the same alert")
+    def lock(self, model: str, fingerprint: str) -> None:
+        self._writable()
+        if self._conn.dialect.name == "postgresql":  # SQLite: writers take turns already
+            key = zlib.crc32(f"playbook:alert:{model}:{fingerprint}".encode())
+            self._conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+    def _change(self, detection_id: str, **values: Any) -> int:
+        d = DetectionRow
+        return int(self._write(update(d).where(d.id == detection_id).values(values)).rowcount)
+
     @translated("saving a detected incident")
-    def save(self, detection: Detection) -> None:
-        values = DetectionRow.values(detection)
-        del values["id"]
-        if not self._write(update(DetectionRow).where(DetectionRow.id == detection.id)
-                           .values(values)).rowcount:
-            raise NotFound(f"no detection {detection.id}")
+    def save_alert(self, detection: Detection) -> None:
+        d = detection
+        if not self._change(d.id, status=d.status, fired=d.fired, flaps=d.flaps,
+                            summary=d.summary, resolved_at=d.resolved_at,
+                            updated_at=d.updated_at):
+            raise NotFound(f"no detection {d.id}")
+
+    @translated("deciding a detected incident")
+    def decide(self, detection_id: str, *, expected: str, state: str, by: str | None,
+               at: datetime, incident_id: str | None = None) -> bool:
+        d = DetectionRow
+        done = self._write(update(d).where(d.id == detection_id, d.state == expected).values(
+            state=state, decided_by=by, decided_at=at, updated_at=at, incident_id=incident_id))
+        return bool(done.rowcount)
+
+    @translated("saving an investigation's verdict")
+    def set_verdict(self, detection_id: str, verdict: str) -> None:
+        self._change(detection_id, verdict=verdict)
 
     @translated("reading detected incidents")
     def latest(self, model: str, fingerprint: str) -> Detection | None:

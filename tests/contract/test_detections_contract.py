@@ -41,22 +41,31 @@ def test_a_detection_round_trips_and_the_newest_of_an_alert_is_found(uow: Factor
         assert [d.id for d in u.detections.list(limit=2)] == ["det-4", "det-3"]
 
 
-def test_a_detection_is_saved_in_place_and_never_added_twice(uow: Factory) -> None:
+def test_the_alert_and_the_decision_are_saved_apart_and_a_decision_is_made_once(
+        uow: Factory) -> None:
     with uow() as u:
         u.detections.add(detection(1))
         u.commit()
-    decided = replace(detection(1), state="rolled_back", decided_by="UONCALL",
-                      decided_at=T0 + timedelta(hours=1), incident_id="inc-9",
-                      status="resolved", resolved_at=T0 + timedelta(hours=2), url=None,
-                      verdict="regression confirmed: accuracy 0.9 -> 0.7")
+    decided_at = T0 + timedelta(hours=1)
     with uow() as u:
-        u.detections.save(decided)
+        u.detections.lock("chat", "fp-a")
+        assert u.detections.decide("det-1", expected="detected", state="rolled_back",
+                                   by="UONCALL", at=decided_at, incident_id="inc-9")
+        assert not u.detections.decide("det-1", expected="detected", state="dismissed",
+                                       by="UBEN", at=decided_at)  # decided already
+        u.detections.set_verdict("det-1", "regression confirmed: accuracy 0.9 -> 0.7")
+        u.commit()
+    # A repeat notification read before the decision saves only what the alert says.
+    stale = replace(detection(1), status="resolved", resolved_at=T0 + timedelta(hours=2),
+                    fired=9, summary="new words", updated_at=T0 + timedelta(hours=2))
+    with uow() as u:
+        u.detections.save_alert(stale)
         u.commit()
     with uow() as u:
-        assert u.detections.get("det-1") == decided
+        assert u.detections.get("det-1") == replace(
+            stale, state="rolled_back", decided_by="UONCALL", decided_at=decided_at,
+            incident_id="inc-9", verdict="regression confirmed: accuracy 0.9 -> 0.7")
     with uow() as u, pytest.raises(AlreadyExists):
         u.detections.add(detection(1))
     with uow() as u, pytest.raises(NotFound):
-        u.detections.save(detection(7))
-    with uow() as u:
-        assert u.detections.get("det-1") == decided
+        u.detections.save_alert(detection(7))

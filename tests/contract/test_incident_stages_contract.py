@@ -38,3 +38,27 @@ def test_stages_round_trip_and_waiting_incidents_are_found(uow: Factory) -> None
         u.commit()
     with uow() as u:
         assert [i.id for i in u.incidents.awaiting_switch("chat", T0)] == ["inc-2"]
+
+
+def test_serving_switched_keeps_the_earliest_and_a_stale_save_never_erases_it(
+        uow: Factory) -> None:
+    good, bad = version(1), version(2)
+    opened = incident(bad, good)
+    with uow() as u:
+        u.versions.add(good)
+        u.versions.add(bad)
+        u.incidents.add(opened)
+        u.commit()
+    at = T0 + timedelta(minutes=1)
+    with uow() as u:
+        assert u.incidents.mark_serving_switched("inc-1", at)
+        assert not u.incidents.mark_serving_switched("inc-1", at + timedelta(seconds=5))
+        assert u.incidents.mark_serving_switched("inc-1", at - timedelta(seconds=5))
+        u.commit()
+    with uow() as u:  # the confirming eval's copy, read before serving switched
+        u.incidents.save(replace(opened, confirmation="failed"))
+        u.commit()
+    with uow() as u:
+        found = u.incidents.get("inc-1")
+    assert found is not None and found.confirmation == "failed"
+    assert found.serving_switched_at == at - timedelta(seconds=5)

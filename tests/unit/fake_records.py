@@ -6,7 +6,9 @@ from __future__ import annotations
 import builtins
 import copy
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import date, datetime
+from typing import Any
 
 from fake_state import FakeRepo, State
 
@@ -88,6 +90,9 @@ class FakeIncidentRepository(FakeRepo, ports.IncidentRepository):
         def op(s: State) -> None:
             if incident.id not in s.incidents:
                 raise NotFound(f"no incident {incident.id!r}")
+            before = s.incidents[incident.id].serving_switched_at
+            if before is not None:  # a recorded stage is never erased
+                stored.serving_switched_at = before
             s.incidents[incident.id] = stored
 
         self._write("incidents.save", op)
@@ -106,6 +111,19 @@ class FakeIncidentRepository(FakeRepo, ports.IncidentRepository):
     def for_version(self, model: str, version_id: str) -> builtins.list[Incident]:
         return [copy.deepcopy(i) for i in self._s.incidents.values() if i.model == model
                 and version_id in (i.bad_version, i.restored_version)]
+
+    def mark_serving_switched(self, incident_id: str, at: datetime) -> bool:
+        found = self._s.incidents.get(incident_id)
+        if found is None or (found.serving_switched_at is not None
+                             and found.serving_switched_at <= at):
+            return False
+
+        def op(s: State) -> None:
+            s.incidents[incident_id] = replace(s.incidents[incident_id],
+                                               serving_switched_at=at)
+
+        self._write("incidents.mark_serving_switched", op)
+        return True
 
     def awaiting_switch(self, model: str, since: datetime) -> builtins.list[Incident]:
         found = [copy.deepcopy(i) for i in self._s.incidents.values()
@@ -133,15 +151,34 @@ class FakeDetectionRepository(FakeRepo, ports.DetectionRepository):
         found = self._s.detections.get(detection_id)
         return copy.deepcopy(found) if found else None
 
-    def save(self, detection: Detection) -> None:
-        stored = copy.deepcopy(detection)
+    def lock(self, model: str, fingerprint: str) -> None:
+        return None  # the fakes' writers never overlap
 
+    def _change(self, detection_id: str, operation: str, **values: Any) -> None:
         def op(s: State) -> None:
-            if detection.id not in s.detections:
-                raise NotFound(f"no detection {detection.id!r}")
-            s.detections[detection.id] = stored
+            if detection_id not in s.detections:
+                raise NotFound(f"no detection {detection_id!r}")
+            s.detections[detection_id] = replace(s.detections[detection_id], **values)
 
-        self._write("detections.save", op)
+        self._write(operation, op)
+
+    def save_alert(self, detection: Detection) -> None:
+        d = detection
+        self._change(d.id, "detections.save_alert", status=d.status, fired=d.fired,
+                     flaps=d.flaps, summary=d.summary, resolved_at=d.resolved_at,
+                     updated_at=d.updated_at)
+
+    def decide(self, detection_id: str, *, expected: str, state: str, by: str | None,
+               at: datetime, incident_id: str | None = None) -> bool:
+        found = self._s.detections.get(detection_id)
+        if found is None or found.state != expected:
+            return False
+        self._change(detection_id, "detections.decide", state=state, decided_by=by,
+                     decided_at=at, updated_at=at, incident_id=incident_id)
+        return True
+
+    def set_verdict(self, detection_id: str, verdict: str) -> None:
+        self._change(detection_id, "detections.set_verdict", verdict=verdict)
 
     def latest(self, model: str, fingerprint: str) -> Detection | None:
         found = self.list(model)

@@ -13,10 +13,12 @@ from given import BASE, promoted, registered
 from testkit.alert_payloads import alertmanager, grafana
 
 from core.alerts import signals
+from core.commands import Rollback
 from core.engine import PlayContext
 from core.errors import InvalidInput, InvalidState
 from core.events import DetectionChanged, IncidentDetected
 from core.plays import alerts
+from core.plays.rollback import rollback
 
 
 @pytest.fixture
@@ -144,3 +146,54 @@ def test_the_on_call_decides_once(world: tuple[PlayContext, Fakes]) -> None:
     dismissed = alerts.dismiss(other, "UBEN", ctx)
     assert (dismissed.state, dismissed.decided_at) == ("dismissed", fakes.clock.now())
     assert fakes.clock.now() - timedelta(hours=1) > T0
+
+
+class ClickingAgain:
+    """An eval suite during which someone clicks Roll back again (the first click's
+    confirming eval takes minutes in real life)."""
+
+    def __init__(self) -> None:
+        self.ctx: PlayContext | None = None
+        self.det_id = ""
+        self.refused: list[str] = []
+
+    def evaluate(self, version: Any) -> dict[str, float]:
+        if self.ctx is not None and self.det_id:
+            try:
+                alerts.roll_back(self.det_id, "UBEN", self.ctx)
+            except InvalidState as exc:
+                self.refused.append(str(exc))
+        return {"accuracy": 0.9}
+
+    def describe(self) -> str:
+        return "clicks again"
+
+
+def test_a_second_click_while_the_first_rollback_runs_is_refused() -> None:
+    clicker = ClickingAgain()
+    ctx, _ = make_ctx(BASE, evaluator=clicker)  # type: ignore[arg-type]
+    v1 = registered(ctx, "chat", "v1", 0.8)
+    promoted(ctx, v1)
+    promoted(ctx, registered(ctx, "chat", "v2", 0.9, parent=v1))
+    (det_id,) = alerts.receive(alertmanager(), ctx).opened
+    clicker.ctx, clicker.det_id = ctx, det_id
+    done = alerts.roll_back(det_id, "UONCALL", ctx)
+    assert done.restored.id == v1.id
+    assert clicker.refused and "being rolled back by UONCALL" in clicker.refused[0]
+    with ctx.uow(read_only=True) as u:
+        assert u.tags.get("chat", "production").version_id == v1.id  # type: ignore[union-attr]
+        d = u.detections.get(det_id)
+    assert d is not None and (d.state, d.incident_id) == ("rolled_back", done.incident.id)
+
+
+def test_a_stale_card_does_not_roll_back_what_production_moved_to(
+        world: tuple[PlayContext, Fakes]) -> None:
+    ctx, fakes = world
+    (det_id,) = alerts.receive(alertmanager(), ctx).opened
+    by_hand = rollback(Rollback.parse(model="chat", actor="UONCALL"), ctx)  # /rollback
+    before = fakes.snapshot()
+    with pytest.raises(InvalidState, match="no longer the suspect"):
+        alerts.roll_back(det_id, "UBEN", ctx)
+    assert fakes.snapshot() == before
+    with ctx.uow(read_only=True) as u:
+        assert u.tags.get("chat", "production").version_id == by_hand.restored.id  # type: ignore[union-attr]

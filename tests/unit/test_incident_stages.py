@@ -99,3 +99,35 @@ def test_a_switch_report_marks_only_incidents_that_restored_that_version(
     assert now is not None and now.serving_switched_at == fakes.clock.now()
     with pytest.raises(ConfigError):
         switched.reported("vision", good.id, ctx)
+
+
+class SwitchDuringEval:
+    """Serving reports its switch while the confirming eval still runs."""
+
+    def __init__(self) -> None:
+        self.ctx: PlayContext | None = None
+        self.version = ""
+        self.marked: list[str] = []
+
+    def evaluate(self, version: Version) -> dict[str, float]:
+        if self.ctx is not None and self.version:
+            self.marked += switched.reported("chat", self.version, self.ctx)
+        return {"accuracy": 0.9}
+
+    def describe(self) -> str:
+        return "reports a switch meanwhile"
+
+
+def test_the_confirming_eval_does_not_erase_a_switch_reported_while_it_ran() -> None:
+    evaluator = SwitchDuringEval()
+    ctx, _ = make_ctx(BASE, evaluator=evaluator)  # type: ignore[arg-type]
+    good = registered(ctx, "chat", "good", 0.8)
+    promoted(ctx, good)
+    promoted(ctx, registered(ctx, "chat", "bad", 0.9, parent=good))
+    evaluator.ctx, evaluator.version = ctx, good.id
+    incident = rollback(Rollback.parse(model="chat", actor="UONCALL"), ctx).incident
+    assert evaluator.marked == [incident.id]
+    with ctx.uow(read_only=True) as u:
+        stored = u.incidents.get(incident.id)
+    assert stored is not None and stored.confirmation == "passed"
+    assert stored.serving_switched_at is not None

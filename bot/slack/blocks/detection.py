@@ -4,6 +4,8 @@ updated in place as the alert repeats, resolves or flaps, and when someone decid
 
 from __future__ import annotations
 
+import re
+
 from bot.slack.blocks.common import (
     Block,
     Message,
@@ -20,8 +22,11 @@ from bot.slack.blocks.common import (
     user,
 )
 from bot.slack.names import command
-from core.plays.alerts import DETECTED, ROLLED_BACK, DetectionView
+from core.plays.alerts import DETECTED, ROLLED_BACK, ROLLING_BACK, DetectionView
 
+# A link Slack shows as the alert's source: http(s), none of mrkdwn's <, >, | nor spaces, so
+# an alert's text cannot turn into a mention or another link.
+SAFE_URL = re.compile(r"^https?://[^\s<>|]{1,1900}$")
 ROLLBACK = "detection_rollback"
 INVESTIGATE = "detection_investigate"
 DISMISS = "detection_dismiss"
@@ -29,10 +34,12 @@ DISMISS = "detection_dismiss"
 
 def detection_card(view: DetectionView) -> Message:
     d = view.detection
-    icon = {DETECTED: ":rotating_light:", ROLLED_BACK: ":rewind:"}.get(d.state, ":zzz:")
+    icon = {DETECTED: ":rotating_light:", ROLLED_BACK: ":rewind:",
+            ROLLING_BACK: ":hourglass_flowing_sand:"}.get(d.state, ":zzz:")
     resolved = f"resolved {at(d.resolved_at)}" if d.resolved_at else "firing"
-    text = f"Incident detected on {d.model}: {d.name} ({resolved})"
-    alert = f"*{esc(d.name)}* from {d.source}" + (f" · <{d.url}|source>" if d.url else "")
+    text = f"Incident detected on {d.model}: {esc(d.name)} ({resolved})"
+    link = f" · <{d.url}|source>" if d.url and SAFE_URL.match(d.url) else ""
+    alert = f"*{esc(d.name)}* from {d.source}{link}"
     blocks: list[Block] = [
         header(f"{icon} Incident detected: {d.name} ({d.model})"[:150]),
         section(alert + (f"\n{esc(d.summary)}" if d.summary else "")),
@@ -65,6 +72,9 @@ def _decision(view: DetectionView) -> list[Block]:
     if d.state == ROLLED_BACK:
         return [context(f":white_check_mark: Rolled back by {user(d.decided_by)} "
                         f"{at(d.decided_at)}: incident `{d.incident_id}`")]
+    if d.state == ROLLING_BACK:
+        return [context(f"Rolling back: {user(d.decided_by)} clicked {at(d.decided_at)}; "
+                        "the incident record follows here")]
     if d.state != DETECTED:
         return [context(f"Dismissed by {user(d.decided_by)} {at(d.decided_at)}")]
     buttons: list[Block] = []

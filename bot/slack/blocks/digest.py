@@ -83,7 +83,7 @@ def _model_blocks(m: ModelDigest, now: datetime) -> list[Block]:
         lines.append(f"• :rotating_light: incident `{i.id}`: time to rollback "
                      f"{ttr_brief(i)} ({esc(i.symptom) or 'no symptom given'})")
     for i in m.rehearsals:
-        over = " :warning: over budget" if i.time_to_rollback_s > m.budget_s else ""
+        over = " :warning: over budget" if i.over_budget(m.budget_s) else ""
         lines.append(f"• rehearsal `{i.id}`: time to rollback {ttr_brief(i)}{over}")
     for r in m.pending:
         lines.append(f"• :hourglass: approval `{r.id}` pending for `{short(m.model, r.version_id)}`"

@@ -37,8 +37,7 @@ def _model_blocks(s: ModelOverview, note: str | None) -> list[Block]:
         or "none"
     if s.last_rehearsal:
         r = s.last_rehearsal
-        mark = ":white_check_mark:" if r.time_to_rollback_s <= s.rehearsal_budget_s \
-            else ":warning:"
+        mark = ":warning:" if r.over_budget(s.rehearsal_budget_s) else ":white_check_mark:"
         rehearsal = f"{at(r.opened_at)}, time to rollback {ttr_brief(r)} {mark}"
     else:
         rehearsal = "never"

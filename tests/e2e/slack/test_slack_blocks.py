@@ -127,3 +127,28 @@ def test_home_view_and_formatting_helpers() -> None:
     assert user("UABC123") == "<@UABC123>" and user("ana") == "ana"
     assert channel("C0123") == "<#C0123>" and channel("#inc") == "#inc"
     assert len(code("x" * 10_000)) < 3000
+
+
+def test_an_alert_s_text_cannot_mention_the_channel_or_forge_a_link() -> None:
+    from bot.slack.blocks.detection import detection_card
+    from core.domain import Detection
+    from core.plays.alerts import DetectionView
+
+    d = Detection(id="det-1", model="chat", fingerprint="f", source="generic",
+                  name="<!channel> Bad", summary="<!here>", status="firing",
+                  url="https://x|a> <!channel> <https://y", state="detected",
+                  started_at=T0, received_at=T0, updated_at=T0, suspect_version=None)
+    card = detection_card(DetectionView(d, None, None, None, (), None, None))
+    shown = json.dumps(card)
+
+    def parsed(node: object) -> list[str]:  # what Slack reads as mrkdwn (plain_text is shown
+        if isinstance(node, dict):         # as typed)
+            own = [node["text"]] if node.get("type") == "mrkdwn" else []
+            return own + [t for v in node.values() for t in parsed(v)]
+        return [t for v in node for t in parsed(v)] if isinstance(node, list) else []
+    for text in [card["text"], *parsed(card["blocks"])]:
+        assert "<!channel>" not in text and "<!here>" not in text, text
+    assert "|source>" not in shown  # the unsafe URL is not linked at all
+    safe = detection_card(DetectionView(replace(d, url="https://grafana/d/x?a=1"), None,
+                                        None, None, (), None, None))
+    assert "<https://grafana/d/x?a=1|source>" in json.dumps(safe)
