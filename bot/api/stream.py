@@ -10,6 +10,12 @@ process wakes it at once (the app's events-written signal); one made by another 
 CLI or Slack is seen by a cheap watermark read every `stream_poll_s` (PLAYBOOK_STREAM_POLL_S),
 only while someone is listening. A slow client never holds the hub up: each stream keeps only
 the newest route it has not sent yet.
+
+A stream never ends by itself, and a server stopping waits for its requests to end: so on
+SIGTERM (or SIGINT) the hub ends every stream first, and the process stops at once instead of
+holding a rolling deploy for its whole grace period. Clients reconnect, to another replica.
+The hub chains itself in front of the handler the server installed (uvicorn, its --workers
+processes, gunicorn's worker), at start-up, in the main thread only.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the dependencies in the route
@@ -18,6 +24,8 @@ the newest route it has not sent yet.
 import asyncio
 import contextlib
 import logging
+import signal
+import threading
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -34,6 +42,7 @@ from .tags import route_answer
 
 log = logging.getLogger("playbook.api")
 Answer = tuple[str, bytes]
+DRAIN = ("", b"")  # put in a stream's queue: the server is stopping, end the stream
 
 
 def frame(answer: Answer) -> bytes:
@@ -48,6 +57,30 @@ class RouteHub:
         self._sent: dict[str, str] = {}
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        self.draining = False
+
+    async def watch_signals(self) -> None:
+        """At start-up: end every stream when the server is told to stop."""
+        if threading.current_thread() is not threading.main_thread():
+            return  # a server in a thread (tests, the sandbox) is stopped by its owner
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous = signal.getsignal(sig)
+            if not callable(previous):
+                continue  # no server handler to chain to: leave the default alone
+
+            def stopping(signum: int, frame: object, previous: object = previous) -> None:
+                loop.call_soon_threadsafe(self.drain)
+                previous(signum, frame)  # type: ignore[operator]
+
+            signal.signal(sig, stopping)
+
+    def drain(self) -> None:
+        """End every open stream (each sends what it has, then finishes)."""
+        self.draining = True
+        for listeners in self._subscribers.values():
+            for queue in list(listeners):
+                _newest(queue, DRAIN)
 
     def subscribe(self, model: str) -> asyncio.Queue[Answer]:
         if self._task is None:  # the first stream starts the watch, on the serving loop
@@ -105,7 +138,8 @@ class RouteHub:
 
 def _newest(queue: asyncio.Queue[Answer], answer: Answer) -> None:
     with contextlib.suppress(asyncio.QueueEmpty):
-        queue.get_nowait()  # a route not sent yet is replaced by the newer one
+        if queue.get_nowait() is DRAIN:  # a route not sent yet is replaced by the newer one,
+            answer = DRAIN  # but nothing replaces the end of the stream
     queue.put_nowait(answer)
 
 
@@ -113,6 +147,7 @@ def router(api: ApiContext) -> APIRouter:
     r = api.router("tags")
     ctx = api.app.ctx
     hub = RouteHub(api)
+    r.on_startup.append(hub.watch_signals)
     r.on_shutdown.append(hub.stop)
 
     @r.get("/models/{model}/route/stream", response_class=StreamingResponse,
@@ -125,6 +160,8 @@ def router(api: ApiContext) -> APIRouter:
         """The route now, then again at each change, as server-sent events."""
         ctx.config.model(model)  # an undeclared model: 404 before any stream opens
         queue = hub.subscribe(model)  # before reading: no move can fall in between
+        if hub.draining:  # opened as the server stops: the route, then the end
+            _newest(queue, DRAIN)
         try:
             first = await run_in_threadpool(route_answer, ctx, model)
         except BaseException:
@@ -142,6 +179,8 @@ def router(api: ApiContext) -> APIRouter:
                     except TimeoutError:
                         yield b": keepalive\n\n"
                         continue
+                    if answer is DRAIN:
+                        return  # the server is stopping: the client reconnects elsewhere
                     if answer[0] != last:
                         last = answer[0]
                         yield frame(answer)

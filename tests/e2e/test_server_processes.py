@@ -157,3 +157,49 @@ def test_a_request_that_never_ends_does_not_hold_shutdown(tmp_path: Path) -> Non
             with contextlib.suppress(ProcessLookupError, ValueError):
                 os.kill(int(pid_file.read_text()), signal.SIGKILL)
         sent.join(timeout=60)
+
+
+@pytest.mark.parametrize("how", ["serve", "gunicorn"])
+def test_open_route_streams_do_not_hold_shutdown(tmp_path: Path, how: str) -> None:
+    """Serving processes hold route streams open for ever; on SIGTERM the server ends them
+    and stops, instead of waiting out its grace period (an hour here) on every rolling
+    deploy. The streams see their end (the client reconnects elsewhere)."""
+    (tmp_path / "playbook.toml").write_text('[models.chat]\nmetric = "score"\n')
+    port = free_port()
+    env, _ = served_by_env(tmp_path, port, PLAYBOOK_SHUTDOWN_TIMEOUT_S="3600")
+    made = subprocess.run([sys.executable, "-m", "bot.cli.main", "--json", "token", "create",
+                           "--name", "svc", "--scope", "resolve"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, check=True)
+    reader = json.loads(made.stdout)["token"]
+    argv = ([sys.executable, "-m", "bot.cli.main", "serve"] if how == "serve" else
+            [str(BIN / "gunicorn"), "-k", "bot.workers.UvicornWorker", "-w", "1",
+             "--graceful-timeout", "3600", "-b", f"127.0.0.1:{port}", "bot.server:from_env()"])
+    log = tmp_path / "serve.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen(argv, env=env, cwd=tmp_path, stderr=err, stdout=err)
+    url = f"http://127.0.0.1:{port}"
+    ended: list[str] = []
+
+    def listen() -> None:
+        with contextlib.suppress(httpx.HTTPError), httpx.stream(
+                "GET", f"{url}/v1/models/chat/route/stream", timeout=None,
+                headers={"Authorization": f"Bearer {reader}"}) as answer:
+            for line in answer.iter_lines():
+                if line.startswith("event: route"):
+                    ended.append("route")
+        ended.append("end")
+
+    streams = [threading.Thread(target=listen, daemon=True) for _ in range(3)]
+    try:
+        wait_live(proc, url, log, how)
+        for s in streams:
+            s.start()
+        until(lambda: ended.count("route") == 3, "three streams to get their first route")
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=120)  # without ending the streams: the hour of grace
+        assert code in (0, -signal.SIGTERM), log.read_text()
+        until(lambda: ended.count("end") == 3, "the streams to see their end")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -32,10 +32,7 @@ def test_serving_rides_out_playbook_going_away_and_follows_a_rollback(tmp_path: 
            "PLAYBOOK_CONFIG": str(tmp_path / "playbook.toml"),
            "PLAYBOOK_HOME": str(tmp_path / "home"), "PLAYBOOK_USER": "ops",
            "PLAYBOOK_PORT": str(port), "PLAYBOOK_SERVE_MODE": "http-only",
-           "PLAYBOOK_STREAM_POLL_S": "0.1",
-           # Open route streams hold a stopping server for its whole grace period (10 s by
-           # default); this test is about serving riding out Playbook's absence, not that.
-           "PLAYBOOK_SHUTDOWN_TIMEOUT_S": "1"}
+           "PLAYBOOK_STREAM_POLL_S": "0.1"}
 
     def playbook(*argv: str) -> Any:
         done = subprocess.run([sys.executable, "-m", "bot.cli.main", "--json", *argv], env=env,
