@@ -27,7 +27,6 @@ from core.commands import Instant
 from core.errors import InvalidInput
 
 Status = Literal["firing", "resolved"]
-FORMATS = ("alertmanager", "grafana", "generic")
 ZERO_TIME = datetime(1, 1, 1).year  # Alertmanager's "no end yet": 0001-01-01T00:00:00Z
 
 

@@ -6,7 +6,6 @@ objects, so conflicts surface at the call that caused them and batch inserts sta
 
 from __future__ import annotations
 
-from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +30,6 @@ from core.domain import (
     ApprovalStatus,
     Artifact,
     Attribution,
-    Detection,
     Incident,
     PlayRun,
     RunStatus,
@@ -276,50 +274,6 @@ class IncidentRow(Base):
             detected_at=self.detected_at, serving_switched_at=self.serving_switched_at)
 
 
-class DetectionRow(Base):
-    """Incidents monitoring opened (core.domain.Detection); no foreign key to versions, as
-    an alert may name a model with nothing in production yet."""
-
-    __tablename__ = "detections"
-
-    id: Mapped[str] = mapped_column(primary_key=True)
-    model: Mapped[str]
-    fingerprint: Mapped[str]
-    source: Mapped[str]
-    name: Mapped[str] = mapped_column(Text)
-    summary: Mapped[str] = mapped_column(Text)
-    url: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str]
-    state: Mapped[str]
-    started_at: Mapped[datetime]
-    received_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    suspect_version: Mapped[str | None]
-    fired: Mapped[int] = mapped_column(Integer)
-    flaps: Mapped[int] = mapped_column(Integer)
-    resolved_at: Mapped[datetime | None]
-    decided_by: Mapped[str | None]
-    decided_at: Mapped[datetime | None]
-    incident_id: Mapped[str | None]
-    verdict: Mapped[str] = mapped_column(Text)
-
-    __table_args__ = (
-        Index("ix_detections_model_fingerprint_received_at", "model", "fingerprint",
-              "received_at"),
-        Index("ix_detections_model_received_at", "model", "received_at"),
-    )
-
-    @staticmethod
-    def values(d: Detection) -> dict[str, Any]:
-        return {f: getattr(d, f) for f in DETECTION_FIELDS}
-
-    def to_domain(self) -> Detection:
-        return Detection(**{f: getattr(self, f) for f in DETECTION_FIELDS})
-
-
-DETECTION_FIELDS = tuple(f.name for f in dataclass_fields(Detection))
-
-
 class AttributionRow(Base):
     """The high-volume table: no foreign keys, so one stray record cannot sink a batch.
 
@@ -392,8 +346,9 @@ class PlayRunRow(Base):
             request_id=self.request_id)
 
 
-# The Slack app's, the HTTP API's and the scheduler's tables join Base.metadata.
+# The Slack app's, the HTTP API's, the scheduler's and the alerts' tables join Base.metadata.
 import storage.orm_counters  # noqa: E402
+import storage.orm_detections  # noqa: E402
 import storage.orm_outbox  # noqa: E402
 import storage.orm_scheduler  # noqa: E402
 import storage.orm_schema  # noqa: E402

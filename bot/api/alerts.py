@@ -66,10 +66,10 @@ def router(api: ApiContext) -> APIRouter:
             raise InvalidInput("body", f"not JSON: {exc}",
                                hint="send the alert payload as JSON; nothing was stored") \
                 from exc
+        found = signals(payload, api.app.config.alerts.model_label)
         if who is not None:  # a token limited to some models posts alerts of those only
-            label = api.app.config.alerts.model_label
-            who.cover(*{s.model for s in signals(payload, label)})
-        result = await run_in_threadpool(alerts.receive, payload, api.app.ctx)
+            who.cover(*{s.model for s in found})
+        result = await run_in_threadpool(alerts.receive_signals, found, api.app.ctx)
         return result.to_json()
 
     return r

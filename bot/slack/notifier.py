@@ -27,6 +27,7 @@ from bot.slack.blocks.outside import outside_registry
 from bot.slack.digest import compose_digest
 from bot.slack.runtime import SlackRuntime
 from core import queries
+from core.domain import Incident
 from core.errors import NotFound
 from core.events import MirrorReported, Promoted, ServedOutsideRegistry
 from core.plays import alerts
@@ -88,47 +89,47 @@ class SlackNotifier:
                                                        policy.max_time_to_rollback_s))
         rt.store.remember(INCIDENT, incident_id, *posted, rt.now())
 
+    def _posted(self, kind: str, key: str, model: str) -> tuple[str, str] | None:
+        """Where the message a follow-up refers to was posted: None when it went nowhere
+        (the model names no channel), RecordNotPostedYet (retried later) when it is due."""
+        found = self._rt.store.message(kind, key)
+        if found is None:
+            policy = self._rt.config.model(model)
+            if policy.incident_channel or policy.release_channel:
+                raise RecordNotPostedYet(f"the {kind} message of {key} is not posted yet")
+        return found
+
+    def _refresh_record(self, incident: Incident, where: str, ts: str) -> None:
+        budget = self._rt.config.model(incident.model).max_time_to_rollback_s
+        self._rt.poster.update(where, ts, incident_record(incident, budget))
+
     def incident_changed(self, incident_id: str) -> None:
         """A later stage: the record shows it, in place."""
-        rt = self._rt
-        incident = queries.incident(rt.ctx, incident_id)
-        record = rt.store.message(INCIDENT, incident_id)
-        policy = rt.config.model(incident.model)
-        if record is None:
-            if policy.incident_channel or policy.release_channel:
-                raise RecordNotPostedYet(f"the record of incident {incident_id} is not posted")
-            return
-        rt.poster.update(record[0], record[1],
-                         incident_record(incident, policy.max_time_to_rollback_s))
+        incident = queries.incident(self._rt.ctx, incident_id)
+        record = self._posted(INCIDENT, incident_id, incident.model)
+        if record is not None:
+            self._refresh_record(incident, *record)
 
     def incident_confirmed(self, incident_id: str) -> None:
         rt = self._rt
         if rt.store.message(CONFIRMATION, incident_id) is not None:
             return
         incident = queries.incident(rt.ctx, incident_id)
-        record = rt.store.message(INCIDENT, incident_id)
+        record = self._posted(INCIDENT, incident_id, incident.model)
         if record is None:
-            policy = rt.config.model(incident.model)
-            if policy.incident_channel or policy.release_channel:
-                raise RecordNotPostedYet(f"the record of incident {incident_id} is not posted")
             return  # nowhere it was posted (no channel known): nothing to reply to
         where, ts = record
         posted = rt.poster.post(where, confirmation(incident), thread_ts=ts)
         rt.store.remember(CONFIRMATION, incident_id, *posted, rt.now())
-        policy = rt.config.model(incident.model)  # the record shows the stage too
-        rt.poster.update(where, ts, incident_record(incident, policy.max_time_to_rollback_s))
+        self._refresh_record(incident, where, ts)  # the record shows the stage too
 
     def mirror_reported(self, event: MirrorReported) -> None:
         rt = self._rt
         key = f"{event.incident_id}:{'followed' if event.followed else 'lagging'}"
         if rt.store.message(MIRROR, key) is not None:
             return
-        record = rt.store.message(INCIDENT, event.incident_id)
+        record = self._posted(INCIDENT, event.incident_id, event.model)
         if record is None:
-            policy = rt.config.model(event.model)
-            if policy.incident_channel or policy.release_channel:
-                raise RecordNotPostedYet(f"the record of incident {event.incident_id} is "
-                                         "not posted")
             return
         where, ts = record
         posted = rt.poster.post(where, mirror_report(event), thread_ts=ts)
@@ -220,6 +221,8 @@ class SlackNotifier:
         """The card in the model's incident channel (its release channel when it names
         none), then the investigation's verdict on it."""
         rt = self._rt
+        if rt.store.message(DETECTION, detection_id) is not None:
+            return  # posted by an earlier try of this delivery
         view = alerts.view(rt.ctx, detection_id)
         d = view.detection
         policy = rt.config.model(d.model)
@@ -228,8 +231,6 @@ class SlackNotifier:
             log.warning("detected incident %s: %s names no incident or release channel; not "
                         "posted", detection_id, d.model)
             return
-        if rt.store.message(DETECTION, detection_id) is not None:
-            return  # posted by an earlier try of this delivery
         posted = rt.poster.post(where, detection_card(view))
         rt.store.remember(DETECTION, detection_id, *posted, rt.now())
         if not d.verdict:  # evals run for minutes: not in the outbox's delivery, whose lease
@@ -237,16 +238,10 @@ class SlackNotifier:
             rt.work.submit(lambda: alerts.investigate_detected(detection_id, rt.ctx), None)
 
     def detection_changed(self, detection_id: str) -> None:
-        rt = self._rt
-        found = rt.store.message(DETECTION, detection_id)
-        if found is None:
-            d = alerts.view(rt.ctx, detection_id).detection
-            policy = rt.config.model(d.model)
-            if policy.incident_channel or policy.release_channel:
-                raise RecordNotPostedYet(f"the card of detected incident {detection_id} is "
-                                         "not posted")
-            return
-        rt.poster.update(found[0], found[1], detection_card(alerts.view(rt.ctx, detection_id)))
+        view = alerts.view(self._rt.ctx, detection_id)
+        found = self._posted(DETECTION, detection_id, view.detection.model)
+        if found is not None:
+            self._rt.poster.update(*found, detection_card(view))
 
     def gc_reported(self, collected: tuple[str, ...], bytes_freed: int,
                     slot: datetime) -> None:

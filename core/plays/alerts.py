@@ -51,8 +51,12 @@ class AlertsReceived:
 
 
 def receive(payload: Any, ctx: PlayContext) -> AlertsReceived:
+    return receive_signals(alerts.signals(payload, ctx.config.alerts.model_label), ctx)
+
+
+def receive_signals(found: list[AlertSignal], ctx: PlayContext) -> AlertsReceived:
+    """`receive`, for a payload already read (the HTTP route reads it to check the token)."""
     label = ctx.config.alerts.model_label
-    found = alerts.signals(payload, label)
     for i, s in enumerate(found):
         try:
             ctx.config.model(s.model)
@@ -139,11 +143,8 @@ def _decide(ctx: PlayContext, d: Detection, *, expected: str, state: str, by: st
 
 
 def dismiss(detection_id: str, actor: str, ctx: PlayContext) -> Detection:
-    with ctx.uow(read_only=True) as uow:
-        d = _detection(uow, detection_id)
-    _decide(ctx, d, expected=DETECTED, state=DISMISSED, by=actor)
-    with ctx.uow(read_only=True) as uow:
-        return _detection(uow, detection_id)
+    _decide(ctx, detection(ctx, detection_id), expected=DETECTED, state=DISMISSED, by=actor)
+    return detection(ctx, detection_id)
 
 
 def roll_back(detection_id: str, actor: str, ctx: PlayContext,
@@ -181,8 +182,7 @@ def roll_back(detection_id: str, actor: str, ctx: PlayContext,
 def investigate_detected(detection_id: str, ctx: PlayContext) -> str:
     """Play 7 from the alert's start (its onset), its verdict kept on the detection for the
     card (a DetectionChanged shows it); an investigation that cannot run says why instead."""
-    with ctx.uow(read_only=True) as uow:
-        d = _detection(uow, detection_id)
+    d = detection(ctx, detection_id)
     try:
         found = investigate(Investigate.parse(model=d.model, actor="playbook",
                                               onset=d.started_at), ctx)
@@ -211,13 +211,17 @@ class DetectionView:
     rollback_to: Version | None  # the last known-good, while the suspect still serves
 
 
+def detection(ctx: PlayContext, detection_id: str) -> Detection:
+    with ctx.uow(read_only=True) as uow:
+        return _detection(uow, detection_id)
+
+
 def view(ctx: PlayContext, detection_id: str) -> DetectionView:
     with ctx.uow(read_only=True) as uow:
-        d = uow.detections.get(detection_id)
-        if d is None:
-            raise NotFound(f"no detected incident {detection_id}")
+        d = _detection(uow, detection_id)
         serving, _ = current(uow, d.model, PRODUCTION)
-        suspect = uow.versions.get(d.model, d.suspect_version) if d.suspect_version else None
+        suspect = serving if serving is not None and serving.id == d.suspect_version \
+            else uow.versions.get(d.model, d.suspect_version) if d.suspect_version else None
         since = previous = None
         if suspect is not None:
             moves = uow.events.history(d.model, PRODUCTION, limit=50, newest_first=True)

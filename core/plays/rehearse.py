@@ -64,7 +64,6 @@ def rehearsal_status(uow: UnitOfWork, policy: ModelPolicy, now: datetime,
     last = found[0] if found else None
     if last is None:
         return RehearsalStatus(policy.name, None, True, "never rehearsed", None, False)
-    over = last.over_budget(policy.max_time_to_rollback_s)
     if policy.rehearsal_follower:  # the drill counts until serving followed the tag
         budget = timedelta(seconds=policy.max_time_to_rollback_s)
         served = last.time_to_serving_s
@@ -74,6 +73,8 @@ def rehearsal_status(uow: UnitOfWork, policy: ModelPolicy, now: datetime,
                 "the rehearsal tag within the budget: the indirection may be broken", now,
                 True)
         over = served is not None and served > policy.max_time_to_rollback_s
+    else:
+        over = last.over_budget(policy.max_time_to_rollback_s)
     due_at = last.opened_at + timedelta(days=policy.rehearsal_every_days)
     if last.confirmation != "passed":  # the drill found the rollback target does not work
         return RehearsalStatus(policy.name, last, True,

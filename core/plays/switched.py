@@ -20,19 +20,26 @@ from core.ports import UnitOfWork
 WATCHED = timedelta(days=1)  # incidents opened longer ago than this are not watched
 
 
+def _switched(uow: UnitOfWork, model: str, incident_id: str, at: datetime) -> bool:
+    """Record serving switched (unless an earlier time is), with its event."""
+    if not uow.incidents.mark_serving_switched(incident_id, at):
+        return False
+    uow.outbox.add(IncidentStageReached(model=model, incident_id=incident_id,
+                                        stage="serving switched", at=at))
+    return True
+
+
 def mark(uow: UnitOfWork, model: str, records: Sequence[Attribution], now: datetime) -> None:
     """Production's incidents only: attributions do not say which tag a request followed,
     and production's traffic may well serve the version a rehearsal restored; a rehearsal's
     serving switch comes from its follower's report."""
-    waiting = uow.incidents.awaiting_switch(model, now - WATCHED)
-    for incident in waiting:
+    for incident in uow.incidents.awaiting_switch(model, now - WATCHED):
         if incident.tag != PRODUCTION:
             continue
         served = [a.served_at for a in records if a.version_id == incident.restored_version
                   and a.served_at >= incident.rolled_back_at]
-        if served and uow.incidents.mark_serving_switched(incident.id, min(served)):
-            uow.outbox.add(IncidentStageReached(model=model, incident_id=incident.id,
-                                                stage="serving switched", at=min(served)))
+        if served:
+            _switched(uow, model, incident.id, min(served))
 
 
 def reported(model: str, version_id: str, ctx: PlayContext,
@@ -43,15 +50,9 @@ def reported(model: str, version_id: str, ctx: PlayContext,
     ids."""
     ctx.config.model(model)
     now = ctx.clock.now()
-    marked = []
     with ctx.uow() as uow:
-        for incident in uow.incidents.awaiting_switch(model, now - WATCHED):
-            if incident.tag != tag or incident.restored_version != version_id \
-                    or now < incident.rolled_back_at:
-                continue
-            if uow.incidents.mark_serving_switched(incident.id, now):
-                uow.outbox.add(IncidentStageReached(model=model, incident_id=incident.id,
-                                                    stage="serving switched", at=now))
-                marked.append(incident.id)
+        marked = [i.id for i in uow.incidents.awaiting_switch(model, now - WATCHED)
+                  if i.tag == tag and i.restored_version == version_id
+                  and now >= i.rolled_back_at and _switched(uow, model, i.id, now)]
         uow.commit()
     return marked

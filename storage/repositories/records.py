@@ -14,7 +14,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    Insert,
     Table,
     bindparam,
     func,
@@ -29,15 +28,18 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
 from core.domain import ATTRIBUTION_RETRY_WINDOW, Attribution, Detection, Incident, PlayRun
-from core.errors import AlreadyExists, NotFound, StorageError
+from core.errors import AlreadyExists, NotFound
 from storage import partitions
 from storage.columns import UTCDateTime
 from storage.errors import storage_error, translated
-from storage.orm import AttributionRow, DetectionRow, IncidentRow, PlayRunRow
+from storage.orm import AttributionRow, IncidentRow, PlayRunRow
+from storage.orm_detections import DetectionRow
 from storage.repositories import counters
 from storage.repositories.base import SqlRepository
 
 ATTRIBUTIONS: Table = AttributionRow.__table__  # type: ignore[assignment]
+SQLITE_INSERT_NEW = sqlite.insert(ATTRIBUTIONS).on_conflict_do_nothing(
+    index_elements=["request_id"]).returning(ATTRIBUTIONS.c.request_id)
 # Bounds one statement's parameters (7 per row) below PostgreSQL's 65,535 and SQLite's 32,766.
 BATCH = 1000
 UNNEST_COLUMNS = ("request_id", "model", "version_id", "served_at", "latency_ms", "error",
@@ -222,7 +224,7 @@ class SqlAttributionRepository(SqlRepository):
         rows = list(unique.values())
         if self._conn.dialect.name == "postgresql":
             return self._add_many_unnest(rows)
-        stmt = self._insert_new_only()
+        stmt = SQLITE_INSERT_NEW
         added: list[str] = []
         for start in range(0, len(rows), BATCH):
             # executemany's rowcount is -1 on psycopg; RETURNING says exactly what was new.
@@ -254,12 +256,6 @@ class SqlAttributionRepository(SqlRepository):
             added += [rid for (rid,) in found]
         return added
 
-    def _insert_new_only(self) -> Insert:
-        dialect = self._conn.dialect.name
-        if dialect == "sqlite":
-            return sqlite.insert(ATTRIBUTIONS).on_conflict_do_nothing(
-                index_elements=["request_id"]).returning(ATTRIBUTIONS.c.request_id)
-        raise StorageError(f"attributions need SQLite or PostgreSQL, not {dialect}")
 
     @translated("counting traffic served outside the registry")
     def count_outside(self, model: str, version_id: str, day: date, n: int) -> int:
@@ -278,7 +274,6 @@ class SqlAttributionRepository(SqlRepository):
     def served_by(self, request_ids: Collection[str], around: tuple[datetime, datetime] | None
                   = None) -> dict[str, tuple[str, str]]:
         ids = list(request_ids)
-        found: dict[str, tuple[str, str]] = {}
         if self._conn.dialect.name == "postgresql":  # one array parameter
             if around is None:
                 rows = self._conn.execute(SERVED_BY_ANY, {"ids": ids})
@@ -287,6 +282,7 @@ class SqlAttributionRepository(SqlRepository):
                 rows = self._conn.execute(SERVED_BY_ANY_AROUND, {
                     "ids": ids, "since": around[0], "until": around[1]})
             return {rid: (model, vid) for rid, model, vid in rows}
+        found: dict[str, tuple[str, str]] = {}
         for start in range(0, len(ids), BATCH):
             stmt = select(ATTRIBUTIONS.c.request_id, ATTRIBUTIONS.c.model,
                           ATTRIBUTIONS.c.version_id).where(

@@ -22,7 +22,7 @@ from core.plays import alerts, investigate
 
 def _investigate(rt: SlackRuntime, detection_id: str, actor: str, channel: str,
                  thread: str | None) -> None:
-    d = alerts.view(rt.ctx, detection_id).detection
+    d = alerts.detection(rt.ctx, detection_id)
     found = investigate(Investigate.parse(model=d.model, actor=actor, onset=d.started_at),
                         rt.ctx)
     tag = queries.tag(rt.ctx, d.model, PRODUCTION)
@@ -36,13 +36,13 @@ def register(app: App, rt: SlackRuntime) -> None:
     def roll_back(ack: Ack, body: dict[str, Any], action: dict[str, Any],
                   respond: Respond) -> None:
         ack()
-        view = alerts.view(rt.ctx, action["value"])
+        d = alerts.detection(rt.ctx, action["value"])
         channel = body.get("channel") or {}
-        require_incident_channel(rt.channels, rt.config.model(view.detection.model),
-                                 channel.get("id"), channel.get("name"))
+        require_incident_channel(rt.channels, rt.config.model(d.model), channel.get("id"),
+                                 channel.get("name"))
         user = body["user"]["id"]
-        rt.work.submit(lambda: alerts.roll_back(view.detection.id, user, rt.ctx,
-                                                channel=channel.get("id")), respond)
+        rt.work.submit(lambda: alerts.roll_back(d.id, user, rt.ctx, channel=channel.get("id")),
+                       respond)
 
     @app.action(INVESTIGATE)
     @reports_errors
