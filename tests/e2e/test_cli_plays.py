@@ -309,3 +309,21 @@ def test_a_bad_environment_value_is_one_line_naming_it(
     err = capsys.readouterr().err
     assert code == 1 and err.startswith("playbook: ") and says in err, err
     assert len(err.strip().splitlines()) == 1  # no traceback
+
+
+def test_rollback_counts_from_when_the_trouble_was_detected(cli: Cli) -> None:
+    v1 = reg(cli, "chat", "x" * 40)
+    cli("promote", "chat", v1["short"])
+    v2 = reg(cli, "chat", "x" * 60, v1["short"])
+    cli("promote", "chat", v2["short"])
+    before = cli.state("chat")
+    refused = cli("rollback", "chat", "--detected-at", "2099-01-01T00:00:00Z", ok=False)
+    assert "detected_at" in refused and "after the rollback was ordered" in refused
+    assert cli.state("chat") == before
+
+    rolled = cli("rollback", "chat", "--detected-at", "10m ago", "--symptom", "pager")
+    assert rolled["restored_version"] == v1["id"]
+    assert 600 <= rolled["time_to_rollback_s"] < 900  # from the detection, not the command
+    stages = [s["stage"] for s in rolled["stages"]]
+    assert stages == ["detected", "decided", "tag moved", "serving switched", "confirmed"]
+    assert rolled["serving_switched_at"] is None and rolled["detected_at"] < rolled["opened_at"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -54,6 +55,24 @@ def test_low_stakes_promote_and_rollback(api: Api) -> None:
     assert "known-good" in bare["message"]
     error(ci.post("/v1/models/chat/rollback", json={"tag": "staging"}), 422, "INVALID_INPUT")
     error(api.call("serving").post("/v1/models/chat/rollback", json={}), 403, "FORBIDDEN")
+
+
+def test_a_rollback_says_when_the_trouble_was_detected(api: Api) -> None:
+    v1 = api.register("chat", "x" * 40)
+    v2 = api.register("chat", "x" * 60, v1["short"])
+    ci = api.call("ci")
+    for v in (v1, v2):
+        assert ci.post("/v1/models/chat/promote", json={"version": v["id"]}).status_code == 200
+    later = (api.clock.now() + timedelta(minutes=5)).isoformat()
+    error(ci.post("/v1/models/chat/rollback", json={"detected_at": later}), 422,
+          "INVALID_INPUT")
+    assert api.call("serving").get("/v1/models/chat/tags/production").json()["version"] == v2["id"]
+    detected = api.clock.now() - timedelta(minutes=4)
+    rolled = ci.post("/v1/models/chat/rollback", json={"detected_at": detected.isoformat()})
+    assert rolled.status_code == 200, rolled.text
+    out = RollbackOut.model_validate(rolled.json())
+    assert out.detected_at == detected.isoformat() and 240 <= out.time_to_rollback_s < 241
+    assert [s["stage"] for s in out.stages][:3] == ["detected", "decided", "tag moved"]
 
 
 def test_high_stakes_need_a_second_approver(api: Api) -> None:
